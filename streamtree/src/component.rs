@@ -1,0 +1,194 @@
+//! Deferred component calls and tree resolution: the one place component bodies run.
+//!
+//! `#[component] fn Greeting(name: String) -> Element` turns `Greeting(name)` into an
+//! [`Element`] holding the body as a closure. Resolution (inside a rerun, or lazily when a
+//! backend first renders the tree) runs each body once, with the render path extended by
+//! the component's segment, and contains a panic as an error element in its place.
+//!
+//! Invariants:
+//! - a body runs at most once per element value (`body` is taken, `output` set once);
+//! - the render path seen by a body is its ancestors' segments plus its own, and is
+//!   restored on every exit, including unwinding (see `crate::session::path`).
+
+use std::cell::{Cell, OnceCell};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::element::{Element, Node, Str};
+use crate::session::path;
+
+type Body = Box<dyn FnOnce() -> Element + Send>;
+
+pub(crate) struct ComponentNode {
+    pub(crate) name: &'static str,
+    /// Taken (set to `None`) by the resolver when it runs the body.
+    body: Cell<Option<Body>>,
+    /// Set once by the resolver with the body's output or the error element.
+    output: OnceCell<Element>,
+}
+
+impl ComponentNode {
+    pub(crate) fn output(&self) -> Option<&Element> {
+        self.output.get()
+    }
+
+    pub(crate) fn output_mut(&mut self) -> Option<&mut Element> {
+        self.output.get_mut()
+    }
+}
+
+/// Builds a deferred component call. `#[component]` expands to this (through
+/// `__private`); hand-written components may call it too.
+pub(crate) fn component(
+    name: &'static str,
+    key: Option<Str>,
+    body: impl FnOnce() -> Element + Send + 'static,
+) -> Element {
+    let el = Element::new(Node::Component(Box::new(ComponentNode {
+        name,
+        body: Cell::new(Some(Box::new(body))),
+        output: OnceCell::new(),
+    })));
+    match key {
+        Some(k) => el.key(k),
+        None => el,
+    }
+}
+
+/// Runs every unresolved component body in `root`, depth first, in tree order.
+///
+/// Needs a current session only if a body uses session state; backends call this before
+/// rendering, inside the current session or a fresh one.
+pub(crate) fn resolve(root: &Element) {
+    if root.dynamic {
+        Resolver { scopes: vec![Vec::new()] }.walk(root);
+    }
+}
+
+struct Resolver {
+    /// Per enclosing component scope: how many unkeyed calls of each name were seen, so
+    /// the n-th `Greeting` in a scope gets segment `Greeting#n`.
+    scopes: Vec<Vec<(&'static str, u32)>>,
+}
+
+impl Resolver {
+    fn segment(&mut self, name: &'static str, key: Option<&Str>) -> String {
+        if let Some(k) = key {
+            return format!("{name}[{k}]");
+        }
+        let scope = self.scopes.last_mut().expect("resolver always has a root scope");
+        let n = match scope.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, count)) => {
+                *count += 1;
+                *count - 1
+            }
+            None => {
+                scope.push((name, 1));
+                0
+            }
+        };
+        format!("{name}#{n}")
+    }
+
+    fn walk(&mut self, el: &Element) {
+        if !el.dynamic {
+            return;
+        }
+        match &el.node {
+            Node::Component(c) => {
+                let segment = self.segment(c.name, el.key.as_ref());
+                path::with_segment(&segment, || {
+                    if let Some(body) = c.body.take() {
+                        let out = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
+                            Element::error(format!(
+                                "component `{}` panicked: {}",
+                                c.name,
+                                panic_message(&*panic)
+                            ))
+                        });
+                        // `body` was just taken, so nobody set `output` before us.
+                        let _ = c.output.set(out);
+                    }
+                    if let Some(out) = c.output.get() {
+                        self.scopes.push(Vec::new());
+                        self.walk(out);
+                        self.scopes.pop();
+                    }
+                });
+            }
+            _ => {
+                for child in el.children() {
+                    self.walk(child);
+                }
+            }
+        }
+    }
+}
+
+/// The text of a panic payload (`&str` or `String`), or a placeholder for other payloads.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elements::*;
+
+    #[test]
+    fn body_runs_once_and_only_when_resolved() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let el = component("Probe", None, move || {
+            tx.send(()).unwrap();
+            Text("x")
+        });
+        assert!(rx.try_recv().is_err(), "building the tree must not run the body");
+        resolve(&el);
+        resolve(&el);
+        assert_eq!(rx.try_iter().count(), 1);
+    }
+
+    #[test]
+    fn segments_count_per_name_and_scope() {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let probe = |seen: &std::sync::Arc<std::sync::Mutex<Vec<String>>>| {
+            let seen = seen.clone();
+            move || {
+                seen.lock().unwrap().push(path::current());
+                Element::empty()
+            }
+        };
+        let s2 = seen.clone();
+        let outer = component("Outer", None, move || {
+            Fragment([
+                component("A", None, probe(&s2)),
+                component("A", Some("k".into()), probe(&s2)),
+                component("A", None, probe(&s2)),
+            ])
+        });
+        let tree = VStack([component("A", None, probe(&seen)), outer]);
+        resolve(&tree);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["/A#0", "/Outer#0/A#0", "/Outer#0/A[k]", "/Outer#0/A#1"]
+        );
+    }
+
+    #[test]
+    fn panic_becomes_error_element() {
+        let tree = VStack([
+            Text("before"),
+            component("Boom", None, || panic!("kaboom")),
+            Text("after"),
+        ]);
+        resolve(&tree);
+        let out = tree.children()[1].children();
+        assert!(matches!(&out[0].node, Node::Error(m) if m.as_str() == "component `Boom` panicked: kaboom"));
+        assert_eq!(path::current(), "", "path restored after a panic");
+    }
+}

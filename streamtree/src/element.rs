@@ -1,0 +1,474 @@
+//! The element tree: the plain value an app function returns and the backends render.
+//!
+//! Layout for speed: an [`Element`] is one enum value; containers own their children in
+//! one `Vec` (one allocation per container, not per node), and short strings live inline
+//! in [`Str`] (no allocation up to 24 bytes). Component calls are deferred: their body
+//! runs when a rerun resolves the tree (see `crate::component`).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use compact_str::CompactString;
+
+use crate::component::ComponentNode;
+
+/// A string stored in the tree: inline up to 24 bytes, heap-allocated beyond.
+///
+/// Every constructor that takes text accepts anything string-like (`&str`, `String`,
+/// `&String`, `Cow<str>`, `Box<str>`, `char`) through `Into<Str>`.
+///
+/// # Example
+/// ```
+/// use streamtree::Str;
+/// let s: Str = "hello".into();
+/// assert_eq!(s.as_str(), "hello");
+/// assert_eq!(Str::from(String::from("x")), Str::from('x'));
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Str(CompactString);
+
+impl Str {
+    /// The text as a `&str`.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(streamtree::Str::from("a").as_str(), "a");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::ops::Deref for Str {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::borrow::Borrow<str> for Str {
+    fn borrow(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl AsRef<str> for Str {
+    fn as_ref(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Display for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Str {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl serde::Serialize for Str {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl From<&str> for Str {
+    fn from(s: &str) -> Self {
+        Str(CompactString::new(s))
+    }
+}
+impl From<&mut str> for Str {
+    fn from(s: &mut str) -> Self {
+        Str(CompactString::new(&*s))
+    }
+}
+impl From<String> for Str {
+    fn from(s: String) -> Self {
+        Str(CompactString::from(s))
+    }
+}
+impl From<&String> for Str {
+    fn from(s: &String) -> Self {
+        Str(CompactString::new(s))
+    }
+}
+impl From<Box<str>> for Str {
+    fn from(s: Box<str>) -> Self {
+        Str(CompactString::from(s))
+    }
+}
+impl From<Cow<'_, str>> for Str {
+    fn from(s: Cow<'_, str>) -> Self {
+        Str(CompactString::from(s))
+    }
+}
+impl From<char> for Str {
+    fn from(c: char) -> Self {
+        Str(CompactString::new(c.encode_utf8(&mut [0; 4])))
+    }
+}
+impl From<&Str> for Str {
+    fn from(s: &Str) -> Self {
+        s.clone()
+    }
+}
+impl From<Str> for String {
+    fn from(s: Str) -> Self {
+        s.0.into_string()
+    }
+}
+
+/// A click handler stored on a [`Button`](crate::elements::Button).
+///
+/// Shared (`Arc`) so a rerun can hand it to the session, where a live runner or
+/// [`AppTest::click`](crate::testing::AppTest::click) calls it after the tree is gone.
+pub(crate) type Callback = Arc<Mutex<dyn FnMut() + Send>>;
+
+/// The three plain containers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StackKind {
+    VStack,
+    HStack,
+    Card,
+}
+
+impl StackKind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            StackKind::VStack => "VStack",
+            StackKind::HStack => "HStack",
+            StackKind::Card => "Card",
+        }
+    }
+}
+
+pub(crate) struct ButtonNode {
+    pub(crate) label: Str,
+    pub(crate) disabled: bool,
+    pub(crate) on_click: Option<Callback>,
+}
+
+/// What an element is. Crate-private so the layout can change without breaking users.
+pub(crate) enum Node {
+    Page {
+        title: Option<Str>,
+        children: Vec<Element>,
+    },
+    Stack {
+        kind: StackKind,
+        children: Vec<Element>,
+    },
+    Fragment(Vec<Element>),
+    Text(Str),
+    Markdown {
+        source: Str,
+        allow_html: bool,
+    },
+    Divider,
+    Progress {
+        /// Clamped to `0..=1`; NaN means indeterminate.
+        value: f64,
+        message: Option<Str>,
+    },
+    Button(Box<ButtonNode>),
+    Component(Box<ComponentNode>),
+    /// An error shown in place: a contained panic, a misused option, or `ErrorBox`.
+    Error(Str),
+}
+
+/// One node of the virtual tree, built by the constructors in [`elements`](crate::elements).
+///
+/// Options are methods (`.key(..)`, `.title(..)`, `.message(..)`, ...). An option applied
+/// to an element it does not belong to (say `.title(..)` on a `Text`) does not panic: the
+/// element turns into an error box that names the mistake, so the app keeps running and
+/// the mistake is visible where it happened.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let tree = VStack([Text("a"), Markdown("**b**")]).key("main");
+/// assert_eq!(render_text(&tree), "VStack [main]\n  a\n  b\n");
+/// ```
+pub struct Element {
+    pub(crate) key: Option<Str>,
+    /// True when this subtree holds a component call, so resolution can skip static subtrees.
+    pub(crate) dynamic: bool,
+    pub(crate) node: Node,
+}
+
+impl Element {
+    pub(crate) fn new(node: Node) -> Element {
+        let dynamic = match &node {
+            Node::Page { children, .. }
+            | Node::Stack { children, .. }
+            | Node::Fragment(children) => children.iter().any(|c| c.dynamic),
+            Node::Component(_) => true,
+            _ => false,
+        };
+        Element {
+            key: None,
+            dynamic,
+            node,
+        }
+    }
+
+    pub(crate) fn error(message: impl Into<Str>) -> Element {
+        Element::new(Node::Error(message.into()))
+    }
+
+    /// An element that renders nothing (an empty [`Fragment`](crate::elements::Fragment)).
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(streamtree::render_text(&streamtree::Element::empty()), "");
+    /// ```
+    pub fn empty() -> Element {
+        Element::new(Node::Fragment(Vec::new()))
+    }
+
+    /// Gives the element a key: a stable identity for the HTML `data-st-key` marker, for a
+    /// component's render path (so its state follows the key, not its position), and for a
+    /// button's click address. A blank key is an error shown in place.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// assert!(render_html(&Text("hi").key("greeting")).contains(r#"data-st-key="greeting""#));
+    /// ```
+    pub fn key(mut self, key: impl Into<Str>) -> Element {
+        let key = key.into();
+        if key.trim().is_empty() {
+            return Element::error(format!(
+                "blank key {key:?} on `{}`: a key must contain a non-space character",
+                self.kind_name()
+            ));
+        }
+        self.key = Some(key);
+        self
+    }
+
+    /// The key given with [`Element::key`], if any.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// assert_eq!(Divider().key("d").key_str(), Some("d"));
+    /// ```
+    pub fn key_str(&self) -> Option<&str> {
+        self.key.as_deref()
+    }
+
+    /// The element's kind as its constructor's name: `"Page"`, `"Text"`, the component's
+    /// function name, ...
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// assert_eq!(Card([Divider()]).kind_name(), "Card");
+    /// ```
+    pub fn kind_name(&self) -> &'static str {
+        match &self.node {
+            Node::Page { .. } => "Page",
+            Node::Stack { kind, .. } => kind.name(),
+            Node::Fragment(_) => "Fragment",
+            Node::Text(_) => "Text",
+            Node::Markdown { .. } => "Markdown",
+            Node::Divider => "Divider",
+            Node::Progress { .. } => "ProgressBar",
+            Node::Button(_) => "Button",
+            Node::Component(c) => c.name,
+            Node::Error(_) => "ErrorBox",
+        }
+    }
+
+    fn misuse(self, option: &str, belongs_to: &str) -> Element {
+        // Keep an error box as it is: the first mistake is the one worth showing.
+        if matches!(self.node, Node::Error(_)) {
+            return self;
+        }
+        Element::error(format!(
+            "`.{option}(..)` applies to `{belongs_to}`, not to `{}`",
+            self.kind_name()
+        ))
+    }
+
+    /// Sets a [`Page`](crate::elements::Page)'s title (the document `<title>` and the text
+    /// heading).
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// assert_eq!(render_text(&Page([Text("x")]).title("Demo")), "Page \"Demo\"\n  x\n");
+    /// ```
+    pub fn title(mut self, title: impl Into<Str>) -> Element {
+        match &mut self.node {
+            Node::Page { title: t, .. } => {
+                *t = Some(title.into());
+                self
+            }
+            _ => self.misuse("title", "Page"),
+        }
+    }
+
+    /// Sets a [`ProgressBar`](crate::elements::ProgressBar)'s message.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// assert!(render_text(&ProgressBar(0.5).message("half")).ends_with("50% half\n"));
+    /// ```
+    pub fn message(mut self, message: impl Into<Str>) -> Element {
+        match &mut self.node {
+            Node::Progress { message: m, .. } => {
+                *m = Some(message.into());
+                self
+            }
+            _ => self.misuse("message", "ProgressBar"),
+        }
+    }
+
+    /// Renders a [`Markdown`](crate::elements::Markdown) element's raw HTML and links of any
+    /// scheme as written, as the reference's `unsafe_allow_html` does. Only for trusted text.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let md = Markdown("<b>bold</b>").unsafe_allow_html(true);
+    /// assert!(render_html(&md).contains("<b>bold</b>"));
+    /// ```
+    pub fn unsafe_allow_html(mut self, allow: bool) -> Element {
+        match &mut self.node {
+            Node::Markdown { allow_html, .. } => {
+                *allow_html = allow;
+                self
+            }
+            _ => self.misuse("unsafe_allow_html", "Markdown"),
+        }
+    }
+
+    /// Sets the handler a [`Button`](crate::elements::Button) runs when clicked. Live
+    /// runners and [`AppTest::click`](crate::testing::AppTest::click) call it before the
+    /// next rerun, in Streamlit's order.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let b = Button("Go").key("go").on_click(|| println!("clicked"));
+    /// assert_eq!(render_text(&b), "[ Go ]\n");
+    /// ```
+    pub fn on_click(mut self, f: impl FnMut() + Send + 'static) -> Element {
+        match &mut self.node {
+            Node::Button(b) => {
+                b.on_click = Some(Arc::new(Mutex::new(f)));
+                self
+            }
+            _ => self.misuse("on_click", "Button"),
+        }
+    }
+
+    /// Disables (or re-enables) a [`Button`](crate::elements::Button).
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// assert_eq!(render_text(&Button("Go").disabled(true)), "[ Go ] (disabled)\n");
+    /// ```
+    pub fn disabled(mut self, disabled: bool) -> Element {
+        match &mut self.node {
+            Node::Button(b) => {
+                b.disabled = disabled;
+                self
+            }
+            _ => self.misuse("disabled", "Button"),
+        }
+    }
+
+    /// The children of a container element (`Page`, stacks, `Card`, `Fragment`), or of a
+    /// resolved component call; empty for leaves.
+    pub(crate) fn children(&self) -> &[Element] {
+        match &self.node {
+            Node::Page { children, .. }
+            | Node::Stack { children, .. }
+            | Node::Fragment(children) => children,
+            Node::Component(c) => c.output().map(std::slice::from_ref).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+}
+
+impl fmt::Debug for Element {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The serializable tree is the readable form; reuse it.
+        fmt::Debug::fmt(&crate::tree::TreeNode::from_element(self), f)
+    }
+}
+
+impl From<&str> for Element {
+    fn from(s: &str) -> Element {
+        Element::new(Node::Text(s.into()))
+    }
+}
+impl From<String> for Element {
+    fn from(s: String) -> Element {
+        Element::new(Node::Text(s.into()))
+    }
+}
+impl From<&String> for Element {
+    fn from(s: &String) -> Element {
+        Element::new(Node::Text(s.into()))
+    }
+}
+impl From<Str> for Element {
+    fn from(s: Str) -> Element {
+        Element::new(Node::Text(s))
+    }
+}
+impl<T: Into<Element>> From<Option<T>> for Element {
+    fn from(o: Option<T>) -> Element {
+        o.map_or_else(Element::empty, Into::into)
+    }
+}
+impl<T: Into<Element>> From<Vec<T>> for Element {
+    fn from(v: Vec<T>) -> Element {
+        Element::new(Node::Fragment(v.into_iter().map(Into::into).collect()))
+    }
+}
+impl From<()> for Element {
+    fn from((): ()) -> Element {
+        Element::empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn element_stays_small() {
+        // The whole tree is a Vec<Element> per container: its size is the per-node cost.
+        assert!(std::mem::size_of::<Element>() <= 88, "{}", std::mem::size_of::<Element>());
+    }
+
+    #[test]
+    fn element_is_send() {
+        fn is_send<T: Send>() {}
+        is_send::<Element>();
+    }
+
+    #[test]
+    fn dynamic_flag_propagates_only_from_components() {
+        let stat = Element::new(Node::Fragment(vec![Element::from("a")]));
+        assert!(!stat.dynamic);
+        let comp = crate::component::component("C", None, Element::empty);
+        let dynamic = Element::new(Node::Stack {
+            kind: StackKind::VStack,
+            children: vec![stat, comp],
+        });
+        assert!(dynamic.dynamic);
+    }
+}

@@ -1,0 +1,191 @@
+//! Element constructors, named like the reference library's elements.
+//!
+//! Every constructor returns an [`Element`], so mixed children sit in one array:
+//! `VStack([Text("a"), Markdown("b")])`. Options are methods on [`Element`].
+#![allow(non_snake_case)]
+
+use crate::element::{ButtonNode, Element, Node, StackKind, Str};
+
+fn collect<I>(children: I) -> Vec<Element>
+where
+    I: IntoIterator,
+    I::Item: Into<Element>,
+{
+    children.into_iter().map(Into::into).collect()
+}
+
+/// The root of an app: a titled page of children.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let page = Page([Text("body")]).title("My app");
+/// assert!(render_html_document(&page).contains("<title>My app</title>"));
+/// ```
+pub fn Page<I>(children: I) -> Element
+where
+    I: IntoIterator,
+    I::Item: Into<Element>,
+{
+    Element::new(Node::Page {
+        title: None,
+        children: collect(children),
+    })
+}
+
+/// Children stacked vertically.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// assert_eq!(render_text(&VStack(["a", "b"])), "VStack\n  a\n  b\n");
+/// ```
+pub fn VStack<I>(children: I) -> Element
+where
+    I: IntoIterator,
+    I::Item: Into<Element>,
+{
+    Element::new(Node::Stack {
+        kind: StackKind::VStack,
+        children: collect(children),
+    })
+}
+
+/// Children side by side.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// assert!(render_html(&HStack(["a"])).starts_with(r#"<div class="st-hstack">"#));
+/// ```
+pub fn HStack<I>(children: I) -> Element
+where
+    I: IntoIterator,
+    I::Item: Into<Element>,
+{
+    Element::new(Node::Stack {
+        kind: StackKind::HStack,
+        children: collect(children),
+    })
+}
+
+/// Children in a bordered card.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// assert_eq!(render_text(&Card([Text("inside")])), "Card\n  inside\n");
+/// ```
+pub fn Card<I>(children: I) -> Element
+where
+    I: IntoIterator,
+    I::Item: Into<Element>,
+{
+    Element::new(Node::Stack {
+        kind: StackKind::Card,
+        children: collect(children),
+    })
+}
+
+/// Groups children without a container of its own.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// assert_eq!(render_text(&Fragment(["a", "b"])), "a\nb\n");
+/// ```
+pub fn Fragment<I>(children: I) -> Element
+where
+    I: IntoIterator,
+    I::Item: Into<Element>,
+{
+    Element::new(Node::Fragment(collect(children)))
+}
+
+/// Plain text, always escaped by the HTML backend.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// assert_eq!(render_html(&Text("<b>")), r#"<div class="st-text">&lt;b&gt;</div>"#);
+/// ```
+pub fn Text(text: impl Into<Str>) -> Element {
+    Element::new(Node::Text(text.into()))
+}
+
+/// CommonMark text. Raw HTML in the source is shown as text, and link or image URLs whose
+/// scheme is not http, https or mailto (or relative) are dropped, unless
+/// [`Element::unsafe_allow_html`] opts out.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// assert_eq!(render_html(&Markdown("*hi*")), "<div class=\"st-markdown\"><p><em>hi</em></p>\n</div>");
+/// ```
+pub fn Markdown(source: impl Into<Str>) -> Element {
+    Element::new(Node::Markdown {
+        source: source.into(),
+        allow_html: false,
+    })
+}
+
+/// A horizontal rule.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// assert_eq!(render_html(&Divider()), r#"<hr class="st-divider">"#);
+/// ```
+pub fn Divider() -> Element {
+    Element::new(Node::Divider)
+}
+
+/// A progress bar at `fraction` of the way (0 to 1). Values out of range clamp; NaN shows
+/// an indeterminate bar. Add text with [`Element::message`].
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// assert_eq!(render_text(&ProgressBar(2.0)), "[####################] 100%\n");
+/// assert_eq!(render_text(&ProgressBar(f64::NAN)), "[<=>.................] working\n");
+/// ```
+pub fn ProgressBar(fraction: f64) -> Element {
+    let value = if fraction.is_nan() {
+        f64::NAN
+    } else {
+        fraction.clamp(0.0, 1.0)
+    };
+    Element::new(Node::Progress {
+        value,
+        message: None,
+    })
+}
+
+/// A button. Give it a [`key`](Element::key) and an [`on_click`](Element::on_click)
+/// handler; without a key, its label is its address.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let html = render_html(&Button("Go").key("go"));
+/// assert_eq!(html, r#"<button class="st-button" type="button" data-st-key="go">Go</button>"#);
+/// ```
+pub fn Button(label: impl Into<Str>) -> Element {
+    Element::new(Node::Button(Box::new(ButtonNode {
+        label: label.into(),
+        disabled: false,
+        on_click: None,
+    })))
+}
+
+/// An error box showing `message`: what a contained panic renders as, also available
+/// to apps.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// assert_eq!(render_text(&ErrorBox("disk full")), "! error: disk full\n");
+/// ```
+pub fn ErrorBox(message: impl Into<Str>) -> Element {
+    Element::error(message)
+}

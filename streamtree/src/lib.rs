@@ -1,0 +1,57 @@
+//! # streamtree
+//!
+//! Data apps the way Streamlit users write them, with Rust's types and speed. An app is a
+//! function that returns an [`Element`] tree; every rerun evaluates it again; a
+//! [`Session`] keeps what must survive between reruns.
+//!
+//! ```
+//! use streamtree::prelude::*;
+//!
+//! #[component]
+//! fn Greeting(name: String) -> Element {
+//!     Text(format!("Hello, {name}!"))
+//! }
+//!
+//! let app = || Page([Greeting("Grace".to_string()), Markdown("*welcome*")]).title("Hi");
+//! let mut test = AppTest::new(app);
+//! assert_eq!(test.run().text(), "Page \"Hi\"\n  Hello, Grace!\n  welcome\n");
+//! ```
+//!
+//! Modules: [`elements`] (constructors), [`session`] (reruns and state), [`render`]
+//! (HTML and text backends), [`testing`] (`AppTest`), the task runtime ([`Runtime`]).
+#![forbid(unsafe_code)]
+
+pub(crate) mod component;
+mod element;
+pub mod elements;
+pub mod render;
+mod runtime;
+pub mod session;
+pub mod testing;
+mod tree;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use element::{Element, Str};
+pub use runtime::{Runtime, RuntimeBuilder, Subscription};
+pub use session::{ClickError, Session, SessionBuilder};
+pub use streamtree_macros::component;
+pub use testing::{render_html, render_html_document, render_text};
+pub use tree::{TreeNode, render_to_tree};
+
+/// Everything an app file usually needs: `use streamtree::prelude::*;`.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let _: Element = VStack([Text("a"), Markdown("b"), Divider()]);
+/// ```
+pub mod prelude {
+    pub use crate::component;
+    pub use crate::element::Element;
+    pub use crate::elements::*;
+    pub use crate::session::{Session, session_state, state};
+    pub use crate::testing::{AppTest, render_html, render_html_document, render_text};
+}

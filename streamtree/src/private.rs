@@ -1,0 +1,20 @@
+//! The only items macro output names (as `::streamtree::__private::..`). Not public API:
+//! it may change in any release.
+
+pub use crate::element::Element;
+pub use crate::element::Str;
+pub use crate::elements::Text;
+
+/// Builds a deferred component call: the body runs when a rerun resolves the tree.
+pub fn component(
+    name: &'static str,
+    body: impl FnOnce() -> Element + ::core::marker::Send + 'static,
+) -> Element {
+    crate::component::component(name, None, body)
+}
+
+/// Converts a child expression of `view!` to an element; kept as a function so a type
+/// error points at the child's own tokens.
+pub fn child<T: Into<Element>>(child: T) -> Element {
+    child.into()
+}

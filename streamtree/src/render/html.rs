@@ -1,0 +1,169 @@
+//! HTML backend: fragments and full documents.
+//!
+//! Every text node and attribute value goes through [`escape`]; nothing user-supplied is
+//! written any other way (Markdown's own output is built by pulldown-cmark from events we
+//! have already made safe). Keyed elements carry a stable `data-st-key` marker.
+
+use crate::element::{Element, Node, StackKind};
+use crate::render::{markdown, prepare, text::progress_label};
+
+/// The built-in stylesheet of [`document`]: no external assets.
+pub const STYLESHEET: &str = include_str!("style.css");
+
+/// Escapes `text` for use as HTML text or a quoted attribute value (`& < > " '`), appending
+/// to `out`. The one escaper of this crate.
+///
+/// # Example
+/// ```
+/// let mut out = String::new();
+/// streamtree::render::html::escape(&mut out, r#"<a href="x">Tom & 'Jerry'</a>"#);
+/// assert_eq!(out, "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
+/// ```
+pub fn escape(out: &mut String, text: &str) {
+    // Writing to a String cannot fail.
+    let _ = pulldown_cmark_escape::escape_html(out, text);
+}
+
+/// Renders `el` as an HTML fragment, running pending component bodies first.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// assert_eq!(
+///     streamtree::render::html::fragment(&VStack([Text("a & b")]).key("k")),
+///     r#"<div class="st-vstack" data-st-key="k"><div class="st-text">a &amp; b</div></div>"#
+/// );
+/// ```
+pub fn fragment(el: &Element) -> String {
+    prepare(el);
+    let mut out = String::new();
+    write(el, &mut out);
+    out
+}
+
+/// Renders `el` as a complete HTML document with the built-in stylesheet. The document's
+/// title is the `Page`'s title when `el` is a titled `Page`, else `streamtree`.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let doc = streamtree::render::html::document(&Page([Text("hi")]).title("A < B"));
+/// assert!(doc.starts_with("<!DOCTYPE html>"));
+/// assert!(doc.contains("<title>A &lt; B</title>"));
+/// ```
+pub fn document(el: &Element) -> String {
+    let body = fragment(el);
+    let title = match &el.node {
+        Node::Page { title: Some(t), .. } => t.as_str(),
+        _ => "streamtree",
+    };
+    let mut out = String::with_capacity(body.len() + STYLESHEET.len() + 256);
+    out.push_str(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+    );
+    escape(&mut out, title);
+    out.push_str("</title>\n<style>\n");
+    out.push_str(STYLESHEET);
+    out.push_str("</style>\n</head>\n<body>\n");
+    out.push_str(&body);
+    out.push_str("\n</body>\n</html>\n");
+    out
+}
+
+fn open(out: &mut String, tag: &str, class: &str, el: &Element) {
+    out.push('<');
+    out.push_str(tag);
+    out.push_str(" class=\"");
+    out.push_str(class);
+    out.push('"');
+    key_attr(out, el);
+    out.push('>');
+}
+
+fn key_attr(out: &mut String, el: &Element) {
+    if let Some(k) = &el.key {
+        out.push_str(" data-st-key=\"");
+        escape(out, k);
+        out.push('"');
+    }
+}
+
+fn write(el: &Element, out: &mut String) {
+    match &el.node {
+        Node::Page { title, children } => {
+            open(out, "main", "st-page", el);
+            if let Some(t) = title {
+                out.push_str("<h1 class=\"st-title\">");
+                escape(out, t);
+                out.push_str("</h1>");
+            }
+            children.iter().for_each(|c| write(c, out));
+            out.push_str("</main>");
+        }
+        Node::Stack { kind, children } => {
+            let class = match kind {
+                StackKind::VStack => "st-vstack",
+                StackKind::HStack => "st-hstack",
+                StackKind::Card => "st-card",
+            };
+            open(out, "div", class, el);
+            children.iter().for_each(|c| write(c, out));
+            out.push_str("</div>");
+        }
+        Node::Fragment(children) => children.iter().for_each(|c| write(c, out)),
+        Node::Component(c) => {
+            let output = c.output();
+            if el.key.is_some() {
+                open(out, "div", "st-component", el);
+                output.iter().for_each(|o| write(o, out));
+                out.push_str("</div>");
+            } else {
+                output.iter().for_each(|o| write(o, out));
+            }
+        }
+        Node::Text(t) => {
+            open(out, "div", "st-text", el);
+            escape(out, t);
+            out.push_str("</div>");
+        }
+        Node::Markdown { source, allow_html } => {
+            open(out, "div", "st-markdown", el);
+            pulldown_cmark::html::push_html(out, markdown::safe_events(source, *allow_html));
+            out.push_str("</div>");
+        }
+        Node::Divider => {
+            out.push_str("<hr class=\"st-divider\"");
+            key_attr(out, el);
+            out.push('>');
+        }
+        Node::Progress { value, message } => {
+            open(out, "div", "st-progress", el);
+            let label = progress_label(*value, message.as_deref());
+            if value.is_nan() {
+                out.push_str("<progress aria-label=\"");
+            } else {
+                out.push_str(&format!("<progress max=\"1\" value=\"{value}\" aria-label=\""));
+            }
+            escape(out, &label);
+            out.push_str("\"></progress><span class=\"st-progress-label\">");
+            escape(out, &label);
+            out.push_str("</span></div>");
+        }
+        Node::Button(b) => {
+            out.push_str("<button class=\"st-button\" type=\"button\"");
+            key_attr(out, el);
+            if b.disabled {
+                out.push_str(" disabled");
+            }
+            out.push('>');
+            escape(out, &b.label);
+            out.push_str("</button>");
+        }
+        Node::Error(message) => {
+            open(out, "div", "st-error", el);
+            escape(out, message);
+            out.push_str("</div>");
+        }
+    }
+}

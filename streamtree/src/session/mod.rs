@@ -1,0 +1,464 @@
+//! `Session`: what survives between reruns (state, tasks, button handlers) and the
+//! `rerun` entry point.
+//!
+//! Invariants:
+//! - a thread's current session is the innermost `enter` still running on it; `enter`
+//!   restores the previous one on every exit, including unwinding;
+//! - a session's tasks belong to its `TaskSet`; the last `Session` clone to drop closes it
+//!   (pending tasks cancelled, running tasks asked to cancel);
+//! - `rerun` never unwinds: a panic in the app function or a component body becomes an
+//!   error element, and every lock it takes tolerates poisoning.
+
+pub(crate) mod path;
+pub(crate) mod state;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::component::{panic_message, resolve};
+use crate::element::{Callback, Element, Node, Str};
+use crate::runtime::{Runtime, Subscription, TaskSet};
+
+pub use path::current as render_path;
+pub use state::{State, session_state, state};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// Stack of entered sessions on this thread; the last is current.
+    static CURRENT: RefCell<Vec<Session>> = const { RefCell::new(Vec::new()) };
+}
+
+/// State that lives across reruns: keyed values, background tasks and the button
+/// handlers of the last rerun. Cheap to clone (one `Arc`), `Send + Sync`.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// let count = || session_state("runs", || 0u32).update(|n| { *n += 1; *n });
+/// let tree = session.rerun(|| Text(format!("run {}", count())));
+/// assert_eq!(render_text(&tree), "run 1\n");
+/// let tree = session.rerun(|| Text(format!("run {}", count())));
+/// assert_eq!(render_text(&tree), "run 2\n");
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<SessionInner>,
+}
+
+struct SessionInner {
+    id: u64,
+    /// Keyed values; written by `state`/`session_state` during reruns, swept after each.
+    state: state::Store,
+    /// This session's tasks; shared with the handles and workers of those tasks.
+    tasks: Arc<TaskSet>,
+    /// Button handlers of the last rerun, by button address. Replaced whole by each rerun.
+    buttons: Mutex<HashMap<Str, ButtonSlot>>,
+    /// Counts completed reruns; state slots remember the rerun that last touched them.
+    reruns: AtomicU64,
+}
+
+struct ButtonSlot {
+    disabled: bool,
+    on_click: Option<Callback>,
+}
+
+impl Drop for SessionInner {
+    fn drop(&mut self) {
+        self.tasks.close();
+    }
+}
+
+/// Configures a [`Session`]: which task runtime runs its background work.
+///
+/// # Example
+/// ```
+/// use streamtree::Session;
+/// let session = Session::builder().max_workers(2).build();
+/// assert!(session.wait_idle(std::time::Duration::ZERO));
+/// ```
+#[derive(Default)]
+#[must_use]
+pub struct SessionBuilder {
+    runtime: Option<Runtime>,
+    max_workers: Option<usize>,
+}
+
+impl SessionBuilder {
+    /// Gives the session a private pool of at most `n` worker threads (`n` is raised to 1).
+    /// Replaces an earlier [`runtime`](Self::runtime) call.
+    ///
+    /// # Example
+    /// ```
+    /// let s = streamtree::Session::builder().max_workers(4).build();
+    /// # drop(s);
+    /// ```
+    pub fn max_workers(mut self, n: usize) -> Self {
+        self.max_workers = Some(n.max(1));
+        self.runtime = None;
+        self
+    }
+
+    /// Runs the session's tasks on a shared `runtime`, as a server does for thousands of
+    /// sessions. Replaces an earlier [`max_workers`](Self::max_workers) call.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::{Runtime, Session};
+    /// let rt = Runtime::builder().max_workers(8).build();
+    /// let a = Session::builder().runtime(rt.clone()).build();
+    /// let b = Session::builder().runtime(rt).build();
+    /// assert_ne!(a.id(), b.id());
+    /// ```
+    pub fn runtime(mut self, runtime: Runtime) -> Self {
+        self.runtime = Some(runtime);
+        self.max_workers = None;
+        self
+    }
+
+    /// Builds the session. Without options it uses the process-wide shared runtime.
+    ///
+    /// # Example
+    /// ```
+    /// let s = streamtree::Session::builder().build();
+    /// # drop(s);
+    /// ```
+    pub fn build(self) -> Session {
+        let runtime = match (self.runtime, self.max_workers) {
+            (Some(rt), _) => rt,
+            (None, Some(n)) => Runtime::builder().max_workers(n).build(),
+            (None, None) => Runtime::global(),
+        };
+        Session {
+            inner: Arc::new(SessionInner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                state: state::Store::default(),
+                tasks: TaskSet::new(runtime),
+                buttons: Mutex::new(HashMap::new()),
+                reruns: AtomicU64::new(0),
+            }),
+        }
+    }
+}
+
+/// Why [`Session::click`] did not run a handler. Nothing changed in the session.
+///
+/// # Example
+/// ```
+/// use streamtree::{ClickError, Session};
+/// let err = Session::new().click("nope").unwrap_err();
+/// assert_eq!(err, ClickError::UnknownKey("nope".into()));
+/// assert_eq!(err.to_string(), "no button with key `nope` in the last rerun");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClickError {
+    /// The last rerun rendered no button with this key (or label, for unkeyed buttons).
+    UnknownKey(String),
+    /// The button was rendered disabled.
+    Disabled(String),
+    /// The handler panicked; the message is the panic's.
+    Panicked {
+        /// The button's key.
+        key: String,
+        /// The panic message.
+        message: String,
+    },
+}
+
+impl fmt::Display for ClickError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClickError::UnknownKey(k) => write!(f, "no button with key `{k}` in the last rerun"),
+            ClickError::Disabled(k) => write!(f, "button `{k}` is disabled"),
+            ClickError::Panicked { key, message } => {
+                write!(f, "the click handler of button `{key}` panicked: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ClickError {}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new()
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session").field("id", &self.inner.id).finish_non_exhaustive()
+    }
+}
+
+/// Pops the session pushed by `enter`, also when the closure unwinds.
+struct Leave;
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.borrow_mut().pop());
+    }
+}
+
+impl Session {
+    /// A session on the process-wide shared task runtime.
+    ///
+    /// # Example
+    /// ```
+    /// let s = streamtree::Session::new();
+    /// assert!(s.id() > 0);
+    /// ```
+    pub fn new() -> Session {
+        Session::builder().build()
+    }
+
+    /// A builder for sessions with their own task pool or a chosen shared runtime.
+    ///
+    /// # Example
+    /// ```
+    /// let s = streamtree::Session::builder().max_workers(1).build();
+    /// # drop(s);
+    /// ```
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::default()
+    }
+
+    /// A number unique to this session within the process.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::Session;
+    /// assert_ne!(Session::new().id(), Session::new().id());
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.inner.id
+    }
+
+    /// Makes this session current on this thread while `f` runs, then restores the previous
+    /// one (also if `f` panics). Nesting and re-entering the same session are fine.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::Session;
+    /// let (a, b) = (Session::new(), Session::new());
+    /// a.enter(|| {
+    ///     assert_eq!(Session::current().id(), a.id());
+    ///     b.enter(|| assert_eq!(Session::current().id(), b.id()));
+    ///     assert_eq!(Session::current().id(), a.id());
+    /// });
+    /// assert!(Session::try_current().is_none());
+    /// ```
+    pub fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
+        CURRENT.with(|c| c.borrow_mut().push(self.clone()));
+        let _leave = Leave;
+        f()
+    }
+
+    /// The session current on this thread, if any.
+    ///
+    /// # Example
+    /// ```
+    /// assert!(streamtree::Session::try_current().is_none());
+    /// ```
+    pub fn try_current() -> Option<Session> {
+        CURRENT.with(|c| c.borrow().last().cloned())
+    }
+
+    /// The session current on this thread.
+    ///
+    /// # Panics
+    /// When no session is current, with a message that says how to make one current.
+    ///
+    /// # Example
+    /// ```
+    /// let s = streamtree::Session::new();
+    /// s.enter(|| assert_eq!(streamtree::Session::current().id(), s.id()));
+    /// ```
+    #[track_caller]
+    pub fn current() -> Session {
+        Session::try_current().unwrap_or_else(|| {
+            panic!(
+                "no streamtree Session is current on this thread: call this inside a rerun \
+                 (`session.rerun(..)`, `AppTest::run`, a live runner) or wrap it in \
+                 `session.enter(|| ..)`"
+            )
+        })
+    }
+
+    /// Runs one rerun: evaluates `root` with this session current, runs every component
+    /// body, records the buttons' handlers, and sweeps render-path state no longer
+    /// rendered. A panic in `root` or in a body is shown in place as an error element.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let tree = Session::new().rerun(|| -> Element { panic!("bad input") });
+    /// assert_eq!(render_text(&tree), "! error: the app panicked: bad input\n");
+    /// ```
+    pub fn rerun(&self, root: impl FnOnce() -> Element) -> Element {
+        self.enter(|| {
+            let generation = self.inner.reruns.load(Ordering::Acquire) + 1;
+            let mut tree = state::with_generation(generation, || {
+                let tree = catch_unwind(AssertUnwindSafe(root)).unwrap_or_else(|panic| {
+                    Element::error(format!("the app panicked: {}", panic_message(&*panic)))
+                });
+                resolve(&tree);
+                tree
+            });
+            let mut buttons = HashMap::new();
+            collect_buttons(&mut tree, &mut buttons);
+            *self.inner.buttons.lock().unwrap_or_else(PoisonError::into_inner) = buttons;
+            self.inner.state.sweep(generation);
+            self.inner.reruns.store(generation, Ordering::Release);
+            tree
+        })
+    }
+
+    /// Calls the click handler of the button with address `key` from the last rerun (its
+    /// key, or its label if it has none). The caller reruns afterwards, as Streamlit does.
+    ///
+    /// # Errors
+    /// [`ClickError`] when no such button was rendered, it was disabled, or the handler
+    /// panicked (the panic is contained).
+    ///
+    /// # Example
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::sync::Arc;
+    /// use streamtree::prelude::*;
+    /// let clicks = Arc::new(AtomicU32::new(0));
+    /// let c = clicks.clone();
+    /// let session = Session::new();
+    /// session.rerun(move || {
+    ///     let c = c.clone();
+    ///     Button("Go").key("go").on_click(move || { c.fetch_add(1, Ordering::SeqCst); })
+    /// });
+    /// session.click("go").unwrap();
+    /// assert_eq!(clicks.load(Ordering::SeqCst), 1);
+    /// ```
+    pub fn click(&self, key: &str) -> Result<(), ClickError> {
+        let handler = {
+            let buttons = self.inner.buttons.lock().unwrap_or_else(PoisonError::into_inner);
+            let slot = buttons
+                .get(key)
+                .ok_or_else(|| ClickError::UnknownKey(key.to_owned()))?;
+            if slot.disabled {
+                return Err(ClickError::Disabled(key.to_owned()));
+            }
+            slot.on_click.clone()
+        };
+        let Some(handler) = handler else {
+            return Ok(());
+        };
+        self.enter(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                (handler.lock().unwrap_or_else(PoisonError::into_inner))()
+            }))
+        })
+        .map_err(|panic| ClickError::Panicked {
+            key: key.to_owned(),
+            message: panic_message(&*panic),
+        })
+    }
+
+    /// Blocks until none of this session's tasks is pending or running, or `timeout`
+    /// passes. Returns whether the session is idle. Wakes on task notifications; it does
+    /// not sleep-poll.
+    ///
+    /// # Example
+    /// ```
+    /// assert!(streamtree::Session::new().wait_idle(std::time::Duration::from_secs(1)));
+    /// ```
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        self.inner.tasks.wait_idle(timeout)
+    }
+
+    /// A subscription that receives a notification on every status or progress change of
+    /// this session's tasks.
+    ///
+    /// # Example
+    /// ```
+    /// let s = streamtree::Session::new();
+    /// let sub = s.subscribe();
+    /// assert!(!sub.wait_timeout(std::time::Duration::ZERO));
+    /// ```
+    pub fn subscribe(&self) -> Subscription {
+        self.inner.tasks.subscribe()
+    }
+
+    pub(crate) fn tasks(&self) -> &Arc<TaskSet> {
+        &self.inner.tasks
+    }
+
+    pub(crate) fn state_store(&self) -> &state::Store {
+        &self.inner.state
+    }
+}
+
+/// Records every button's handler under its address; a second button with the same
+/// address in one rerun turns into an error element naming the duplicate.
+fn collect_buttons(el: &mut Element, out: &mut HashMap<Str, ButtonSlot>) {
+    let address = match &el.node {
+        Node::Button(b) => Some(el.key.clone().unwrap_or_else(|| b.label.clone())),
+        _ => None,
+    };
+    if let Some(address) = address {
+        if out.contains_key(&address) {
+            *el = Element::error(format!(
+                "duplicate button key `{address}`: two buttons in one rerun share it; \
+                 give each a distinct `.key(..)`"
+            ));
+            return;
+        }
+        if let Node::Button(b) = &el.node {
+            out.insert(
+                address,
+                ButtonSlot {
+                    disabled: b.disabled,
+                    on_click: b.on_click.clone(),
+                },
+            );
+        }
+        return;
+    }
+    match &mut el.node {
+        Node::Page { children, .. } | Node::Stack { children, .. } | Node::Fragment(children) => {
+            for child in children {
+                collect_buttons(child, out);
+            }
+        }
+        Node::Component(c) => {
+            if let Some(out_el) = c.output_mut() {
+                collect_buttons(out_el, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_is_send_sync_and_cheap() {
+        fn is<T: Send + Sync + Clone>() {}
+        is::<Session>();
+        assert_eq!(std::mem::size_of::<Session>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn enter_restores_after_panic() {
+        let s = Session::new();
+        let r = catch_unwind(AssertUnwindSafe(|| s.enter(|| panic!("x"))));
+        assert!(r.is_err());
+        assert!(Session::try_current().is_none());
+    }
+}

@@ -1,0 +1,89 @@
+//! A serializable, comparable view of a rendered tree, for structured snapshots
+//! (`insta::assert_json_snapshot!`, `assert_debug_snapshot!`) and assertions.
+
+use serde::Serialize;
+
+use crate::element::{Element, Node};
+use crate::render::prepare;
+
+/// One node of [`render_to_tree`]'s output. Component calls appear as nodes of their
+/// function's name with their output as the only child.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let tree = streamtree::render_to_tree(&VStack([Text("a")]).key("k"));
+/// assert_eq!(tree.kind, "VStack");
+/// assert_eq!(tree.key.as_deref(), Some("k"));
+/// assert_eq!(tree.children[0].text.as_deref(), Some("a"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct TreeNode {
+    /// The constructor or component name.
+    pub kind: &'static str,
+    /// The element's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Text, Markdown source, button label, page title or error message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// A progress bar's fraction (`None` when indeterminate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// A progress bar's message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// True for a disabled button, or Markdown that allows raw HTML.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub flag: bool,
+    /// Child nodes in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<TreeNode>,
+}
+
+impl TreeNode {
+    pub(crate) fn from_element(el: &Element) -> TreeNode {
+        let mut node = TreeNode {
+            kind: el.kind_name(),
+            key: el.key.as_ref().map(|k| k.to_string()),
+            text: None,
+            value: None,
+            message: None,
+            flag: false,
+            children: el.children().iter().map(TreeNode::from_element).collect(),
+        };
+        match &el.node {
+            Node::Page { title, .. } => node.text = title.as_ref().map(|t| t.to_string()),
+            Node::Text(t) | Node::Error(t) => node.text = Some(t.to_string()),
+            Node::Markdown { source, allow_html } => {
+                node.text = Some(source.to_string());
+                node.flag = *allow_html;
+            }
+            Node::Progress { value, message } => {
+                node.value = (!value.is_nan()).then_some(*value);
+                node.message = message.as_ref().map(|m| m.to_string());
+            }
+            Node::Button(b) => {
+                node.text = Some(b.label.to_string());
+                node.flag = b.disabled;
+            }
+            Node::Stack { .. } | Node::Fragment(_) | Node::Divider | Node::Component(_) => {}
+        }
+        node
+    }
+}
+
+/// The tree `el` renders as, with component bodies run (in the current session or a
+/// fresh one), as plain data.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let t = streamtree::render_to_tree(&ProgressBar(0.5).message("half"));
+/// assert_eq!((t.value, t.message.as_deref()), (Some(0.5), Some("half")));
+/// ```
+pub fn render_to_tree(el: &Element) -> TreeNode {
+    prepare(el);
+    TreeNode::from_element(el)
+}
