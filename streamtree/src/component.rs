@@ -60,7 +60,10 @@ pub(crate) fn component(
 /// rendering, inside the current session or a fresh one.
 pub(crate) fn resolve(root: &Element) {
     if root.dynamic {
-        Resolver { scopes: vec![Vec::new()] }.walk(root);
+        Resolver {
+            scopes: vec![Vec::new()],
+        }
+        .walk(root);
     }
 }
 
@@ -75,7 +78,10 @@ impl Resolver {
         if let Some(k) = key {
             return format!("{name}[{k}]");
         }
-        let scope = self.scopes.last_mut().expect("resolver always has a root scope");
+        let scope = self
+            .scopes
+            .last_mut()
+            .expect("resolver always has a root scope");
         let n = match scope.iter_mut().find(|(n, _)| *n == name) {
             Some((_, count)) => {
                 *count += 1;
@@ -147,7 +153,10 @@ mod tests {
             tx.send(()).unwrap();
             Text("x")
         });
-        assert!(rx.try_recv().is_err(), "building the tree must not run the body");
+        assert!(
+            rx.try_recv().is_err(),
+            "building the tree must not run the body"
+        );
         resolve(&el);
         resolve(&el);
         assert_eq!(rx.try_iter().count(), 1);
@@ -188,7 +197,9 @@ mod tests {
         ]);
         resolve(&tree);
         let out = tree.children()[1].children();
-        assert!(matches!(&out[0].node, Node::Error(m) if m.as_str() == "component `Boom` panicked: kaboom"));
+        assert!(
+            matches!(&out[0].node, Node::Error(m) if m.as_str() == "component `Boom` panicked: kaboom")
+        );
         assert_eq!(path::current(), "", "path restored after a panic");
     }
 }

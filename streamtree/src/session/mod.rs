@@ -194,7 +194,9 @@ impl Default for Session {
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session").field("id", &self.inner.id).finish_non_exhaustive()
+        f.debug_struct("Session")
+            .field("id", &self.inner.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -314,7 +316,11 @@ impl Session {
             });
             let mut buttons = HashMap::new();
             collect_buttons(&mut tree, &mut buttons);
-            *self.inner.buttons.lock().unwrap_or_else(PoisonError::into_inner) = buttons;
+            *self
+                .inner
+                .buttons
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = buttons;
             self.inner.state.sweep(generation);
             self.inner.reruns.store(generation, Ordering::Release);
             tree
@@ -345,7 +351,11 @@ impl Session {
     /// ```
     pub fn click(&self, key: &str) -> Result<(), ClickError> {
         let handler = {
-            let buttons = self.inner.buttons.lock().unwrap_or_else(PoisonError::into_inner);
+            let buttons = self
+                .inner
+                .buttons
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             let slot = buttons
                 .get(key)
                 .ok_or_else(|| ClickError::UnknownKey(key.to_owned()))?;
@@ -400,6 +410,12 @@ impl Session {
     pub(crate) fn state_store(&self) -> &state::Store {
         &self.inner.state
     }
+}
+
+/// Runs `f` with the current session's task set, borrowed rather than cloned: the
+/// every-rerun `submit` path. `f` must not enter or leave a session.
+pub(crate) fn with_current_tasks<R>(f: impl FnOnce(Option<&Arc<TaskSet>>) -> R) -> R {
+    CURRENT.with(|c| f(c.borrow().last().map(Session::tasks)))
 }
 
 /// Records every button's handler under its address; a second button with the same
