@@ -161,7 +161,9 @@ fn write(el: &Element, out: &mut String) {
             out.push_str("</button>");
         }
         Node::Error(message) => {
-            open(out, "div", "st-error", el);
+            out.push_str("<div class=\"st-error\" role=\"alert\"");
+            key_attr(out, el);
+            out.push('>');
             escape(out, message);
             out.push_str("</div>");
         }
