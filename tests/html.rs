@@ -15,9 +15,15 @@ fn hostile_input_as_html() {
     assert!(html.contains("<title>&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;</title>"));
     assert_snapshot!("hostile", render_html(&hostile()));
     assert!(!html.contains("<script>"), "a script tag got through");
-    assert!(!html.contains("javascript:"), "a javascript: URL got through");
+    assert!(
+        !html.contains("javascript:"),
+        "a javascript: URL got through"
+    );
     assert!(!html.contains("<b>"), "raw HTML got through");
-    assert!(!html.contains("<img src=x"), "attribute injection got through");
+    assert!(
+        !html.contains("<img src=x"),
+        "attribute injection got through"
+    );
 }
 
 #[test]
@@ -40,7 +46,10 @@ fn document_shell() {
     let end = doc.find("</style>").unwrap();
     let shell = format!("{}/* stylesheet */{}", &doc[..start], &doc[end..]);
     assert_snapshot!("document_shell", shell);
-    assert_eq!(&doc[start..end], format!("\n{}", streamtree::render::html::STYLESHEET));
+    assert_eq!(
+        &doc[start..end],
+        format!("\n{}", streamtree::render::html::STYLESHEET)
+    );
 }
 
 #[test]

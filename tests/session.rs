@@ -37,7 +37,11 @@ fn render_path_state_is_per_instance_and_swept_when_unrendered() {
     let flag = show_b.clone();
     let mut app = AppTest::new(move || {
         let b = (flag.load(Ordering::SeqCst) == 1).then(|| Counter("b".into()).key("b"));
-        VStack([Counter("a".into()).key("a"), Counter("unkeyed".into()), b.into()])
+        VStack([
+            Counter("a".into()).key("a"),
+            Counter("unkeyed".into()),
+            b.into(),
+        ])
     });
     app.run();
     assert_eq!(
@@ -48,7 +52,11 @@ fn render_path_state_is_per_instance_and_swept_when_unrendered() {
     app.run();
     show_b.store(1, Ordering::SeqCst);
     // b left the tree for one rerun, so its state started over.
-    assert!(app.run().text().contains("b: rendered 1 times at /Counter[b]"));
+    assert!(
+        app.run()
+            .text()
+            .contains("b: rendered 1 times at /Counter[b]")
+    );
 }
 
 #[test]
@@ -94,23 +102,41 @@ fn buttons_dispatch_to_the_last_reruns_handlers() {
         let shown = n.get();
         VStack([
             Text(format!("clicks: {shown}")),
-            Button("+1").key("inc").on_click(move || n.update(|v| *v += 1)),
+            Button("+1")
+                .key("inc")
+                .on_click(move || n.update(|v| *v += 1)),
             Button("off").key("off").disabled(true),
-            Button("boom").key("boom").on_click(|| panic!("handler failed")),
+            Button("boom")
+                .key("boom")
+                .on_click(|| panic!("handler failed")),
             Button("no handler"),
         ])
     });
     app.run();
     assert!(app.click("inc").unwrap().text().contains("clicks: 1"));
     assert!(app.click("inc").unwrap().text().contains("clicks: 2"));
-    assert_eq!(app.click("nope").err(), Some(ClickError::UnknownKey("nope".into())));
-    assert_eq!(app.click("off").err(), Some(ClickError::Disabled("off".into())));
+    assert_eq!(
+        app.click("nope").err(),
+        Some(ClickError::UnknownKey("nope".into()))
+    );
+    assert_eq!(
+        app.click("off").err(),
+        Some(ClickError::Disabled("off".into()))
+    );
     assert_eq!(
         app.click("boom").err(),
-        Some(ClickError::Panicked { key: "boom".into(), message: "handler failed".into() })
+        Some(ClickError::Panicked {
+            key: "boom".into(),
+            message: "handler failed".into()
+        })
     );
     // An unkeyed button is addressed by its label.
-    assert!(app.click("no handler").unwrap().text().contains("clicks: 2"));
+    assert!(
+        app.click("no handler")
+            .unwrap()
+            .text()
+            .contains("clicks: 2")
+    );
 }
 
 #[test]
@@ -137,7 +163,11 @@ fn no_current_session_panics_with_a_fix() {
 #[test]
 fn rerun_tree_structure() {
     let mut app = AppTest::new(|| {
-        Page([Card([Counter("x".into())]).key("c"), ProgressBar(0.25).message("q")]).title("T")
+        Page([
+            Card([Counter("x".into())]).key("c"),
+            ProgressBar(0.25).message("q"),
+        ])
+        .title("T")
     });
     assert_json_snapshot!("rerun_tree", app.run().tree());
 }

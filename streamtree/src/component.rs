@@ -10,8 +10,10 @@
 //! - the render path seen by a body is its ancestors' segments plus its own, and is
 //!   restored on every exit, including unwinding (see `crate::session::path`).
 
+use std::any::Any;
 use std::cell::{Cell, OnceCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
 
 use crate::element::{Element, Node, Str};
 use crate::session::path;
@@ -60,7 +62,10 @@ pub(crate) fn component(
 /// rendering, inside the current session or a fresh one.
 pub(crate) fn resolve(root: &Element) {
     if root.dynamic {
-        Resolver { scopes: vec![Vec::new()] }.walk(root);
+        Resolver {
+            scopes: vec![Vec::new()],
+        }
+        .walk(root);
     }
 }
 
@@ -75,7 +80,10 @@ impl Resolver {
         if let Some(k) = key {
             return format!("{name}[{k}]");
         }
-        let scope = self.scopes.last_mut().expect("resolver always has a root scope");
+        let scope = self
+            .scopes
+            .last_mut()
+            .expect("resolver always has a root scope");
         let n = match scope.iter_mut().find(|(n, _)| *n == name) {
             Some((_, count)) => {
                 *count += 1;
@@ -98,7 +106,7 @@ impl Resolver {
                 let segment = self.segment(c.name, el.key.as_ref());
                 path::with_segment(&segment, || {
                     if let Some(body) = c.body.take() {
-                        let out = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
+                        let out = contain(body).unwrap_or_else(|panic| {
                             Element::error(format!(
                                 "component `{}` panicked: {}",
                                 c.name,
@@ -124,8 +132,46 @@ impl Resolver {
     }
 }
 
+thread_local! {
+    /// How many `contain` calls are running on this thread.
+    static CONTAINED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Runs `f`, catching a panic. While it runs, the panic hook reports a panic on this
+/// thread as one line on stderr instead of a full report: the panic is shown in place
+/// (an error element, an `Error` task status), so a backtrace would only be noise.
+pub(crate) fn contain<R>(f: impl FnOnce() -> R) -> Result<R, Box<dyn Any + Send>> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CONTAINED.with(Cell::get) > 0 {
+                let at = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                eprintln!(
+                    "streamtree: contained panic{at}: {}",
+                    panic_message(info.payload())
+                );
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            CONTAINED.with(|c| c.set(c.get() - 1));
+        }
+    }
+    CONTAINED.with(|c| c.set(c.get() + 1));
+    let _leave = Leave;
+    catch_unwind(AssertUnwindSafe(f))
+}
+
 /// The text of a panic payload (`&str` or `String`), or a placeholder for other payloads.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -147,7 +193,10 @@ mod tests {
             tx.send(()).unwrap();
             Text("x")
         });
-        assert!(rx.try_recv().is_err(), "building the tree must not run the body");
+        assert!(
+            rx.try_recv().is_err(),
+            "building the tree must not run the body"
+        );
         resolve(&el);
         resolve(&el);
         assert_eq!(rx.try_iter().count(), 1);
@@ -188,7 +237,9 @@ mod tests {
         ]);
         resolve(&tree);
         let out = tree.children()[1].children();
-        assert!(matches!(&out[0].node, Node::Error(m) if m.as_str() == "component `Boom` panicked: kaboom"));
+        assert!(
+            matches!(&out[0].node, Node::Error(m) if m.as_str() == "component `Boom` panicked: kaboom")
+        );
         assert_eq!(path::current(), "", "path restored after a panic");
     }
 }

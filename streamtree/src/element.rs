@@ -451,7 +451,11 @@ mod tests {
     #[test]
     fn element_stays_small() {
         // The whole tree is a Vec<Element> per container: its size is the per-node cost.
-        assert!(std::mem::size_of::<Element>() <= 88, "{}", std::mem::size_of::<Element>());
+        assert!(
+            std::mem::size_of::<Element>() <= 88,
+            "{}",
+            std::mem::size_of::<Element>()
+        );
     }
 
     #[test]

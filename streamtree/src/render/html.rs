@@ -143,7 +143,9 @@ fn write(el: &Element, out: &mut String) {
             if value.is_nan() {
                 out.push_str("<progress aria-label=\"");
             } else {
-                out.push_str(&format!("<progress max=\"1\" value=\"{value}\" aria-label=\""));
+                out.push_str(&format!(
+                    "<progress max=\"1\" value=\"{value}\" aria-label=\""
+                ));
             }
             escape(out, &label);
             out.push_str("\"></progress><span class=\"st-progress-label\">");

@@ -113,7 +113,11 @@ impl TextWriter {
                 let level = self.heading.take();
                 let width = self.line.trim_start().chars().count();
                 self.flush();
-                let rule = if level == Some(HeadingLevel::H1) { '=' } else { '-' };
+                let rule = if level == Some(HeadingLevel::H1) {
+                    '='
+                } else {
+                    '-'
+                };
                 let mut underline = self.prefix();
                 underline.extend(std::iter::repeat_n(rule, width));
                 self.lines.push(underline);
@@ -189,7 +193,8 @@ impl TextWriter {
             Event::Text(text) if self.in_code => {
                 let prefix = self.prefix() + "    ";
                 for line in text.lines() {
-                    self.lines.push(format!("{prefix}{line}").trim_end().to_owned());
+                    self.lines
+                        .push(format!("{prefix}{line}").trim_end().to_owned());
                 }
             }
             Event::Text(text) | Event::Code(text) | Event::Html(text) | Event::InlineHtml(text) => {
@@ -222,10 +227,26 @@ mod tests {
 
     #[test]
     fn url_schemes() {
-        for ok in ["https://a.b", "http://x", "mailto:a@b", "/rel", "rel/x:y", "#top", "?q=1:2", ""] {
+        for ok in [
+            "https://a.b",
+            "http://x",
+            "mailto:a@b",
+            "/rel",
+            "rel/x:y",
+            "#top",
+            "?q=1:2",
+            "",
+        ] {
             assert!(is_safe_url(ok), "{ok}");
         }
-        for bad in ["javascript:alert(1)", "JaVaScRiPt:x", "java\tscript:x", " javascript:x", "data:text/html,x", "vbscript:x"] {
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:x",
+            "java\tscript:x",
+            " javascript:x",
+            "data:text/html,x",
+            "vbscript:x",
+        ] {
             assert!(!is_safe_url(bad), "{bad}");
         }
     }

@@ -15,12 +15,11 @@ pub(crate) mod state;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::component::{panic_message, resolve};
+use crate::component::{contain, panic_message, resolve};
 use crate::element::{Callback, Element, Node, Str};
 use crate::runtime::{Runtime, Subscription, TaskSet};
 
@@ -194,7 +193,9 @@ impl Default for Session {
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Session").field("id", &self.inner.id).finish_non_exhaustive()
+        f.debug_struct("Session")
+            .field("id", &self.inner.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -306,7 +307,7 @@ impl Session {
         self.enter(|| {
             let generation = self.inner.reruns.load(Ordering::Acquire) + 1;
             let mut tree = state::with_generation(generation, || {
-                let tree = catch_unwind(AssertUnwindSafe(root)).unwrap_or_else(|panic| {
+                let tree = contain(root).unwrap_or_else(|panic| {
                     Element::error(format!("the app panicked: {}", panic_message(&*panic)))
                 });
                 resolve(&tree);
@@ -314,7 +315,11 @@ impl Session {
             });
             let mut buttons = HashMap::new();
             collect_buttons(&mut tree, &mut buttons);
-            *self.inner.buttons.lock().unwrap_or_else(PoisonError::into_inner) = buttons;
+            *self
+                .inner
+                .buttons
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = buttons;
             self.inner.state.sweep(generation);
             self.inner.reruns.store(generation, Ordering::Release);
             tree
@@ -345,7 +350,11 @@ impl Session {
     /// ```
     pub fn click(&self, key: &str) -> Result<(), ClickError> {
         let handler = {
-            let buttons = self.inner.buttons.lock().unwrap_or_else(PoisonError::into_inner);
+            let buttons = self
+                .inner
+                .buttons
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             let slot = buttons
                 .get(key)
                 .ok_or_else(|| ClickError::UnknownKey(key.to_owned()))?;
@@ -357,15 +366,11 @@ impl Session {
         let Some(handler) = handler else {
             return Ok(());
         };
-        self.enter(|| {
-            catch_unwind(AssertUnwindSafe(|| {
-                (handler.lock().unwrap_or_else(PoisonError::into_inner))()
-            }))
-        })
-        .map_err(|panic| ClickError::Panicked {
-            key: key.to_owned(),
-            message: panic_message(&*panic),
-        })
+        self.enter(|| contain(|| (handler.lock().unwrap_or_else(PoisonError::into_inner))()))
+            .map_err(|panic| ClickError::Panicked {
+                key: key.to_owned(),
+                message: panic_message(&*panic),
+            })
     }
 
     /// Blocks until none of this session's tasks is pending or running, or `timeout`
@@ -393,6 +398,7 @@ impl Session {
         self.inner.tasks.subscribe()
     }
 
+    #[allow(dead_code)]
     pub(crate) fn tasks(&self) -> &Arc<TaskSet> {
         &self.inner.tasks
     }
@@ -446,6 +452,7 @@ fn collect_buttons(el: &mut Element, out: &mut HashMap<Str, ButtonSlot>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
 
     #[test]
     fn session_is_send_sync_and_cheap() {

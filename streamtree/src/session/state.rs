@@ -264,8 +264,8 @@ mod tests {
         let s = Session::new();
         s.enter(|| {
             session_state("k", || 1i32);
-            let err = catch_unwind(AssertUnwindSafe(|| session_state("k", String::new)))
-                .unwrap_err();
+            let err =
+                catch_unwind(AssertUnwindSafe(|| session_state("k", String::new))).unwrap_err();
             let msg = crate::component::panic_message(&*err);
             assert_eq!(
                 msg,
@@ -278,8 +278,7 @@ mod tests {
     #[test]
     fn blank_key_panics() {
         let s = Session::new();
-        let err = catch_unwind(AssertUnwindSafe(|| s.enter(|| state("  ", || 0))))
-            .unwrap_err();
+        let err = catch_unwind(AssertUnwindSafe(|| s.enter(|| state("  ", || 0)))).unwrap_err();
         assert!(crate::component::panic_message(&*err).contains("state key \"  \" is blank"));
     }
 
