@@ -11,9 +11,9 @@
 //!   restored on every exit, including unwinding (see `crate::session::path`).
 
 use std::any::Any;
-use std::cell::{Cell, OnceCell};
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Once;
+use std::sync::{Mutex, Once, OnceLock, PoisonError};
 
 use crate::element::{Element, Node, Str};
 use crate::session::path;
@@ -22,10 +22,11 @@ type Body = Box<dyn FnOnce() -> Element + Send>;
 
 pub(crate) struct ComponentNode {
     pub(crate) name: &'static str,
-    /// Taken (set to `None`) by the resolver when it runs the body.
-    body: Cell<Option<Body>>,
+    /// Taken (set to `None`) by the resolver when it runs the body. A lock, not a `Cell`,
+    /// so that `Element` is `Sync` and a resolved tree can be rendered from many threads.
+    body: Mutex<Option<Body>>,
     /// Set once by the resolver with the body's output or the error element.
-    output: OnceCell<Element>,
+    output: OnceLock<Element>,
 }
 
 impl ComponentNode {
@@ -47,8 +48,8 @@ pub(crate) fn component(
 ) -> Element {
     let el = Element::new(Node::Component(Box::new(ComponentNode {
         name,
-        body: Cell::new(Some(Box::new(body))),
-        output: OnceCell::new(),
+        body: Mutex::new(Some(Box::new(body))),
+        output: OnceLock::new(),
     })));
     match key {
         Some(k) => el.key(k),
@@ -103,9 +104,10 @@ impl Resolver {
         }
         match &el.node {
             Node::Component(c) => {
-                let segment = self.segment(c.name, el.key.as_ref());
+                let segment = self.segment(c.name, el.key.as_deref());
                 path::with_segment(&segment, || {
-                    if let Some(body) = c.body.take() {
+                    let body = c.body.lock().unwrap_or_else(PoisonError::into_inner).take();
+                    if let Some(body) = body {
                         let out = contain(body).unwrap_or_else(|panic| {
                             Element::error(format!(
                                 "component `{}` panicked: {}",

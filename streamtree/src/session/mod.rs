@@ -412,7 +412,7 @@ impl Session {
 /// address in one rerun turns into an error element naming the duplicate.
 fn collect_buttons(el: &mut Element, out: &mut HashMap<Str, ButtonSlot>) {
     let address = match &el.node {
-        Node::Button(b) => Some(el.key.clone().unwrap_or_else(|| b.label.clone())),
+        Node::Button(b) => Some(el.key.as_deref().unwrap_or(&b.label).clone()),
         _ => None,
     };
     if let Some(address) = address {
