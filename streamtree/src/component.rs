@@ -10,8 +10,10 @@
 //! - the render path seen by a body is its ancestors' segments plus its own, and is
 //!   restored on every exit, including unwinding (see `crate::session::path`).
 
-use std::cell::{Cell, OnceCell};
+use std::any::Any;
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Mutex, Once, OnceLock, PoisonError};
 
 use crate::element::{Element, Node, Str};
 use crate::session::path;
@@ -20,10 +22,11 @@ type Body = Box<dyn FnOnce() -> Element + Send>;
 
 pub(crate) struct ComponentNode {
     pub(crate) name: &'static str,
-    /// Taken (set to `None`) by the resolver when it runs the body.
-    body: Cell<Option<Body>>,
+    /// Taken (set to `None`) by the resolver when it runs the body. A lock, not a `Cell`,
+    /// so that `Element` is `Sync` and a resolved tree can be rendered from many threads.
+    body: Mutex<Option<Body>>,
     /// Set once by the resolver with the body's output or the error element.
-    output: OnceCell<Element>,
+    output: OnceLock<Element>,
 }
 
 impl ComponentNode {
@@ -45,8 +48,8 @@ pub(crate) fn component(
 ) -> Element {
     let el = Element::new(Node::Component(Box::new(ComponentNode {
         name,
-        body: Cell::new(Some(Box::new(body))),
-        output: OnceCell::new(),
+        body: Mutex::new(Some(Box::new(body))),
+        output: OnceLock::new(),
     })));
     match key {
         Some(k) => el.key(k),
@@ -101,10 +104,11 @@ impl Resolver {
         }
         match &el.node {
             Node::Component(c) => {
-                let segment = self.segment(c.name, el.key.as_ref());
+                let segment = self.segment(c.name, el.key.as_deref());
                 path::with_segment(&segment, || {
-                    if let Some(body) = c.body.take() {
-                        let out = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
+                    let body = c.body.lock().unwrap_or_else(PoisonError::into_inner).take();
+                    if let Some(body) = body {
+                        let out = contain(body).unwrap_or_else(|panic| {
                             Element::error(format!(
                                 "component `{}` panicked: {}",
                                 c.name,
@@ -130,8 +134,46 @@ impl Resolver {
     }
 }
 
+thread_local! {
+    /// How many `contain` calls are running on this thread.
+    static CONTAINED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Runs `f`, catching a panic. While it runs, the panic hook reports a panic on this
+/// thread as one line on stderr instead of a full report: the panic is shown in place
+/// (an error element, an `Error` task status), so a backtrace would only be noise.
+pub(crate) fn contain<R>(f: impl FnOnce() -> R) -> Result<R, Box<dyn Any + Send>> {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if CONTAINED.with(Cell::get) > 0 {
+                let at = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                eprintln!(
+                    "streamtree: contained panic{at}: {}",
+                    panic_message(info.payload())
+                );
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            CONTAINED.with(|c| c.set(c.get() - 1));
+        }
+    }
+    CONTAINED.with(|c| c.set(c.get() + 1));
+    let _leave = Leave;
+    catch_unwind(AssertUnwindSafe(f))
+}
+
 /// The text of a panic payload (`&str` or `String`), or a placeholder for other payloads.
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -59,6 +59,6 @@ pub mod prelude {
     pub use crate::component;
     pub use crate::element::Element;
     pub use crate::elements::*;
-    pub use crate::session::{Session, session_state, state};
+    pub use crate::session::{Session, State, session_state, state};
     pub use crate::testing::{AppTest, render_html, render_html_document, render_text};
 }

@@ -13,6 +13,10 @@ pub fn component(
     crate::component::component(name, None, body)
 }
 
+/// Checks that a `#[component]` prop can be moved into the deferred body; called at the
+/// prop's type so that a non-`Send` or borrowed prop is reported there.
+pub fn assert_prop<T: ::core::marker::Send + 'static>(_prop: &T) {}
+
 /// Converts a child expression of `view!` to an element; kept as a function so a type
 /// error points at the child's own tokens.
 pub fn child<T: Into<Element>>(child: T) -> Element {

@@ -4,6 +4,8 @@
 //! written any other way (Markdown's own output is built by pulldown-cmark from events we
 //! have already made safe). Keyed elements carry a stable `data-st-key` marker.
 
+use std::cell::Cell;
+
 use crate::element::{Element, Node, StackKind};
 use crate::render::{markdown, prepare, text::progress_label};
 
@@ -20,6 +22,15 @@ pub const STYLESHEET: &str = include_str!("style.css");
 /// assert_eq!(out, "&lt;a href=&quot;x&quot;&gt;Tom &amp; &#39;Jerry&#39;&lt;/a&gt;");
 /// ```
 pub fn escape(out: &mut String, text: &str) {
+    // Short clean strings (most cells and labels) skip the escaper's per-call setup.
+    if text.len() <= 64
+        && !text
+            .bytes()
+            .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+    {
+        out.push_str(text);
+        return;
+    }
     // Writing to a String cannot fail.
     let _ = pulldown_cmark_escape::escape_html(out, text);
 }
@@ -36,9 +47,16 @@ pub fn escape(out: &mut String, text: &str) {
 /// ```
 pub fn fragment(el: &Element) -> String {
     prepare(el);
-    let mut out = String::new();
+    // Reruns of one app render similar sizes: start from the last size to skip regrowth.
+    let mut out = String::with_capacity(LAST_LEN.with(Cell::get));
     write(el, &mut out);
+    LAST_LEN.with(|l| l.set(out.len()));
     out
+}
+
+thread_local! {
+    /// Length of the last fragment rendered on this thread, a capacity hint.
+    static LAST_LEN: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Renders `el` as a complete HTML document with the built-in stylesheet. The document's
@@ -71,12 +89,11 @@ pub fn document(el: &Element) -> String {
     out
 }
 
-fn open(out: &mut String, tag: &str, class: &str, el: &Element) {
-    out.push('<');
-    out.push_str(tag);
-    out.push_str(" class=\"");
-    out.push_str(class);
-    out.push('"');
+/// Writes an opening tag given as its static start (`<div class="st-text"`), so the common
+/// unkeyed case is one copy.
+#[inline]
+fn open(out: &mut String, start: &str, el: &Element) {
+    out.push_str(start);
     key_attr(out, el);
     out.push('>');
 }
@@ -92,7 +109,7 @@ fn key_attr(out: &mut String, el: &Element) {
 fn write(el: &Element, out: &mut String) {
     match &el.node {
         Node::Page { title, children } => {
-            open(out, "main", "st-page", el);
+            open(out, "<main class=\"st-page\"", el);
             if let Some(t) = title {
                 out.push_str("<h1 class=\"st-title\">");
                 escape(out, t);
@@ -102,12 +119,12 @@ fn write(el: &Element, out: &mut String) {
             out.push_str("</main>");
         }
         Node::Stack { kind, children } => {
-            let class = match kind {
-                StackKind::VStack => "st-vstack",
-                StackKind::HStack => "st-hstack",
-                StackKind::Card => "st-card",
+            let start = match kind {
+                StackKind::VStack => "<div class=\"st-vstack\"",
+                StackKind::HStack => "<div class=\"st-hstack\"",
+                StackKind::Card => "<div class=\"st-card\"",
             };
-            open(out, "div", class, el);
+            open(out, start, el);
             children.iter().for_each(|c| write(c, out));
             out.push_str("</div>");
         }
@@ -115,7 +132,7 @@ fn write(el: &Element, out: &mut String) {
         Node::Component(c) => {
             let output = c.output();
             if el.key.is_some() {
-                open(out, "div", "st-component", el);
+                open(out, "<div class=\"st-component\"", el);
                 output.iter().for_each(|o| write(o, out));
                 out.push_str("</div>");
             } else {
@@ -123,12 +140,12 @@ fn write(el: &Element, out: &mut String) {
             }
         }
         Node::Text(t) => {
-            open(out, "div", "st-text", el);
+            open(out, "<div class=\"st-text\"", el);
             escape(out, t);
             out.push_str("</div>");
         }
         Node::Markdown { source, allow_html } => {
-            open(out, "div", "st-markdown", el);
+            open(out, "<div class=\"st-markdown\"", el);
             pulldown_cmark::html::push_html(out, markdown::safe_events(source, *allow_html));
             out.push_str("</div>");
         }
@@ -138,7 +155,7 @@ fn write(el: &Element, out: &mut String) {
             out.push('>');
         }
         Node::Progress { value, message } => {
-            open(out, "div", "st-progress", el);
+            open(out, "<div class=\"st-progress\"", el);
             let label = progress_label(*value, message.as_deref());
             if value.is_nan() {
                 out.push_str("<progress aria-label=\"");
@@ -163,7 +180,7 @@ fn write(el: &Element, out: &mut String) {
             out.push_str("</button>");
         }
         Node::Error(message) => {
-            open(out, "div", "st-error", el);
+            open(out, "<div class=\"st-error\" role=\"alert\"", el);
             escape(out, message);
             out.push_str("</div>");
         }

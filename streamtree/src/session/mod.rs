@@ -15,12 +15,11 @@ pub(crate) mod state;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::component::{panic_message, resolve};
+use crate::component::{contain, panic_message, resolve};
 use crate::element::{Callback, Element, Node, Str};
 use crate::runtime::{Runtime, Subscription, TaskSet};
 
@@ -308,7 +307,7 @@ impl Session {
         self.enter(|| {
             let generation = self.inner.reruns.load(Ordering::Acquire) + 1;
             let mut tree = state::with_generation(generation, || {
-                let tree = catch_unwind(AssertUnwindSafe(root)).unwrap_or_else(|panic| {
+                let tree = contain(root).unwrap_or_else(|panic| {
                     Element::error(format!("the app panicked: {}", panic_message(&*panic)))
                 });
                 resolve(&tree);
@@ -367,15 +366,11 @@ impl Session {
         let Some(handler) = handler else {
             return Ok(());
         };
-        self.enter(|| {
-            catch_unwind(AssertUnwindSafe(|| {
-                (handler.lock().unwrap_or_else(PoisonError::into_inner))()
-            }))
-        })
-        .map_err(|panic| ClickError::Panicked {
-            key: key.to_owned(),
-            message: panic_message(&*panic),
-        })
+        self.enter(|| contain(|| (handler.lock().unwrap_or_else(PoisonError::into_inner))()))
+            .map_err(|panic| ClickError::Panicked {
+                key: key.to_owned(),
+                message: panic_message(&*panic),
+            })
     }
 
     /// Blocks until none of this session's tasks is pending or running, or `timeout`
@@ -403,6 +398,7 @@ impl Session {
         self.inner.tasks.subscribe()
     }
 
+    #[allow(dead_code)]
     pub(crate) fn tasks(&self) -> &Arc<TaskSet> {
         &self.inner.tasks
     }
@@ -422,7 +418,7 @@ pub(crate) fn with_current_tasks<R>(f: impl FnOnce(Option<&Arc<TaskSet>>) -> R) 
 /// address in one rerun turns into an error element naming the duplicate.
 fn collect_buttons(el: &mut Element, out: &mut HashMap<Str, ButtonSlot>) {
     let address = match &el.node {
-        Node::Button(b) => Some(el.key.clone().unwrap_or_else(|| b.label.clone())),
+        Node::Button(b) => Some(el.key.as_deref().unwrap_or(&b.label).clone()),
         _ => None,
     };
     if let Some(address) = address {
@@ -462,6 +458,7 @@ fn collect_buttons(el: &mut Element, out: &mut HashMap<Str, ButtonSlot>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
 
     #[test]
     fn session_is_send_sync_and_cheap() {

@@ -1,0 +1,8 @@
+use streamtree::prelude::*;
+
+#[component]
+const fn Empty() -> Element {
+    Element::empty()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use streamtree::prelude::*;
+
+#[component]
+fn Label(text: impl Into<String>) -> Element {
+    Text(text.into())
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use streamtree::prelude::*;
+
+#[component]
+struct Greeting {
+    name: String,
+}
+
+fn main() {}

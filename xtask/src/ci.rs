@@ -1,0 +1,22 @@
+//! `cargo xtask ci`: what CI runs. Fix hints name the command that repairs each failure.
+
+use crate::util::{cargo, exec};
+
+pub fn run(_args: &[String]) -> Result<(), String> {
+    exec(cargo().args(["fmt", "--all", "--", "--check"]))
+        .map_err(|e| format!("{e}\n  fix: cargo fmt --all"))?;
+    exec(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+    .map_err(|e| format!("{e}\n  fix: the clippy findings above"))?;
+    // CI=true makes insta refuse to write snapshots: any mismatch or new snapshot fails.
+    exec(cargo().args(["test", "--workspace"]).env("CI", "true")).map_err(|e| {
+        format!("{e}\n  fix: the failing tests above; for snapshots, `cargo insta review`")
+    })?;
+    Ok(())
+}
