@@ -26,6 +26,7 @@ pub mod asyncio;
 pub(crate) mod component;
 mod element;
 pub mod elements;
+pub mod loading;
 pub mod render;
 mod runtime;
 pub mod session;
@@ -59,6 +60,7 @@ pub mod prelude {
     pub use crate::component;
     pub use crate::element::Element;
     pub use crate::elements::*;
+    pub use crate::loading::{match_task, match_task_many, submit_many_ordered};
     pub use crate::session::{Session, State, session_state, state};
     pub use crate::testing::{AppTest, render_html, render_html_document, render_text};
 }
