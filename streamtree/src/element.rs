@@ -475,11 +475,7 @@ mod tests {
     fn element_stays_small() {
         // The whole tree is a Vec<Element> per container: its size is the per-node cost.
         assert!(
-<<<<<<< HEAD
-            std::mem::size_of::<Element>() <= 88,
-=======
             std::mem::size_of::<Element>() <= 56,
->>>>>>> main
             "{}",
             std::mem::size_of::<Element>()
         );

@@ -1,13 +1,8 @@
-<<<<<<< HEAD
 //! The task runtime: [`Runtime`] (a bounded, elastic worker pool shared by many sessions),
 //! `TaskSet` (one session's tasks by key) and [`Subscription`] (change notifications).
 //!
 //! See `README.md` beside this file for the state machine, the keyed-dedupe rules and
 //! shutdown. The public task API is [`crate::asyncio`].
-=======
-//! PLACEHOLDER (replaced by the task-runtime work): the contract `Session` relies on.
-#![allow(dead_code)]
->>>>>>> main
 
 mod pool;
 mod sync;
@@ -22,7 +17,7 @@ mod tests;
 use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
@@ -275,6 +270,10 @@ pub(crate) struct TaskSet {
     /// Notification senders, one per live [`Subscription`]; pruned when a send finds its
     /// receiver gone.
     subscribers: Mutex<Vec<Sender<()>>>,
+    /// Change callbacks of live [`OnChange`](crate::session::OnChange) guards, held weakly:
+    /// pruned when the guard is gone. Called after `hooks` is unlocked, so a callback may
+    /// subscribe or register again.
+    hooks: Mutex<Vec<Weak<dyn Fn() + Send + Sync>>>,
     /// `subscribers.len()`, readable without the lock (the common case is none).
     subscriber_count: AtomicUsize,
 }
@@ -367,6 +366,7 @@ impl TaskSet {
             idle_lock: Mutex::new(()),
             idle: Condvar::new(),
             subscribers: Mutex::new(Vec::new()),
+            hooks: Mutex::new(Vec::new()),
             subscriber_count: AtomicUsize::new(0),
         })
     }
@@ -484,7 +484,29 @@ impl TaskSet {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         subs.retain(|tx| !matches!(tx.try_send(()), Err(TrySendError::Disconnected(()))));
-        self.subscriber_count.store(subs.len(), Ordering::SeqCst);
+        let live: Vec<Arc<dyn Fn() + Send + Sync>> = {
+            let mut hooks = self.hooks.lock().unwrap_or_else(PoisonError::into_inner);
+            hooks.retain(|w| w.strong_count() > 0);
+            hooks.iter().filter_map(Weak::upgrade).collect()
+        };
+        self.subscriber_count
+            .store(subs.len() + live.len(), Ordering::SeqCst);
+        drop(subs);
+        for hook in live {
+            hook();
+        }
+    }
+
+    /// Registers `hook` to run on every change; it stays registered while `hook` lives.
+    pub(crate) fn add_hook(&self, hook: &Arc<dyn Fn() + Send + Sync>) {
+        let subs = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut hooks = self.hooks.lock().unwrap_or_else(PoisonError::into_inner);
+        hooks.push(Arc::downgrade(hook));
+        self.subscriber_count
+            .store(subs.len() + hooks.len(), Ordering::SeqCst);
     }
 
     /// Blocks until no task is Pending or Running, or `timeout` passes; true when idle.
@@ -522,7 +544,13 @@ impl TaskSet {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         subs.push(tx);
-        self.subscriber_count.store(subs.len(), Ordering::SeqCst);
+        let hooks = self
+            .hooks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        self.subscriber_count
+            .store(subs.len() + hooks, Ordering::SeqCst);
         Subscription { rx }
     }
 }
