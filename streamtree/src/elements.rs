@@ -168,7 +168,7 @@ pub fn ProgressBar(fraction: f64) -> Element {
 /// ```
 /// use streamtree::prelude::*;
 /// let html = render_html(&Button("Go").key("go"));
-/// assert_eq!(html, r#"<button class="st-button" type="button" data-st-key="go">Go</button>"#);
+/// assert_eq!(html, r#"<button class="st-button" type="submit" name="key" value="go" data-st-key="go">Go</button>"#);
 /// ```
 pub fn Button(label: impl Into<Str>) -> Element {
     Element::new(Node::Button(Box::new(ButtonNode {

@@ -19,13 +19,15 @@
 //!
 //! Modules: [`elements`] (constructors), [`session`] (reruns and state), [`render`]
 //! (HTML and text backends), [`testing`] (`AppTest`), the task runtime ([`Runtime`])
-//! and its API ([`asyncio`]).
+//! and its API ([`asyncio`]). With the `serve` feature, [`serve()`] runs an app as a live
+//! web page ([`live::serve`]).
 #![forbid(unsafe_code)]
 
 pub mod asyncio;
 pub(crate) mod component;
 mod element;
 pub mod elements;
+pub mod live;
 pub mod loading;
 pub mod render;
 mod runtime;
@@ -43,6 +45,9 @@ pub use session::{ClickError, Session, SessionBuilder};
 pub use streamtree_macros::component;
 pub use testing::{render_html, render_html_document, render_text};
 pub use tree::{TreeNode, render_to_tree};
+
+#[cfg(feature = "serve")]
+pub use live::serve::{Running, Server, serve};
 
 /// Everything an app file usually needs: `use streamtree::prelude::*;`.
 ///

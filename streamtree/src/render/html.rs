@@ -2,7 +2,9 @@
 //!
 //! Every text node and attribute value goes through [`escape`]; nothing user-supplied is
 //! written any other way (Markdown's own output is built by pulldown-cmark from events we
-//! have already made safe). Keyed elements carry a stable `data-st-key` marker.
+//! have already made safe). Keyed elements carry a stable `data-st-key` marker. Buttons are
+//! `type="submit"` with `name="key"` and their address as `value`, so the live server's
+//! page form posts clicks without JavaScript.
 
 use std::cell::Cell;
 
@@ -70,12 +72,38 @@ thread_local! {
 /// assert!(doc.contains("<title>A &lt; B</title>"));
 /// ```
 pub fn document(el: &Element) -> String {
-    let body = fragment(el);
-    let title = match &el.node {
-        Node::Page { title: Some(t), .. } => t.as_str(),
-        _ => "streamtree",
-    };
-    let mut out = String::with_capacity(body.len() + STYLESHEET.len() + 256);
+    document_with(
+        &fragment(el),
+        title(el).unwrap_or("streamtree"),
+        &Shell::default(),
+    )
+}
+
+/// The title of `el` when it is a titled `Page`.
+pub(crate) fn title(el: &Element) -> Option<&str> {
+    match &el.node {
+        Node::Page { title: Some(t), .. } => Some(t.as_str()),
+        _ => None,
+    }
+}
+
+/// Trusted markup a host (the live server) puts around a rendered body. Nothing
+/// user-supplied goes here: the host builds these strings from its own constants and
+/// [`escape`]d values.
+#[derive(Default)]
+pub(crate) struct Shell<'a> {
+    /// Inserted at the end of `<head>`.
+    pub head: &'a str,
+    /// Inserted right after `<body>`.
+    pub body_start: &'a str,
+    /// Inserted right before `</body>`.
+    pub body_end: &'a str,
+}
+
+/// A complete document around an already rendered `body`, with `title` escaped.
+pub(crate) fn document_with(body: &str, title: &str, shell: &Shell<'_>) -> String {
+    let extra = shell.head.len() + shell.body_start.len() + shell.body_end.len();
+    let mut out = String::with_capacity(body.len() + STYLESHEET.len() + extra + 256);
     out.push_str(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
@@ -83,8 +111,12 @@ pub fn document(el: &Element) -> String {
     escape(&mut out, title);
     out.push_str("</title>\n<style>\n");
     out.push_str(STYLESHEET);
-    out.push_str("</style>\n</head>\n<body>\n");
-    out.push_str(&body);
+    out.push_str("</style>\n");
+    out.push_str(shell.head);
+    out.push_str("</head>\n<body>\n");
+    out.push_str(shell.body_start);
+    out.push_str(body);
+    out.push_str(shell.body_end);
     out.push_str("\n</body>\n</html>\n");
     out
 }
@@ -170,7 +202,11 @@ fn write(el: &Element, out: &mut String) {
             out.push_str("</span></div>");
         }
         Node::Button(b) => {
-            out.push_str("<button class=\"st-button\" type=\"button\"");
+            // A submit button naming its address: inside the live server's form a click
+            // posts `key=<address>` with or without JavaScript; elsewhere it does nothing.
+            out.push_str("<button class=\"st-button\" type=\"submit\" name=\"key\" value=\"");
+            escape(out, el.key.as_deref().unwrap_or(&b.label));
+            out.push('"');
             key_attr(out, el);
             if b.disabled {
                 out.push_str(" disabled");
