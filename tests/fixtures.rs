@@ -1,5 +1,8 @@
 //! Shared components and element trees for the integration tests.
 
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
 use streamtree::prelude::*;
 
 /// A component with a prop.
@@ -63,4 +66,109 @@ pub fn contained_panic() -> Element {
         Boom("kaboom: <bad> input".to_string()),
         Greeting("after".to_string()),
     ])
+}
+
+/// A gate tasks wait on; tests open it to let a job finish exactly when they choose.
+pub struct Gate {
+    open: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Gate {
+    /// A gate, open or shut.
+    pub const fn new(open: bool) -> Gate {
+        Gate {
+            open: Mutex::new(open),
+            changed: Condvar::new(),
+        }
+    }
+
+    /// Lets every waiter through, now and later.
+    pub fn open(&self) {
+        *self.open.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.changed.notify_all();
+    }
+
+    /// Makes later waiters block until the next [`open`](Self::open).
+    pub fn close(&self) {
+        *self.open.lock().unwrap_or_else(PoisonError::into_inner) = false;
+    }
+
+    /// Blocks until the gate is open (true) or `give_up` says so (false). `give_up` is a
+    /// task's cancel check, asked every 20 ms: cooperative cancel has no wake-up of its own.
+    pub fn wait(&self, give_up: impl Fn() -> bool) -> bool {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*open {
+            if give_up() {
+                return false;
+            }
+            open = self
+                .changed
+                .wait_timeout(open, Duration::from_millis(20))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+}
+
+/// Holds the quick job of [`browser_demo`]; open unless a test closes it.
+pub static QUICK_JOB_GATE: Gate = Gate::new(true);
+
+/// Steps of the long job of [`browser_demo`], 50 ms each.
+pub const LONG_JOB_STEPS: u32 = 600;
+
+/// The long job: reports progress every step and stops when asked to cancel.
+fn long_job(ctx: &TaskContext) -> u32 {
+    for step in 0..LONG_JOB_STEPS {
+        if ctx.is_cancel_requested() {
+            ctx.cancelled();
+            return step;
+        }
+        let fraction = f64::from(step) / f64::from(LONG_JOB_STEPS);
+        ctx.set_progress((fraction, format!("step {step} of {LONG_JOB_STEPS}")));
+        // The job's own pace (simulated work); no test orders events by it.
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    LONG_JOB_STEPS
+}
+
+/// The app the browser test serves: a quick job held by [`QUICK_JOB_GATE`] that shows
+/// "Ready: result=42", and a long cooperative job with progress, a `Cancel` button
+/// ("Cancelled.") and a `Retry` button that dismisses and resubmits it.
+pub fn browser_demo() -> Element {
+    let quick = submit_with("quick", |ctx: &TaskContext| {
+        QUICK_JOB_GATE.wait(|| ctx.is_cancel_requested());
+        42u32
+    });
+    let long = submit_with("long", long_job);
+    let running = !long.status().is_terminal();
+    let cancel = long.clone();
+    Page([
+        Card([
+            Text("Quick job"),
+            match_task(&quick)
+                .ready(|v| Text(format!("Ready: result={v}")))
+                .into(),
+        ])
+        .key("quick"),
+        Card([
+            Text("Long job"),
+            match_task(&long)
+                .ready(|steps| Text(format!("Long job done after {steps} steps.")))
+                .cancelled(Text("Cancelled."))
+                .into(),
+            HStack([
+                Button("Cancel")
+                    .key("cancel")
+                    .disabled(!running)
+                    .on_click(move || cancel.cancel()),
+                Button("Retry").key("retry").disabled(running).on_click(|| {
+                    dismiss_task("long");
+                }),
+            ]),
+        ])
+        .key("long"),
+    ])
+    .title("streamtree live demo")
 }

@@ -1,0 +1,272 @@
+//! End to end in headless Chromium over the DevTools protocol: the demo page first shows
+//! "Loading…", then "Ready: result=42" arrives as a push (no reload); Cancel ends the long
+//! job in "Cancelled."; Retry starts it again. The final page is saved as
+//! `<target>/browser-test/final.png` (`STREAMTREE_UPDATE_SCREENSHOT=1` also copies it to
+//! `docs/screenshot.png`).
+//!
+//! Needs Debian's `chromium` (`.ci/run` installs it); set `STREAMTREE_SKIP_BROWSER=1` to
+//! skip. Every wait is on a DOM mutation inside the page, with a timeout only as a
+//! failure guard.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use streamtree::{Runtime, serve};
+use streamtree_tests::{QUICK_JOB_GATE, browser_demo};
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+/// Failure guard for one wait inside the page, in milliseconds.
+const WAIT_MS: u64 = 20_000;
+
+fn chromium() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("chromium"))
+        .find(|p| p.is_file())
+}
+
+/// Kills the browser we started and removes its profile, also when an assertion fails.
+struct Browser {
+    child: Child,
+    profile: PathBuf,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// Starts headless Chromium on a fresh profile; returns it with its DevTools URL.
+fn launch(binary: &Path) -> (Browser, String) {
+    let profile = std::env::temp_dir().join(format!("streamtree-chromium-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&profile);
+    std::fs::create_dir_all(&profile).unwrap();
+    let child = Command::new(binary)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=900,700",
+            "--remote-debugging-address=127.0.0.1",
+            "--remote-debugging-port=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("about:blank")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("chromium starts");
+    let mut browser = Browser { child, profile };
+    let stderr = browser.child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Reads Chromium's log to the end so it never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("DevTools listening on ")
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(url.trim().to_owned());
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("chromium prints its DevTools address");
+    assert!(
+        url.starts_with("ws://127.0.0.1:"),
+        "DevTools must be on loopback: {url}"
+    );
+    (browser, url)
+}
+
+/// A DevTools connection to one page (a flattened target session).
+struct Cdp {
+    ws: WebSocket<MaybeTlsStream<TcpStream>>,
+    next_id: u64,
+    session: Option<String>,
+}
+
+impl Cdp {
+    fn connect(url: &str) -> Cdp {
+        let (ws, _) = tungstenite::connect(url).expect("DevTools websocket");
+        if let MaybeTlsStream::Plain(tcp) = ws.get_ref() {
+            tcp.set_read_timeout(Some(Duration::from_millis(WAIT_MS * 3)))
+                .unwrap();
+        }
+        Cdp {
+            ws,
+            next_id: 1,
+            session: None,
+        }
+    }
+
+    /// Sends a command and returns its result, skipping events in between.
+    fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut msg = json!({ "id": id, "method": method, "params": params });
+        if let Some(s) = &self.session {
+            msg["sessionId"] = json!(s);
+        }
+        self.ws.send(Message::text(msg.to_string())).unwrap();
+        loop {
+            let reply = self.ws.read().expect("a DevTools reply");
+            let Message::Text(text) = reply else { continue };
+            let reply: Value = serde_json::from_str(&text).unwrap();
+            if reply["id"] == json!(id) {
+                assert!(reply.get("error").is_none(), "{method} failed: {reply}");
+                return reply["result"].clone();
+            }
+        }
+    }
+
+    /// Evaluates `expression` in the page (awaiting a promise) and returns its value.
+    fn eval(&mut self, expression: &str) -> Value {
+        let result = self.call(
+            "Runtime.evaluate",
+            json!({ "expression": expression, "awaitPromise": true, "returnByValue": true }),
+        );
+        assert!(
+            result.get("exceptionDetails").is_none(),
+            "page script failed: {}",
+            result["exceptionDetails"]
+        );
+        result["result"]["value"].clone()
+    }
+
+    /// Waits, on DOM mutations, until the JS condition `cond` holds.
+    fn wait_until(&mut self, what: &str, cond: &str) {
+        let script = format!(
+            r#"new Promise((resolve, reject) => {{
+                const ok = () => {{ try {{ return !!({cond}); }} catch (e) {{ return false; }} }};
+                if (ok()) return resolve(true);
+                const seen = new MutationObserver(() => {{ if (ok()) {{ seen.disconnect(); resolve(true); }} }});
+                seen.observe(document, {{ subtree: true, childList: true, characterData: true, attributes: true }});
+                setTimeout(() => reject(new Error({what:?} + " not seen; page text: " + document.body.innerText)), {WAIT_MS});
+            }})"#
+        );
+        self.eval(&script);
+    }
+
+    fn wait_text(&mut self, text: &str) {
+        let cond = format!("document.body && document.body.innerText.includes({text:?})");
+        self.wait_until(text, &cond);
+    }
+
+    fn click(&mut self, key: &str) {
+        let clicked = self.eval(&format!(
+            r#"(() => {{ const b = document.querySelector('[data-st-key="{key}"]');
+                if (!b || b.disabled) return false; b.click(); return true; }})()"#
+        ));
+        assert_eq!(clicked, json!(true), "button `{key}` is there and enabled");
+    }
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let bytes: Vec<u8> = text.bytes().filter(|&c| c != b'=').map(value).collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &v)| n | (u32::from(v) << (18 - 6 * i)));
+        out.extend(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    out
+}
+
+#[test]
+fn demo_page_live_in_headless_chromium() {
+    let Some(binary) = chromium() else {
+        if std::env::var_os("STREAMTREE_SKIP_BROWSER").is_some_and(|v| v == "1") {
+            eprintln!("skipped: chromium is not installed and STREAMTREE_SKIP_BROWSER=1");
+            return;
+        }
+        panic!(
+            "chromium is not installed: run `apt-get install -y chromium` (`.ci/run` does), \
+             or set STREAMTREE_SKIP_BROWSER=1 to skip this test"
+        );
+    };
+    QUICK_JOB_GATE.close();
+    let server = serve(browser_demo)
+        .bind(([127, 0, 0, 1], 0))
+        .runtime(Runtime::builder().max_workers(8).build())
+        .spawn()
+        .unwrap();
+    let (_browser, devtools) = launch(&binary);
+    let mut cdp = Cdp::connect(&devtools);
+    let target = cdp.call("Target.createTarget", json!({ "url": "about:blank" }));
+    let attached = cdp.call(
+        "Target.attachToTarget",
+        json!({ "targetId": target["targetId"], "flatten": true }),
+    );
+    cdp.session = Some(attached["sessionId"].as_str().unwrap().to_owned());
+    cdp.call("Page.enable", json!({}));
+    cdp.call(
+        "Page.navigate",
+        json!({ "url": format!("http://{}/", server.addr()) }),
+    );
+
+    cdp.wait_text("Loading…");
+    cdp.wait_until("the live script", "document.getElementById('st-root')");
+    // A page reload would forget this.
+    cdp.eval("window.stMarker = 'same page'");
+    QUICK_JOB_GATE.open();
+    cdp.wait_text("Ready: result=42");
+    assert_eq!(cdp.eval("window.stMarker"), json!("same page"), "no reload");
+
+    cdp.wait_text("step ");
+    cdp.click("cancel");
+    cdp.wait_text("Cancelled.");
+    cdp.wait_until(
+        "Retry enabled",
+        "!document.querySelector('[data-st-key=\"retry\"]').disabled",
+    );
+    cdp.click("retry");
+    cdp.wait_until(
+        "the long job running again",
+        "!document.body.innerText.includes('Cancelled.') && document.body.innerText.includes('step ')",
+    );
+    assert_eq!(cdp.eval("window.stMarker"), json!("same page"), "no reload");
+    assert_eq!(
+        cdp.eval("document.getElementById('st-note').hidden"),
+        json!(true),
+        "no error note"
+    );
+
+    let shot = cdp.call("Page.captureScreenshot", json!({ "format": "png" }));
+    let png = decode_base64(shot["data"].as_str().unwrap());
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap();
+    let out = target_dir.join("browser-test");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("final.png"), &png).unwrap();
+    if std::env::var_os("STREAMTREE_UPDATE_SCREENSHOT").is_some_and(|v| v == "1") {
+        let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("screenshot.png"), &png).unwrap();
+    }
+    server.shutdown().unwrap();
+}

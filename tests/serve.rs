@@ -1,0 +1,568 @@
+//! The live HTML server over real loopback HTTP: cookies, isolation, expiry, the session
+//! limit, click checks and pushes. A plain `TcpStream` is the client; every wait is on a
+//! socket read or a channel, with a timeout only as a failure guard.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use streamtree::prelude::*;
+use streamtree::{Running, Runtime, serve};
+use streamtree_tests::{Gate, hostile};
+
+/// Failure guard for every wait.
+const GUARD: Duration = Duration::from_secs(20);
+
+fn start(app: impl Fn() -> Element + Send + Sync + 'static) -> Running {
+    serve(app)
+        .bind(([127, 0, 0, 1], 0))
+        .runtime(Runtime::builder().max_workers(8).build())
+        .spawn()
+        .expect("the server starts on loopback")
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    /// `st_session=<id>` from `Set-Cookie`.
+    fn cookie(&self) -> String {
+        let set = self.header("set-cookie").expect("a Set-Cookie header");
+        set.split(';').next().unwrap().to_owned()
+    }
+
+    /// The anti-forgery token in the page's form.
+    fn token(&self) -> String {
+        let marker = "name=\"token\" value=\"";
+        let start = self.body.find(marker).expect("a token field") + marker.len();
+        self.body[start..start + 32].to_owned()
+    }
+}
+
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut tcp = TcpStream::connect(addr).unwrap();
+    tcp.set_read_timeout(Some(GUARD)).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if method == "POST" {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    tcp.write_all(req.as_bytes()).unwrap();
+    tcp.write_all(body).unwrap();
+    let mut raw = String::new();
+    tcp.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .expect("a complete HTTP response");
+    let status = head[9..12].parse().unwrap();
+    Reply {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+fn get(addr: SocketAddr, cookie: Option<&str>) -> Reply {
+    match cookie {
+        Some(c) => request(addr, "GET", "/", &[("Cookie", c)], b""),
+        None => request(addr, "GET", "/", &[], b""),
+    }
+}
+
+fn post_form(addr: SocketAddr, cookie: &str, body: &str) -> Reply {
+    let headers = [
+        ("Cookie", cookie),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    request(addr, "POST", "/click", &headers, body.as_bytes())
+}
+
+/// An open `GET /events` stream. HTTP/1.0, so the body is close-delimited, not chunked.
+struct Events(BufReader<TcpStream>);
+
+impl Events {
+    fn open(addr: SocketAddr, cookie: &str) -> Events {
+        let mut tcp = TcpStream::connect(addr).unwrap();
+        tcp.set_read_timeout(Some(GUARD)).unwrap();
+        write!(
+            tcp,
+            "GET /events HTTP/1.0\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n"
+        )
+        .unwrap();
+        let mut reader = BufReader::new(tcp);
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+            head.push_str(&line);
+        }
+        assert!(head.starts_with("HTTP/1.0 200"), "{head}");
+        assert!(head.contains("text/event-stream"), "{head}");
+        Events(reader)
+    }
+
+    /// The next event's JSON data (keep-alive comments skipped).
+    fn next(&mut self) -> serde_json::Value {
+        let mut data = String::new();
+        loop {
+            let mut line = String::new();
+            let n = self
+                .0
+                .read_line(&mut line)
+                .expect("an event before the guard timeout");
+            assert!(n > 0, "the event stream ended");
+            let line = line.trim_end_matches(['\r', '\n']);
+            if line.is_empty() {
+                if !data.is_empty() {
+                    return serde_json::from_str(&data).unwrap();
+                }
+            } else if let Some(d) = line.strip_prefix("data:") {
+                data.push_str(d.strip_prefix(' ').unwrap_or(d));
+            }
+        }
+    }
+
+    /// Skips events until one's HTML contains `text`.
+    fn until(&mut self, text: &str) -> serde_json::Value {
+        loop {
+            let event = self.next();
+            if event["html"].as_str().unwrap().contains(text) {
+                return event;
+            }
+        }
+    }
+}
+
+#[test]
+fn session_cookie_is_random_http_only_and_strict() {
+    let server = start(|| Text("hello"));
+    let first = get(server.addr(), None);
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let set = first.header("set-cookie").unwrap();
+    let (pair, attributes) = set.split_once(';').unwrap();
+    let id = pair.strip_prefix("st_session=").unwrap();
+    assert_eq!(id.len(), 32, "128 bits as hex: {id}");
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(attributes.trim(), "Path=/; HttpOnly; SameSite=Strict");
+    let csp = first.header("content-security-policy").unwrap();
+    assert!(csp.contains("script-src 'nonce-"), "{csp}");
+
+    let again = get(server.addr(), Some(pair));
+    assert_eq!(again.status, 200);
+    assert_eq!(
+        again.header("set-cookie"),
+        None,
+        "a known session keeps its cookie"
+    );
+    assert_eq!(server.session_count(), 1);
+
+    let other = get(server.addr(), None);
+    assert_ne!(other.cookie(), pair, "each browser gets its own id");
+    assert_ne!(
+        other.token(),
+        first.token(),
+        "each session gets its own token"
+    );
+    assert_eq!(server.session_count(), 2);
+
+    let forged = get(
+        server.addr(),
+        Some("st_session=0123456789abcdef0123456789abcdef"),
+    );
+    assert!(
+        forged.header("set-cookie").is_some(),
+        "an unknown id gets a new session"
+    );
+}
+
+/// Clicking `a` or `b` starts the session's `job`, which reports who started it.
+fn isolation_app() -> Element {
+    let owner = session_state("owner", || None::<&'static str>);
+    let job = owner.get().map(|who| submit("job", move || who));
+    let (set_a, set_b) = (owner.clone(), owner);
+    VStack([
+        Button("a").on_click(move || set_a.set(Some("A"))),
+        Button("b").on_click(move || set_b.set(Some("B"))),
+        match job {
+            Some(h) => match_task(&h)
+                .ready(|who| Text(format!("job of {who}")))
+                .into(),
+            None => Text("no job"),
+        },
+    ])
+}
+
+#[test]
+fn sessions_are_isolated() {
+    let server = start(isolation_app);
+    let a = get(server.addr(), None);
+    let b = get(server.addr(), None);
+    let (cookie_a, cookie_b) = (a.cookie(), b.cookie());
+    let mut events_a = Events::open(server.addr(), &cookie_a);
+    let mut events_b = Events::open(server.addr(), &cookie_b);
+
+    let click = post_form(
+        server.addr(),
+        &cookie_a,
+        &format!("token={}&key=a", a.token()),
+    );
+    assert_eq!(click.status, 303);
+    events_a.until("job of A");
+    let click = post_form(
+        server.addr(),
+        &cookie_b,
+        &format!("token={}&key=b", b.token()),
+    );
+    assert_eq!(click.status, 303);
+    // Had the sessions shared one task set, B's `job` would be A's finished task.
+    events_b.until("job of B");
+
+    // A's token is worthless in B's session.
+    let forged = post_form(
+        server.addr(),
+        &cookie_b,
+        &format!("token={}&key=a", a.token()),
+    );
+    assert_eq!(forged.status, 403);
+    assert!(
+        get(server.addr(), Some(&cookie_a))
+            .body
+            .contains("job of A")
+    );
+    assert!(
+        get(server.addr(), Some(&cookie_b))
+            .body
+            .contains("job of B")
+    );
+}
+
+/// Sends once when dropped: the end of a task's closure, run or not.
+struct Ended(Sender<()>);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+#[test]
+fn idle_session_expires_and_its_task_is_cancelled() {
+    let (ended_tx, ended) = channel();
+    let ended_tx = Mutex::new(ended_tx);
+    let server = serve(move || {
+        let ended = Ended(ended_tx.lock().unwrap().clone());
+        let h = submit_with("forever", move |ctx: &TaskContext| {
+            let _ended = ended;
+            // Runs until cancelled; ends the only way a dropped session ends it.
+            Gate::new(false).wait(|| ctx.is_cancel_requested());
+            ctx.cancelled();
+        });
+        Text(format!("task: {}", h.status().as_str()))
+    })
+    .bind(([127, 0, 0, 1], 0))
+    .session_idle_timeout(Duration::from_millis(50))
+    .spawn()
+    .unwrap();
+    let page = get(server.addr(), None);
+    assert_eq!(page.status, 200);
+    // The closure ends (cancelled while running, or dropped unrun) only once the session
+    // is gone: nothing else cancels it.
+    ended
+        .recv_timeout(GUARD)
+        .expect("the expired session's task was cancelled");
+    assert_eq!(server.session_count(), 0);
+    let late = post_form(
+        server.addr(),
+        &page.cookie(),
+        &format!("token={}&key=x", page.token()),
+    );
+    assert_eq!(late.status, 403);
+    assert!(late.body.contains("expired"), "{}", late.body);
+}
+
+#[test]
+fn session_limit_answers_503() {
+    let server = serve(|| Text("one at a time"))
+        .bind(([127, 0, 0, 1], 0))
+        .max_sessions(1)
+        .spawn()
+        .unwrap();
+    let first = get(server.addr(), None);
+    assert_eq!(first.status, 200);
+    let refused = get(server.addr(), None);
+    assert_eq!(refused.status, 503);
+    assert_eq!(
+        refused.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    assert!(
+        refused.body.contains("limit of 1 sessions"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(get(server.addr(), Some(&first.cookie())).status, 200);
+    assert_eq!(server.session_count(), 1);
+}
+
+/// A counter app whose button handler counts clicks.
+fn counter(clicks: Arc<AtomicU32>) -> impl Fn() -> Element + Send + Sync + 'static {
+    move || {
+        let c = clicks.clone();
+        VStack([
+            Text(format!("clicks: {}", clicks.load(Ordering::SeqCst))),
+            Button("Add").key("add").on_click(move || {
+                c.fetch_add(1, Ordering::SeqCst);
+            }),
+            Button("Off").key("off").disabled(true),
+        ])
+    }
+}
+
+#[test]
+fn click_checks_reject_with_clear_4xx_and_change_nothing() {
+    let clicks = Arc::new(AtomicU32::new(0));
+    let server = start(counter(clicks.clone()));
+    let addr = server.addr();
+    let page = get(addr, None);
+    let (cookie, token) = (page.cookie(), page.token());
+    let form = "application/x-www-form-urlencoded";
+
+    let cases: Vec<(&str, Reply, u16, &str)> = vec![
+        (
+            "missing cookie",
+            request(
+                addr,
+                "POST",
+                "/click",
+                &[("Content-Type", form)],
+                format!("token={token}&key=add").as_bytes(),
+            ),
+            403,
+            "No session cookie",
+        ),
+        (
+            "missing token",
+            post_form(addr, &cookie, "key=add"),
+            403,
+            "anti-forgery token",
+        ),
+        (
+            "stale token",
+            post_form(
+                addr,
+                &cookie,
+                "token=00000000000000000000000000000000&key=add",
+            ),
+            403,
+            "anti-forgery token",
+        ),
+        (
+            "unknown key",
+            post_form(addr, &cookie, &format!("token={token}&key=nope")),
+            404,
+            "no button with key `nope`",
+        ),
+        (
+            "disabled",
+            post_form(addr, &cookie, &format!("token={token}&key=off")),
+            409,
+            "disabled",
+        ),
+        (
+            "no key",
+            post_form(addr, &cookie, &format!("token={token}")),
+            400,
+            "field `key` is missing",
+        ),
+        (
+            "twice",
+            post_form(addr, &cookie, &format!("token={token}&key=add&key=add")),
+            400,
+            "twice",
+        ),
+        (
+            "bad json",
+            request(
+                addr,
+                "POST",
+                "/click",
+                &[("Cookie", &cookie), ("Content-Type", "application/json")],
+                b"{not json",
+            ),
+            400,
+            "not JSON",
+        ),
+        (
+            "oversized",
+            post_form(
+                addr,
+                &cookie,
+                &format!("token={token}&key=add&pad={}", "x".repeat(9000)),
+            ),
+            413,
+            "larger than 8192 bytes",
+        ),
+        (
+            "other type",
+            request(
+                addr,
+                "POST",
+                "/click",
+                &[("Cookie", &cookie), ("Content-Type", "text/plain")],
+                b"add",
+            ),
+            415,
+            "application/x-www-form-urlencoded",
+        ),
+    ];
+    for (name, reply, status, message) in cases {
+        assert_eq!(reply.status, status, "{name}: {reply:?}");
+        assert!(reply.body.contains(message), "{name}: {:?}", reply.body);
+    }
+    assert_eq!(
+        clicks.load(Ordering::SeqCst),
+        0,
+        "no rejected click ran the handler"
+    );
+    assert!(get(addr, Some(&cookie)).body.contains("clicks: 0"));
+    assert_eq!(get(addr, None).status, 200, "the server still answers");
+    assert_eq!(request(addr, "GET", "/nothing", &[], b"").status, 404);
+}
+
+#[test]
+fn click_runs_the_callback_then_reruns_and_pushes() {
+    let clicks = Arc::new(AtomicU32::new(0));
+    let server = start(counter(clicks.clone()));
+    let page = get(server.addr(), None);
+    let (cookie, token) = (page.cookie(), page.token());
+    assert!(
+        page.body
+            .contains(r#"<form id="st-form" method="post" action="/click">"#)
+    );
+    assert!(
+        page.body
+            .contains(r#"type="submit" name="key" value="add""#)
+    );
+    let mut events = Events::open(server.addr(), &cookie);
+    assert!(
+        events.next()["html"]
+            .as_str()
+            .unwrap()
+            .contains("clicks: 0")
+    );
+
+    // Without JavaScript: a form post, answered by a redirect to the page.
+    let reply = post_form(server.addr(), &cookie, &format!("token={token}&key=add"));
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.header("location"), Some("/"));
+    // The push after the click already shows it: the handler ran before the rerun.
+    let pushed = events.next();
+    assert!(
+        pushed["html"].as_str().unwrap().contains("clicks: 1"),
+        "{pushed}"
+    );
+
+    // With JavaScript: JSON, answered by 204; the page arrives as a push.
+    let json = format!(r#"{{"token":"{token}","key":"add"}}"#);
+    let headers = [
+        ("Cookie", cookie.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let reply = request(server.addr(), "POST", "/click", &headers, json.as_bytes());
+    assert_eq!(reply.status, 204, "{reply:?}");
+    let next = events.next();
+    assert!(
+        next["html"].as_str().unwrap().contains("clicks: 2"),
+        "{next}"
+    );
+    assert!(next["seq"].as_u64() > pushed["seq"].as_u64());
+    assert_eq!(clicks.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn push_arrives_when_a_task_finishes() {
+    let gate = Arc::new(Gate::new(false));
+    let task_gate = gate.clone();
+    let server = start(move || {
+        let g = task_gate.clone();
+        let h = submit_with("answer", move |ctx: &TaskContext| {
+            g.wait(|| ctx.is_cancel_requested());
+            42
+        });
+        let status: Element = match_task(&h)
+            .ready(|v| Text(format!("Ready: result={v}")))
+            .into();
+        Page([status]).title("Answer")
+    });
+    let page = get(server.addr(), None);
+    assert!(page.body.contains("Loading…"));
+    assert!(
+        page.body
+            .contains("<noscript><meta http-equiv=\"refresh\" content=\"1\"></noscript>"),
+        "without JavaScript the page reloads while the task runs"
+    );
+    let mut events = Events::open(server.addr(), &page.cookie());
+    let first = events.next();
+    assert_eq!(first["busy"], true);
+    assert_eq!(first["title"], "Answer");
+    gate.open();
+    let ready = events.until("Ready: result=42");
+    assert_eq!(ready["busy"], false);
+    let reloaded = get(server.addr(), Some(&page.cookie()));
+    assert!(reloaded.body.contains("Ready: result=42"));
+    assert!(
+        !reloaded.body.contains("http-equiv"),
+        "no refresh once idle"
+    );
+}
+
+#[test]
+fn served_output_is_escaped() {
+    let server = start(hostile);
+    let page = get(server.addr(), None);
+    let body_start = page.body.find("<body>").unwrap();
+    let script_start = page.body.rfind("<script nonce=").unwrap();
+    let app_part = &page.body[body_start..script_start];
+    assert!(!app_part.contains("<script>"), "a script tag got through");
+    assert!(
+        page.body
+            .contains("<title>&lt;/title&gt;&lt;script&gt;alert(1)&lt;/script&gt;</title>")
+    );
+    assert!(
+        app_part.contains(r#"value="k&quot;&gt;&lt;script&gt;""#),
+        "button address escaped"
+    );
+    let mut events = Events::open(server.addr(), &page.cookie());
+    let pushed = events.next();
+    assert!(!pushed["html"].as_str().unwrap().contains("<script>"));
+}
