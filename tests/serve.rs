@@ -547,6 +547,31 @@ fn push_arrives_when_a_task_finishes() {
 }
 
 #[test]
+fn served_page_shell() {
+    let server = start(|| Page([Text("body"), Button("Go").key("go")]).title("Shell"));
+    let page = get(server.addr(), None);
+    let nonce_at = page.body.find("nonce=\"").unwrap() + "nonce=\"".len();
+    let nonce = page.body[nonce_at..nonce_at + 32].to_owned();
+    let (start, end) = (
+        page.body.find("<style>").unwrap(),
+        page.body.find("</style>").unwrap(),
+    );
+    let script_open = page.body.find("<script nonce").unwrap();
+    let script_body = script_open + page.body[script_open..].find('>').unwrap() + 1;
+    let script_end = page.body.find("</script>").unwrap();
+    // The stylesheet and script are pinned by their sources; random values are masked.
+    let shell = format!(
+        "{}<style>/* stylesheet */{}/* script */{}",
+        &page.body[..start],
+        &page.body[end..script_body],
+        &page.body[script_end..],
+    )
+    .replace(&page.token(), "[token]")
+    .replace(&nonce, "[nonce]");
+    insta::assert_snapshot!("served_page_shell", shell);
+}
+
+#[test]
 fn served_output_is_escaped() {
     let server = start(hostile);
     let page = get(server.addr(), None);
