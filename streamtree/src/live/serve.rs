@@ -46,7 +46,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, oneshot, watch};
+use tokio::sync::{Notify, Semaphore, oneshot, watch};
 
 use crate::element::Element;
 use crate::render::html;
@@ -297,6 +297,9 @@ impl Server {
             title: self.title,
             sessions: Mutex::new(HashMap::new()),
             stop,
+            renders: Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            ),
         })
     }
 }
@@ -395,6 +398,9 @@ struct Shared {
     sessions: Mutex<HashMap<u128, Arc<Live>>>,
     /// Becomes `true` once, when the server stops; event streams and pushers end on it.
     stop: watch::Sender<bool>,
+    /// Bounds concurrent pusher renders to the core count: a burst of task changes across
+    /// many sessions queues here instead of spawning a blocking thread per session.
+    renders: Semaphore,
 }
 
 /// One browser's session and its push state.
@@ -538,22 +544,24 @@ impl Shared {
         expired
     }
 
-    /// Reruns `live` on this (blocking) thread and publishes the render; see [`Live::render`].
-    fn render(&self, live: &Live) -> Arc<Snapshot> {
+    /// Reruns `live` on this (blocking) thread and publishes the render; see
+    /// [`Live::render_locked`].
+    fn render(&self, live: &Live) -> (Arc<Snapshot>, bool) {
         let mut seq = lock(&live.render);
         live.render_locked(&mut seq, &*self.root, &self.title)
     }
 }
 
 impl Live {
-    /// Reruns, renders and publishes to the event streams when anything visible changed.
-    /// The caller holds the `render` lock (`seq`).
+    /// Reruns, renders and publishes to the event streams when anything visible changed;
+    /// returns the render and whether it was published. The caller holds the `render`
+    /// lock (`seq`).
     fn render_locked(
         &self,
         seq: &mut u64,
         root: &(dyn Fn() -> Element + Send + Sync),
         fallback_title: &str,
-    ) -> Arc<Snapshot> {
+    ) -> (Arc<Snapshot>, bool) {
         let tree = self.session.rerun(root);
         let html = html::fragment(&tree);
         let title = html::title(&tree).unwrap_or(fallback_title).to_owned();
@@ -573,7 +581,7 @@ impl Live {
             html,
             json,
         });
-        self.page.send_if_modified(|current| {
+        let sent = self.page.send_if_modified(|current| {
             let changed = current.html != snapshot.html
                 || current.busy != snapshot.busy
                 || current.title != snapshot.title;
@@ -582,7 +590,7 @@ impl Live {
             }
             changed
         });
-        snapshot
+        (snapshot, sent)
     }
 }
 
@@ -619,16 +627,18 @@ async fn pusher(shared: Arc<Shared>, live: Arc<Live>) {
         if let Some(at) = last_push {
             tokio::time::sleep_until(at + min_interval).await;
         }
+        let Ok(_permit) = shared.renders.acquire().await else {
+            return;
+        };
         let (app, session) = (shared.clone(), live.clone());
-        if tokio::task::spawn_blocking(move || app.render(&session))
-            .await
-            .is_err()
-        {
+        match tokio::task::spawn_blocking(move || app.render(&session)).await {
+            // Only pushes that went out count against the rate; unchanged renders are free.
+            Ok((_, true)) => last_push = Some(tokio::time::Instant::now()),
+            Ok((_, false)) => {}
             // A render never panics (reruns contain panics); if the runtime is shutting
             // down the task was cancelled. Either way this pusher is done.
-            return;
+            Err(_) => return,
         }
-        last_push = Some(tokio::time::Instant::now());
     }
 }
 
@@ -737,7 +747,7 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
         },
     };
     let (app, session) = (shared.clone(), live.clone());
-    let Ok(snapshot) = tokio::task::spawn_blocking(move || app.render(&session)).await else {
+    let Ok((snapshot, _)) = tokio::task::spawn_blocking(move || app.render(&session)).await else {
         return text(
             StatusCode::INTERNAL_SERVER_ERROR,
             "rendering the page failed",
