@@ -3,7 +3,12 @@
 
 pub use crate::element::Element;
 pub use crate::element::Str;
+/// `view!` groups several nodes (top level, a body, a `for` loop's output) in a `Fragment`.
+pub use crate::elements::Fragment;
+/// `view!` string literals become `Text`.
 pub use crate::elements::Text;
+/// `view!` collects a `for` loop's children in a `Vec` (no prelude is assumed).
+pub use ::std::vec::Vec;
 
 /// Builds a deferred component call: the body runs when a rerun resolves the tree.
 pub fn component(
@@ -21,4 +26,14 @@ pub fn assert_prop<T: ::core::marker::Send + 'static>(_prop: &T) {}
 /// error points at the child's own tokens.
 pub fn child<T: Into<Element>>(child: T) -> Element {
     child.into()
+}
+
+/// Converts a `{..iter}` splice of `view!` to one element; a function (not `Fragment`) so
+/// an item type error names the splice and points at the iterator's tokens.
+pub fn children<I>(children: I) -> Element
+where
+    I: IntoIterator,
+    I::Item: Into<Element>,
+{
+    crate::elements::Fragment(children)
 }
