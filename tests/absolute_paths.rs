@@ -48,7 +48,7 @@ fn every_node(names: &[&'static str], maybe: ::core::option::Option<i32>) -> ::s
             "literal"
             Greeting(::std::borrow::ToOwned::to_owned("Grace")).key("g")
             ::streamtree::elements::Card {}
-            {maybe.map(|n| ::streamtree::elements::Text(n))}
+            {maybe.map(::streamtree::elements::Text)}
             {..::core::iter::Iterator::map(names.iter(), |n| *n)}
             for n in names { ::streamtree::elements::Text(*n) }
             for _n in names {}

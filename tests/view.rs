@@ -23,10 +23,7 @@ fn Panel(children: [Element; 2]) -> Element {
 
 /// A component with a generic children prop and a plain prop.
 #[component]
-fn Section(
-    title: String,
-    children: impl IntoIterator<Item = Element> + Send + 'static,
-) -> Element {
+fn Section(title: String, children: impl IntoIterator<Item = Element> + Send + 'static) -> Element {
     VStack([Text(title), Fragment(children)])
 }
 
@@ -34,7 +31,10 @@ fn Section(
 fn nothing_is_empty_and_several_nodes_are_a_fragment() {
     assert_eq!(render_text(&view! {}), "");
     same(view! { "a" }, Text("a"));
-    same(view! { "a" Divider() "b" }, Fragment([Text("a"), Divider(), Text("b")]));
+    same(
+        view! { "a" Divider() "b" },
+        Fragment([Text("a"), Divider(), Text("b")]),
+    );
 }
 
 #[test]
@@ -99,7 +99,11 @@ fn chains_follow_the_call_or_the_children() {
         view! { Button("Go").key("go").on_click(move || { counter.fetch_add(1, Ordering::SeqCst); }) }
     });
     app.run().click("go").unwrap();
-    assert_eq!(seen.load(Ordering::SeqCst), 1, "the handler from `view!` ran");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        1,
+        "the handler from `view!` ran"
+    );
 }
 
 #[test]
@@ -183,7 +187,7 @@ fn for_takes_patterns_and_flattens_bodies() {
     let tree = view! {
         VStack {
             for (name, n) in pairs { Text(name) Text(n) }
-            for _ in 0..0 { "never" }
+            for _ in std::iter::empty::<u8>() { "never" }
             for _x in [1, 2] {}
             for row in [[1, 2], [3, 4]] { HStack { for cell in row { Text(cell) } } }
         }
@@ -192,7 +196,10 @@ fn for_takes_patterns_and_flattens_bodies() {
         Fragment([Text("a"), Text("1"), Text("b"), Text("2")]),
         Element::empty(),
         Element::empty(),
-        Fragment([HStack([Text("1"), Text("2")]), HStack([Text("3"), Text("4")])]),
+        Fragment([
+            HStack([Text("1"), Text("2")]),
+            HStack([Text("3"), Text("4")]),
+        ]),
     ]);
     same(tree, by_hand);
 }
@@ -204,7 +211,10 @@ fn parse_all(inputs: &[&str]) -> Result<Element, std::num::ParseIntError> {
 
 #[test]
 fn for_bodies_are_plain_loops() {
-    same(parse_all(&["1", "2"]).unwrap(), Fragment([Text("1"), Text("2")]));
+    same(
+        parse_all(&["1", "2"]).unwrap(),
+        Fragment([Text("1"), Text("2")]),
+    );
     assert!(parse_all(&["1", "x"]).is_err());
 }
 
@@ -219,7 +229,10 @@ fn if_else_if_let_and_missing_else() {
     };
     same(pick(2, Some("s")), Fragment([Text("big"), Text("s")]));
     same(pick(1, None), Fragment([Text("one"), Divider()]));
-    same(pick(-1, Some("")), Fragment([Text("small"), Text("negative")]));
+    same(
+        pick(-1, Some("")),
+        Fragment([Text("small"), Text("negative")]),
+    );
 }
 
 #[test]

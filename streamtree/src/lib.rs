@@ -62,9 +62,9 @@ pub use tree::{TreeNode, render_to_tree};
 /// ```
 pub mod prelude {
     pub use crate::component;
-    pub use crate::view;
     pub use crate::element::Element;
     pub use crate::elements::*;
     pub use crate::session::{Session, State, session_state, state};
     pub use crate::testing::{AppTest, render_html, render_html_document, render_text};
+    pub use crate::view;
 }

@@ -138,8 +138,7 @@ pub(crate) fn ends(tokens: &impl ToTokens) -> (Span, Span) {
 
 impl ToTokens for Block {
     fn to_tokens(&self, tokens: &mut TokenStream) {
-        self.brace
-            .surround(tokens, |t| t.append_all(&self.nodes));
+        self.brace.surround(tokens, |t| t.append_all(&self.nodes));
     }
 }
 

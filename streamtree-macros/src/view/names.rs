@@ -53,9 +53,7 @@ fn distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=b.len() {
-        d[0][j] = j;
-    }
+    d[0] = (0..=b.len()).collect();
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
@@ -79,7 +77,11 @@ mod tests {
     fn suggests_near_misses_only() {
         let arms: Vec<&str> = ARMS.iter().map(|(n, _)| *n).collect();
         assert_eq!(suggest("redy", &arms), Some("ready"));
-        assert_eq!(suggest("cancelled", &arms), None, "an exact match is no typo");
+        assert_eq!(
+            suggest("cancelled", &arms),
+            None,
+            "an exact match is no typo"
+        );
         assert_eq!(suggest("canceled", &arms), Some("cancelled"));
         assert_eq!(suggest("lodaing", &arms), Some("loading"));
         assert_eq!(suggest("done", &arms), None);

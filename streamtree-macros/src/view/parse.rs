@@ -38,8 +38,8 @@ use proc_macro2::Delimiter;
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::{
-    AngleBracketedGenericArguments, Error, Expr, Ident, LitStr, Pat, Result, Token,
-    braced, parenthesized, token,
+    AngleBracketedGenericArguments, Error, Expr, Ident, LitStr, Pat, Result, Token, braced,
+    parenthesized, token,
 };
 
 use super::ast::{Args, Arm, Block, Call, Else, For, If, Match, Method, Node, Splice, Task};
@@ -220,8 +220,7 @@ impl Parse for Call {
             reject_keyword_typo(input, &path, args.is_some())?;
         }
         let chain = chain(input)?;
-        if args.is_none() && children.is_none() && !chain.is_empty() && input.peek(token::Brace)
-        {
+        if args.is_none() && children.is_none() && !chain.is_empty() && input.peek(token::Brace) {
             let first = &chain[0].name;
             let path = &path.path;
             let name = quote!(#path).to_string().replace(' ', "");
@@ -291,7 +290,9 @@ impl Parse for Method {
         if !input.peek(token::Paren) {
             return Err(Error::new_spanned(
                 &name,
-                format!("expected `(` after `.{name}`: options are method calls, such as `.key(\"k\")`"),
+                format!(
+                    "expected `(` after `.{name}`: options are method calls, such as `.key(\"k\")`"
+                ),
             ));
         }
         Ok(Method {
@@ -509,7 +510,12 @@ mod tests {
         assert!(error(quote!(fro x in xs { "a" })).contains("did you mean `for`"));
         assert!(error(quote!(match_tsk(h) { ready(x) => {} })).contains("`match_task`"));
         assert!(error(quote!(match_task_many(a, b) {})).contains("one tuple"));
-        assert!(error(quote!(match x { _ => "a" })).contains("`match` arm"));
+        assert!(
+            error(quote!(match x {
+                _ => "a",
+            }))
+            .contains("`match` arm")
+        );
         assert!(error(quote!(Page {}.title)).contains("expected `(` after `.title`"));
         assert!(error(quote!({})).starts_with("empty splice"));
         assert!(error(quote!(42)).starts_with("only string literals"));
