@@ -26,6 +26,7 @@ pub mod asyncio;
 pub(crate) mod component;
 mod element;
 pub mod elements;
+pub mod live;
 pub mod loading;
 pub mod render;
 mod runtime;
