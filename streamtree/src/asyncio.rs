@@ -42,6 +42,15 @@ use crate::runtime::{TaskSet, find_current, with_current};
 
 pub use crate::runtime::task::{Progress, TaskHandle, TaskStatus, TaskSummary};
 
+/// Bytes of one task's bookkeeping slot, excluding its key's text and its boxed result:
+/// what a finished task costs a session until it is dismissed.
+///
+/// # Example
+/// ```
+/// assert!(streamtree::asyncio::TASK_SLOT_BYTES <= 256);
+/// ```
+pub const TASK_SLOT_BYTES: usize = std::mem::size_of::<Slot>();
+
 #[track_caller]
 fn check_key(key: &str) {
     if key.trim().is_empty() {

@@ -15,6 +15,7 @@ const LONG: Duration = Duration::from_secs(20);
 fn a_finished_slot_is_small() {
     // The slot without its key's heap text and without the boxed result.
     let size = std::mem::size_of::<Slot>();
+    assert_eq!(size, crate::asyncio::TASK_SLOT_BYTES);
     println!("size_of::<Slot>() = {size} bytes");
     assert!(size <= 256, "a task slot takes {size} bytes");
 }
