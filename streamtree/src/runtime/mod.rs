@@ -375,15 +375,6 @@ impl TaskSet {
         self.lock_tasks().get(key).map(|s| s.0.clone())
     }
 
-    /// A handle to the existing task under `key` (panicking if its result type is not `T`),
-    /// or `None`. The hot path: one lock, no allocation.
-    #[track_caller]
-    pub(crate) fn existing<T: 'static>(&self, key: &str) -> Option<TaskHandle<T>> {
-        let slot = self.lock_tasks().get(key).map(|s| s.0.clone())?;
-        slot.check_type::<T>();
-        Some(TaskHandle::new(slot))
-    }
-
     /// Panics if `key` holds a task whose result type is not `T`.
     #[track_caller]
     pub(crate) fn check_type<T: 'static>(&self, key: &str) {
@@ -392,10 +383,12 @@ impl TaskSet {
         }
     }
 
-    /// The task under `key`, starting `f` for it on the runtime if there is none.
-    /// `f` gets the task's slot (for [`TaskContext`](crate::asyncio::TaskContext)).
+    /// The task under `key`, starting `f` for it on the runtime if there is none; `f` is
+    /// handed back when the key already holds a task, for the caller to drop outside any
+    /// borrow. `f` gets the task's slot (for [`TaskContext`](crate::asyncio::TaskContext)).
+    /// The every-rerun path (key present) takes one lock and allocates nothing.
     #[track_caller]
-    pub(crate) fn submit<T, F>(self: &Arc<Self>, key: &str, f: F) -> TaskHandle<T>
+    pub(crate) fn submit<T, F>(self: &Arc<Self>, key: &str, f: F) -> (TaskHandle<T>, Option<F>)
     where
         T: Send + 'static,
         F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
@@ -406,7 +399,7 @@ impl TaskSet {
                 let existing = existing.0.clone();
                 drop(tasks);
                 existing.check_type::<T>();
-                return TaskHandle::new(existing);
+                return (TaskHandle::new(existing), Some(f));
             }
             let closed = self.closed.load(Ordering::Acquire);
             let slot = Arc::new(Slot::new::<T>(key, Arc::downgrade(self), closed));
@@ -414,7 +407,7 @@ impl TaskSet {
                 tasks.insert(SlotRef(slot.clone()));
                 drop(tasks);
                 self.notify();
-                return TaskHandle::new(slot);
+                return (TaskHandle::new(slot), Some(f));
             }
             // Counted before anyone can see the task, so `wait_idle` never misses it.
             self.active.fetch_add(1, Ordering::SeqCst);
@@ -425,7 +418,7 @@ impl TaskSet {
         self.runtime
             .execute(Box::new(move || run_task(&job_slot, f)));
         self.notify();
-        TaskHandle::new(slot)
+        (TaskHandle::new(slot), None)
     }
 
     /// Removes the terminal task under `key`; false for Pending, Running or absent keys.
@@ -532,10 +525,11 @@ where
     if !slot.start() {
         return;
     }
-    slot.publish(Change::Started);
-    let scope = slot
-        .set_upgrade()
-        .map(|set| WorkerScope::enter(set, slot.clone()));
+    let set = slot.set_upgrade();
+    if let Some(set) = &set {
+        set.changed(Change::Started);
+    }
+    let scope = set.map(|set| WorkerScope::enter(set, slot.clone()));
     let mut unfinished = Unfinished(Some(slot));
     let outcome: Outcome = match unwind::halt_unwinding(|| f(slot)) {
         Ok(Ok(value)) => Ok(Box::new(value)),

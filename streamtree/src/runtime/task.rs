@@ -243,8 +243,8 @@ pub(crate) struct SlotState {
 
 /// A task's slot: shared by the session's task map, every handle, and the queued job.
 pub(crate) struct Slot {
-    /// The task's key; immutable.
-    key: Box<str>,
+    /// The task's key; immutable. Inline up to 24 bytes, so most keys cost no allocation.
+    key: compact_str::CompactString,
     /// The result type `T` the task was submitted with; immutable.
     result_type: TypeId,
     /// Its name, for the "key reused with another type" panic; immutable.
@@ -261,7 +261,7 @@ impl Slot {
     pub(crate) fn new<T: 'static>(key: &str, set: Weak<TaskSet>, cancelled: bool) -> Slot {
         let now = Instant::now();
         Slot {
-            key: key.into(),
+            key: compact_str::CompactString::new(key),
             result_type: TypeId::of::<T>(),
             result_type_name: std::any::type_name::<T>(),
             set,
@@ -493,13 +493,13 @@ pub(crate) struct SlotRef(pub(crate) Arc<Slot>);
 
 impl Borrow<str> for SlotRef {
     fn borrow(&self) -> &str {
-        &self.0.key
+        self.0.key.as_str()
     }
 }
 
 impl Hash for SlotRef {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.key.hash(state);
+        self.0.key.as_str().hash(state);
     }
 }
 
