@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use self::pool::{Job, Pool};
-use self::task::{Change, Outcome, Slot, SlotRef, TaskHandle, TaskMap, TaskSummary};
+use self::task::{Change, Outcome, Slot, TaskHandle, TaskMap, TaskSummary};
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -372,7 +372,7 @@ impl TaskSet {
 
     /// The slot under `key`, if any.
     pub(crate) fn get(&self, key: &str) -> Option<Arc<Slot>> {
-        self.lock_tasks().get(key).map(|s| s.0.clone())
+        self.lock_tasks().get(key).cloned()
     }
 
     /// Panics if `key` holds a task whose result type is not `T`.
@@ -396,7 +396,7 @@ impl TaskSet {
         let slot = {
             let mut tasks = self.lock_tasks();
             if let Some(existing) = tasks.get(key) {
-                let existing = existing.0.clone();
+                let existing = existing.clone();
                 drop(tasks);
                 existing.check_type::<T>();
                 return (TaskHandle::new(existing), Some(f));
@@ -404,14 +404,14 @@ impl TaskSet {
             let closed = self.closed.load(Ordering::Acquire);
             let slot = Arc::new(Slot::new::<T>(key, Arc::downgrade(self), closed));
             if closed {
-                tasks.insert(SlotRef(slot.clone()));
+                tasks.insert(slot.clone());
                 drop(tasks);
                 self.notify();
                 return (TaskHandle::new(slot), Some(f));
             }
             // Counted before anyone can see the task, so `wait_idle` never misses it.
             self.active.fetch_add(1, Ordering::SeqCst);
-            tasks.insert(SlotRef(slot.clone()));
+            tasks.insert(slot.clone());
             slot
         };
         let job_slot = slot.clone();
@@ -434,7 +434,7 @@ impl TaskSet {
 
     /// One row per task, sorted by key.
     pub(crate) fn summaries(&self) -> Vec<TaskSummary> {
-        let slots: Vec<Arc<Slot>> = self.lock_tasks().iter().map(|s| s.0.clone()).collect();
+        let slots: Vec<Arc<Slot>> = self.lock_tasks().slots().cloned().collect();
         let now = Instant::now();
         let mut rows: Vec<TaskSummary> = slots.iter().map(|s| TaskSummary::of(s, now)).collect();
         rows.sort_by(|a, b| a.key.cmp(&b.key));
@@ -494,7 +494,7 @@ impl TaskSet {
         let slots: Vec<Arc<Slot>> = {
             let tasks = self.lock_tasks();
             self.closed.store(true, Ordering::Release);
-            tasks.iter().map(|s| s.0.clone()).collect()
+            tasks.slots().cloned().collect()
         };
         for slot in slots {
             let change = slot.cancel();
