@@ -37,7 +37,7 @@ fn cores() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-#[divan::bench]
+#[divan::bench(sample_count = 100, sample_size = 2000)]
 fn submit_existing_key(bencher: Bencher) {
     let session = Session::new();
     session.enter(|| {
