@@ -60,7 +60,7 @@ impl AppTest {
     /// ```
     pub fn run(&mut self) -> &mut Self {
         let root = &self.root;
-        self.last = Some(self.session.rerun(|| root()));
+        self.last = Some(self.session.rerun(root));
         self
     }
 
