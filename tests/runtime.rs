@@ -84,7 +84,7 @@ fn reusing_a_key_with_another_type_panics_naming_both() {
     let s = Session::new();
     s.enter(|| submit("k", || 1u32));
     let msg = panic_text(|| {
-        s.enter(|| submit("k", || String::new()));
+        s.enter(|| submit("k", String::new));
     });
     assert!(msg.contains("`k`"), "{msg}");
     assert!(msg.contains("u32") && msg.contains("String"), "{msg}");
