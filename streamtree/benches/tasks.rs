@@ -53,12 +53,11 @@ fn keys(n: usize) -> Vec<String> {
 
 /// `TASKS` trivial tasks through a fresh session on a runtime bounded to `max_workers`
 /// (the cores, or the default bound for blocking I/O).
-#[divan::bench(args = [0, Runtime::DEFAULT_MAX_WORKERS], sample_count = 10, sample_size = 1)]
-fn throughput_streamtree(bencher: Bencher, max_workers: usize) {
-    let max_workers = if max_workers == 0 {
-        cores()
-    } else {
-        max_workers
+#[divan::bench(args = ["workers=cores", "workers=64"], sample_count = 10, sample_size = 1)]
+fn throughput_streamtree(bencher: Bencher, bound: &str) {
+    let max_workers = match bound {
+        "workers=cores" => cores(),
+        _ => Runtime::DEFAULT_MAX_WORKERS,
     };
     let rt = Runtime::builder().max_workers(max_workers).build();
     let keys = keys(TASKS);
