@@ -30,12 +30,16 @@
 //! ```
 //!
 //! Modules: [`elements`] (constructors), [`session`] (reruns and state), [`render`]
-//! (HTML and text backends), [`testing`] (`AppTest`), the task runtime ([`Runtime`]).
+//! (HTML and text backends), [`testing`] (`AppTest`), the task runtime ([`Runtime`])
+//! and its API ([`asyncio`]).
 #![forbid(unsafe_code)]
 
+pub mod asyncio;
 pub(crate) mod component;
 mod element;
 pub mod elements;
+pub mod live;
+pub mod loading;
 pub mod render;
 mod runtime;
 pub mod session;
@@ -61,9 +65,15 @@ pub use tree::{TreeNode, render_to_tree};
 /// let _: Element = VStack([Text("a"), Markdown("b"), Divider()]);
 /// ```
 pub mod prelude {
+    pub use crate::asyncio::{
+        Progress, TaskContext, TaskHandle, TaskStatus, complete_cancelled, dismiss_task,
+        dismiss_tasks, is_task_cancel_requested, set_task_progress, submit, submit_fallible,
+        submit_many, submit_with, summarize_async_tasks,
+    };
     pub use crate::component;
     pub use crate::element::Element;
     pub use crate::elements::*;
+    pub use crate::loading::{match_task, match_task_many, submit_many_ordered};
     pub use crate::session::{Session, State, session_state, state};
     pub use crate::testing::{AppTest, render_html, render_html_document, render_text};
     pub use crate::view;

@@ -146,6 +146,24 @@ impl SessionBuilder {
     }
 }
 
+/// Keeps a [`Session::on_change`] callback registered; dropping it unregisters.
+///
+/// # Example
+/// ```
+/// let guard = streamtree::Session::new().on_change(|| {});
+/// drop(guard);
+/// ```
+#[must_use = "the callback is unregistered when this guard is dropped"]
+pub struct OnChange {
+    _hook: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl fmt::Debug for OnChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OnChange")
+    }
+}
+
 /// Why [`Session::click`] did not run a handler. Nothing changed in the session.
 ///
 /// # Example
@@ -398,7 +416,31 @@ impl Session {
         self.inner.tasks.subscribe()
     }
 
-    #[allow(dead_code)]
+    /// Calls `f` (on the thread that made the change) after every status or progress
+    /// change of this session's tasks, until the returned guard is dropped. For async
+    /// code: `f` can wake a task (`tokio::sync::Notify::notify_one`); it must not block.
+    ///
+    /// # Example
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use streamtree::prelude::*;
+    /// let session = Session::new();
+    /// let seen = Arc::new(AtomicUsize::new(0));
+    /// let s = seen.clone();
+    /// let guard = session.on_change(move || { s.fetch_add(1, Ordering::SeqCst); });
+    /// session.enter(|| submit("job", || 1));
+    /// assert!(session.wait_idle(Duration::from_secs(10)));
+    /// assert!(seen.load(Ordering::SeqCst) >= 1);
+    /// drop(guard);
+    /// ```
+    pub fn on_change(&self, f: impl Fn() + Send + Sync + 'static) -> OnChange {
+        let hook: Arc<dyn Fn() + Send + Sync> = Arc::new(f);
+        self.inner.tasks.add_hook(&hook);
+        OnChange { _hook: hook }
+    }
+
     pub(crate) fn tasks(&self) -> &Arc<TaskSet> {
         &self.inner.tasks
     }
@@ -406,6 +448,12 @@ impl Session {
     pub(crate) fn state_store(&self) -> &state::Store {
         &self.inner.state
     }
+}
+
+/// Runs `f` with the current session's task set, borrowed rather than cloned: the
+/// every-rerun `submit` path. `f` must not enter or leave a session.
+pub(crate) fn with_current_tasks<R>(f: impl FnOnce(Option<&Arc<TaskSet>>) -> R) -> R {
+    CURRENT.with(|c| f(c.borrow().last().map(Session::tasks)))
 }
 
 /// Records every button's handler under its address; a second button with the same

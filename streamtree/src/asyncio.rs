@@ -1,0 +1,418 @@
+//! Background tasks, with the names of the Python reference: a component calls
+//! [`submit`] on every rerun; the first call for a key starts the closure on a worker
+//! thread, later reruns get a [`TaskHandle`] to the same task and poll it.
+//!
+//! The free functions resolve the session they act on like this: the session entered on
+//! this thread ([`Session::enter`](crate::Session::enter), a rerun) if any, else — on a
+//! worker thread — the session of the task the worker is running. So inside a task,
+//! [`set_task_progress`], [`is_task_cancel_requested`], [`complete_cancelled`] and
+//! follow-up [`submit`]s reach the task's own session.
+//!
+//! ```
+//! use std::time::Duration;
+//! use streamtree::prelude::*;
+//!
+//! let session = Session::new();
+//! let sub = session.subscribe();
+//! let handle = session.enter(|| {
+//!     submit("report", || {
+//!         for i in 0..4 {
+//!             if is_task_cancel_requested("report") {
+//!                 complete_cancelled("report");
+//!                 return String::new();
+//!             }
+//!             set_task_progress("report", (i as f64 / 4.0, format!("part {i}")));
+//!         }
+//!         "report ready".to_string()
+//!     })
+//! });
+//! while !handle.status().is_terminal() {
+//!     sub.wait_timeout(Duration::from_secs(10));
+//! }
+//! assert_eq!(handle.result().as_deref(), Some("report ready"));
+//! assert_eq!(handle.progress().unwrap().to_string(), "75% part 3");
+//! ```
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::runtime::task::Slot;
+use crate::runtime::{TaskSet, find_current, with_current};
+
+pub use crate::runtime::task::{Progress, TaskHandle, TaskStatus, TaskSummary};
+
+/// Bytes of one task's bookkeeping slot, excluding its key's text and its boxed result:
+/// what a finished task costs a session until it is dismissed.
+///
+/// # Example
+/// ```
+/// assert!(streamtree::asyncio::TASK_SLOT_BYTES <= 256);
+/// ```
+pub const TASK_SLOT_BYTES: usize = std::mem::size_of::<Slot>();
+
+#[track_caller]
+fn check_key(key: &str) {
+    if key.trim().is_empty() {
+        panic!("task key {key:?} is blank: give every task a non-empty key that names its work");
+    }
+}
+
+#[track_caller]
+fn no_session() -> ! {
+    panic!(
+        "no streamtree Session is current on this thread: submit tasks inside a rerun \
+         (`session.rerun(..)`, `AppTest::run`), inside `session.enter(|| ..)`, or from a task"
+    )
+}
+
+/// The current set, cloned (for the paths that may run user `Drop` code).
+fn current_set() -> Option<Arc<TaskSet>> {
+    with_current(|set, _| set.cloned())
+}
+
+#[track_caller]
+fn submit_inner<T, F>(key: &str, f: F) -> TaskHandle<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+{
+    check_key(key);
+    // The set is borrowed, not cloned. An unused `f` comes back out and is dropped after
+    // the thread-local borrow ends, as its captures may run arbitrary `Drop` code.
+    let submitted = with_current(|set, _| set.map(|set| set.submit(key, f)));
+    match submitted {
+        Some((handle, unused)) => {
+            drop(unused);
+            handle
+        }
+        None => no_session(),
+    }
+}
+
+/// Starts `f` on a worker under `key`, or returns the handle of the task already under
+/// `key` in the current session (then `f` is dropped, never run).
+///
+/// # Panics
+/// On a blank key; when `key` holds a task with another result type (the message names
+/// the key and both types); when no session is current and this is not a task's worker.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// let first = session.enter(|| submit("load", || 1));
+/// let again = session.enter(|| submit("load", || unreachable!("never runs")));
+/// session.wait_idle(std::time::Duration::from_secs(10));
+/// assert_eq!(again.result(), Some(1));
+/// assert_eq!(first.result(), again.result());
+/// ```
+///
+/// The closure and its result cross to a worker thread, so both must be `Send`:
+/// ```compile_fail,E0277
+/// use streamtree::prelude::*;
+/// let rc = std::rc::Rc::new(1);
+/// Session::new().enter(|| submit("k", move || *rc));
+/// ```
+/// ```compile_fail,E0277
+/// use streamtree::prelude::*;
+/// Session::new().enter(|| submit("k", || std::rc::Rc::new(1)));
+/// ```
+#[track_caller]
+pub fn submit<T: Send + 'static>(
+    key: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> TaskHandle<T> {
+    submit_inner(key, move |_: &Slot| Ok(f()))
+}
+
+/// Like [`submit`], for work that can fail: `Err(e)` ends the task as
+/// [`TaskStatus::Error`] with `e.to_string()`.
+///
+/// # Panics
+/// As [`submit`].
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// let h = session.enter(|| submit_fallible("parse", || "x1".parse::<u32>()));
+/// session.wait_idle(std::time::Duration::from_secs(10));
+/// assert_eq!(h.status(), TaskStatus::Error);
+/// assert_eq!(h.error().as_deref(), Some("invalid digit found in string"));
+/// ```
+#[track_caller]
+pub fn submit_fallible<T: Send + 'static, E: fmt::Display>(
+    key: &str,
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> TaskHandle<T> {
+    submit_inner(key, move |_: &Slot| f().map_err(|e| e.to_string()))
+}
+
+/// Like [`submit`], but the closure gets a [`TaskContext`] for its own task, so it need
+/// not repeat the key.
+///
+/// # Panics
+/// As [`submit`].
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// let h = session.enter(|| {
+///     submit_with("sum", |ctx: &TaskContext| {
+///         ctx.set_progress((0.5, "halfway"));
+///         (1..=10).sum::<u32>()
+///     })
+/// });
+/// session.wait_idle(std::time::Duration::from_secs(10));
+/// assert_eq!(h.result(), Some(55));
+/// assert_eq!(h.progress().unwrap().to_string(), "50% halfway");
+/// ```
+#[track_caller]
+pub fn submit_with<T: Send + 'static>(
+    key: &str,
+    f: impl FnOnce(&TaskContext<'_>) -> T + Send + 'static,
+) -> TaskHandle<T> {
+    submit_inner(key, move |slot: &Slot| Ok(f(&TaskContext { slot })))
+}
+
+/// Submits several tasks at once and returns their handles in input order. Keys already
+/// holding a task return that task's handle.
+///
+/// # Panics
+/// Before starting anything: on a blank or duplicate key (naming it), or a key holding a
+/// task with another result type. Also as [`submit`] when no session is current.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// let hs = session.enter(|| submit_many((1..=3).map(|i| (format!("sq{i}"), move || i * i))));
+/// session.wait_idle(std::time::Duration::from_secs(10));
+/// let results: Vec<_> = hs.iter().map(|h| h.result().unwrap()).collect();
+/// assert_eq!(results, [1, 4, 9]);
+/// ```
+#[track_caller]
+pub fn submit_many<K: AsRef<str>, T: Send + 'static, F: FnOnce() -> T + Send + 'static>(
+    jobs: impl IntoIterator<Item = (K, F)>,
+) -> Vec<TaskHandle<T>> {
+    let jobs: Vec<(K, F)> = jobs.into_iter().collect();
+    let mut seen = HashSet::with_capacity(jobs.len());
+    for (key, _) in &jobs {
+        let key = key.as_ref();
+        check_key(key);
+        if !seen.insert(key) {
+            panic!("duplicate task key `{key}` in submit_many: every job needs its own key");
+        }
+    }
+    let Some(set) = current_set() else {
+        no_session()
+    };
+    for (key, _) in &jobs {
+        set.check_type::<T>(key.as_ref());
+    }
+    jobs.into_iter()
+        .map(|(key, f)| set.submit(key.as_ref(), move |_: &Slot| Ok(f())).0)
+        .collect()
+}
+
+/// Records progress for the task under `key` in the current session (from its worker or
+/// the session's thread). Ignored once the task is finished, or if there is no such task.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// let h = session.enter(|| submit("dl", || set_task_progress("dl", 0.3)));
+/// session.wait_idle(std::time::Duration::from_secs(10));
+/// assert_eq!(h.progress().unwrap().fraction(), Some(0.3));
+/// ```
+pub fn set_task_progress(key: &str, value: impl Into<Progress>) {
+    if let Some(slot) = find_current(key) {
+        let change = slot.set_progress(value.into());
+        slot.publish(change);
+    }
+}
+
+/// Whether the task under `key` in the current session has a cancel request; false if
+/// there is no such task. Workers poll this to stop early.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// assert!(!Session::new().enter(|| is_task_cancel_requested("nothing")));
+/// ```
+pub fn is_task_cancel_requested(key: &str) -> bool {
+    find_current(key).is_some_and(|slot| slot.is_cancel_requested())
+}
+
+/// Ends the running task under `key` as [`TaskStatus::Cancelled`], if it has a cancel
+/// request; a no-op otherwise. The task's return value is then discarded.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// let (started_tx, started) = std::sync::mpsc::channel();
+/// let (go_tx, go) = std::sync::mpsc::channel::<()>();
+/// let h = session.enter(|| submit("long", move || {
+///     started_tx.send(()).unwrap();
+///     go.recv().unwrap();
+///     if is_task_cancel_requested("long") {
+///         complete_cancelled("long");
+///     }
+///     7
+/// }));
+/// started.recv().unwrap();
+/// h.cancel();
+/// go_tx.send(()).unwrap();
+/// session.wait_idle(std::time::Duration::from_secs(10));
+/// assert_eq!(h.status(), TaskStatus::Cancelled);
+/// assert_eq!(h.result(), None);
+/// ```
+pub fn complete_cancelled(key: &str) {
+    if let Some(slot) = find_current(key) {
+        let change = slot.complete_cancelled();
+        slot.publish(change);
+    }
+}
+
+/// Removes the finished (Done, Error or Cancelled) task under `key` from the current
+/// session, freeing the key; its handles report [`TaskStatus::Missing`]. False for
+/// Pending, Running or absent keys.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// let h = session.enter(|| submit("once", || 1));
+/// session.wait_idle(std::time::Duration::from_secs(10));
+/// assert!(session.enter(|| dismiss_task("once")));
+/// assert_eq!(h.status(), TaskStatus::Missing);
+/// assert!(!session.enter(|| dismiss_task("once")));
+/// ```
+pub fn dismiss_task(key: &str) -> bool {
+    current_set().is_some_and(|set| set.dismiss(key))
+}
+
+/// [`dismiss_task`] for each key; returns how many were removed.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// session.enter(|| { submit("a", || ()); submit("b", || ()); });
+/// session.wait_idle(std::time::Duration::from_secs(10));
+/// assert_eq!(session.enter(|| dismiss_tasks(["a", "b", "c"])), 2);
+/// ```
+pub fn dismiss_tasks<K: AsRef<str>>(keys: impl IntoIterator<Item = K>) -> usize {
+    let Some(set) = current_set() else {
+        return 0;
+    };
+    keys.into_iter()
+        .filter(|key| set.dismiss(key.as_ref()))
+        .count()
+}
+
+/// One [`TaskSummary`] per task of the current session, sorted by key; empty without a
+/// session.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// session.enter(|| { submit("b", || ()); submit("a", || ()); });
+/// let keys: Vec<String> = session.enter(summarize_async_tasks).into_iter().map(|r| r.key).collect();
+/// assert_eq!(keys, ["a", "b"]);
+/// ```
+pub fn summarize_async_tasks() -> Vec<TaskSummary> {
+    current_set().map(|set| set.summaries()).unwrap_or_default()
+}
+
+/// A running task's view of itself, given by [`submit_with`]: progress and cooperative
+/// cancel without repeating the key.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// let h = session.enter(|| submit_with("k", |ctx: &TaskContext| {
+///     assert_eq!(ctx.key(), "k");
+///     ctx.is_cancel_requested()
+/// }));
+/// session.wait_idle(std::time::Duration::from_secs(10));
+/// assert_eq!(h.result(), Some(false));
+/// ```
+pub struct TaskContext<'a> {
+    slot: &'a Slot,
+}
+
+impl fmt::Debug for TaskContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskContext")
+            .field("key", &self.slot.key())
+            .finish()
+    }
+}
+
+impl TaskContext<'_> {
+    /// The task's key.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let s = Session::new();
+    /// let h = s.enter(|| submit_with("me", |ctx: &TaskContext| ctx.key().to_owned()));
+    /// s.wait_idle(std::time::Duration::from_secs(10));
+    /// assert_eq!(h.result().as_deref(), Some("me"));
+    /// ```
+    pub fn key(&self) -> &str {
+        self.slot.key()
+    }
+
+    /// Records progress, as [`set_task_progress`].
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let s = Session::new();
+    /// let h = s.enter(|| submit_with("p", |ctx: &TaskContext| ctx.set_progress("step 1")));
+    /// s.wait_idle(std::time::Duration::from_secs(10));
+    /// assert_eq!(h.progress().unwrap().message(), Some("step 1"));
+    /// ```
+    pub fn set_progress(&self, value: impl Into<Progress>) {
+        let change = self.slot.set_progress(value.into());
+        self.slot.publish(change);
+    }
+
+    /// Whether a cancel was requested, as [`is_task_cancel_requested`].
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let s = Session::new();
+    /// let h = s.enter(|| submit_with("c", |ctx: &TaskContext| ctx.is_cancel_requested()));
+    /// s.wait_idle(std::time::Duration::from_secs(10));
+    /// assert_eq!(h.result(), Some(false));
+    /// ```
+    pub fn is_cancel_requested(&self) -> bool {
+        self.slot.is_cancel_requested()
+    }
+
+    /// Ends the task as Cancelled if a cancel was requested, as [`complete_cancelled`];
+    /// the closure's return value is then discarded.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let s = Session::new();
+    /// let h = s.enter(|| submit_with("c", |ctx: &TaskContext| ctx.cancelled()));
+    /// s.wait_idle(std::time::Duration::from_secs(10));
+    /// assert_eq!(h.status(), TaskStatus::Done); // no cancel was requested
+    /// ```
+    pub fn cancelled(&self) {
+        let change = self.slot.complete_cancelled();
+        self.slot.publish(change);
+    }
+}

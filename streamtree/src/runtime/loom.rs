@@ -1,0 +1,203 @@
+//! Loom model checks of the task state machine: every interleaving of cancel, start,
+//! finish, `complete_cancelled`, dismiss and progress keeps the invariants of `README.md`.
+//!
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p streamtree --release --lib runtime::loom`
+
+use std::sync::{Arc, Weak};
+
+use loom::thread;
+
+use super::sync::Mutex;
+use super::task::{Change, Progress, Slot, TaskMap, TaskStatus, dismiss};
+
+fn slot() -> Arc<Slot> {
+    Arc::new(Slot::new::<u32>("k", Weak::new(), false))
+}
+
+fn running() -> Arc<Slot> {
+    let s = slot();
+    assert!(s.start());
+    s
+}
+
+fn terminal(changes: &[Change]) -> usize {
+    changes.iter().filter(|c| **c == Change::Terminal).count()
+}
+
+/// The worker as `run_task` drives it: start unless cancelled, then finish.
+fn worker(s: &Slot, value: u32) -> (bool, Vec<Change>) {
+    if !s.start() {
+        return (false, vec![]);
+    }
+    let (change, discarded) = s.finish(Ok(Box::new(value)));
+    assert!(discarded.is_none() || change == Change::None);
+    (true, vec![change])
+}
+
+/// I1, I2, I4: cancel racing a worker that starts and finishes. Exactly one terminal
+/// transition; a task cancelled while Pending never runs; a normal finish wins over a
+/// cancel request and clears it.
+#[test]
+fn cancel_races_start_and_finish() {
+    loom::model(|| {
+        let s = slot();
+        let w = {
+            let s = s.clone();
+            thread::spawn(move || worker(&s, 7))
+        };
+        let cancel = s.cancel();
+        let (ran, mut changes) = w.join().unwrap();
+        changes.push(cancel);
+        assert_eq!(terminal(&changes), 1, "exactly one terminal transition");
+        if ran {
+            assert_eq!(s.status(), TaskStatus::Done);
+        } else {
+            assert_eq!(s.status(), TaskStatus::Cancelled);
+            assert_eq!(
+                cancel,
+                Change::Terminal,
+                "only a Pending cancel stops a start"
+            );
+        }
+        assert!(!s.is_cancel_requested(), "no request survives the end");
+        s.with_state(|st| assert_eq!(st.value().is_some(), ran));
+    });
+}
+
+/// I3, I4: a running worker that honours a cancel request races the request. Either it saw
+/// the request and ends Cancelled (its value discarded), or it did not and ends Done.
+#[test]
+fn cooperative_cancel_races_finish() {
+    loom::model(|| {
+        let s = running();
+        let w = {
+            let s = s.clone();
+            thread::spawn(move || {
+                let mut changes = vec![];
+                if s.is_cancel_requested() {
+                    changes.push(s.complete_cancelled());
+                }
+                let (change, discarded) = s.finish(Ok(Box::new(1u32)));
+                assert_eq!(
+                    discarded.is_some(),
+                    change == Change::None,
+                    "a finish after complete_cancelled discards its value"
+                );
+                changes.push(change);
+                changes
+            })
+        };
+        let cancel = s.cancel();
+        let mut changes = w.join().unwrap();
+        changes.push(cancel);
+        assert_eq!(terminal(&changes), 1, "exactly one terminal transition");
+        assert_ne!(cancel, Change::Terminal, "cancel on Running only requests");
+        match s.status() {
+            TaskStatus::Done => s.with_state(|st| assert!(st.value().is_some())),
+            TaskStatus::Cancelled => s.with_state(|st| assert!(st.value().is_none())),
+            other => panic!("unexpected end state {other}"),
+        }
+        assert!(!s.is_cancel_requested());
+    });
+}
+
+/// I3: `complete_cancelled` from another thread (the session thread) racing the cancel
+/// request and the finish: it only acts on Running-with-request, and the end is single.
+#[test]
+fn complete_cancelled_without_request_is_noop() {
+    loom::model(|| {
+        let s = running();
+        let a = {
+            let s = s.clone();
+            thread::spawn(move || s.complete_cancelled())
+        };
+        let b = {
+            let s = s.clone();
+            thread::spawn(move || s.cancel())
+        };
+        let (fin, _) = s.finish(Err("boom".into()));
+        let (a, b) = (a.join().unwrap(), b.join().unwrap());
+        assert_eq!(terminal(&[a, b, fin]), 1);
+        match s.status() {
+            TaskStatus::Error => assert_eq!(fin, Change::Terminal),
+            TaskStatus::Cancelled => {
+                assert_eq!(a, Change::Terminal);
+                assert_eq!(b, Change::Changed, "completion needs a prior request");
+            }
+            other => panic!("unexpected end state {other}"),
+        }
+    });
+}
+
+/// I5, I6: dismiss racing the finish. Dismiss succeeds only on a terminal task; a slot is
+/// in the map exactly when it is not dismissed, and dismissed slots report Missing.
+#[test]
+fn dismiss_races_finish() {
+    loom::model(|| {
+        let s = running();
+        let map = Arc::new(Mutex::new(TaskMap::default()));
+        map.lock().unwrap().insert(s.clone());
+        let d = {
+            let map = map.clone();
+            thread::spawn(move || dismiss(&map, "k").is_some())
+        };
+        let (fin, _) = s.finish(Ok(Box::new(3u32)));
+        assert_eq!(fin, Change::Terminal);
+        let dismissed = d.join().unwrap();
+        let in_map = map.lock().unwrap().contains("k");
+        assert_eq!(in_map, !dismissed, "in the map iff not dismissed");
+        if dismissed {
+            assert_eq!(s.status(), TaskStatus::Missing);
+            s.with_state(|st| assert!(st.value().is_none(), "a dismissed task shows no result"));
+        } else {
+            assert_eq!(s.status(), TaskStatus::Done);
+        }
+    });
+}
+
+/// I7: progress racing the finish is kept if it came first and ignored after; the last
+/// accepted progress survives the end.
+#[test]
+fn progress_races_finish() {
+    loom::model(|| {
+        let s = running();
+        let p = {
+            let s = s.clone();
+            thread::spawn(move || s.set_progress(Progress::from((0.5, "half"))))
+        };
+        let (fin, _) = s.finish(Ok(Box::new(0u32)));
+        let accepted = p.join().unwrap() == Change::Changed;
+        assert_eq!(fin, Change::Terminal);
+        assert_eq!(s.status(), TaskStatus::Done);
+        s.with_state(|st| assert_eq!(st.progress().is_some(), accepted));
+    });
+}
+
+/// I1, I6: two cancels and a dismiss on a Pending task: one terminal transition, and the
+/// dismiss only succeeds after it.
+#[test]
+fn cancels_and_dismiss_on_pending() {
+    loom::model(|| {
+        let s = slot();
+        let map = Arc::new(Mutex::new(TaskMap::default()));
+        map.lock().unwrap().insert(s.clone());
+        let c = {
+            let s = s.clone();
+            thread::spawn(move || s.cancel())
+        };
+        let d = {
+            let map = map.clone();
+            thread::spawn(move || dismiss(&map, "k").is_some())
+        };
+        let c0 = s.cancel();
+        let (c1, dismissed) = (c.join().unwrap(), d.join().unwrap());
+        assert_eq!(terminal(&[c0, c1]), 1);
+        assert!(!s.start(), "a cancelled task never starts");
+        let expected = if dismissed {
+            TaskStatus::Missing
+        } else {
+            TaskStatus::Cancelled
+        };
+        assert_eq!(s.status(), expected);
+    });
+}
