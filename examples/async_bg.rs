@@ -39,7 +39,10 @@ pub fn ManySmallJobs(first: Work<i32>, second: Work<i32>) -> Element {
     let summary = match (tasks[0].result(), tasks[1].result()) {
         (Some(a), Some(b)) => Text(format!("{a} + {b} = {}", a + b)),
         _ => {
-            let done = tasks.iter().filter(|t| t.status() == TaskStatus::Done).count();
+            let done = tasks
+                .iter()
+                .filter(|t| t.status() == TaskStatus::Done)
+                .count();
             Text(format!("Waiting for jobs: {done} of {} done", tasks.len()))
         }
     };

@@ -40,7 +40,10 @@ pub fn LoaderDemo(load: Loader) -> Element {
     Card([
         Markdown("### LoaderDemo"),
         body,
-        Button("Cancel").key("loader-cancel").disabled(!running).on_click(cancel),
+        Button("Cancel")
+            .key("loader-cancel")
+            .disabled(!running)
+            .on_click(cancel),
     ])
 }
 
@@ -53,7 +56,10 @@ pub fn stepped(step_ms: u64, result: Result<i32, String>) -> Loader {
                 complete_cancelled(key);
                 return Err("cancelled".into());
             }
-            set_task_progress(key, (f64::from(step) / 5.0, format!("step {} of 5", step + 1)));
+            set_task_progress(
+                key,
+                (f64::from(step) / 5.0, format!("step {} of 5", step + 1)),
+            );
             std::thread::sleep(Duration::from_millis(step_ms));
         }
         result.clone()

@@ -30,9 +30,13 @@ pub fn OrderedLoader(fetch: Fetch) -> Element {
             ProgressBar(p.fraction().unwrap_or(0.0)).message(p.message().unwrap_or("loading"))
         })
         .ready(move |values| {
-            VStack(keys.iter().zip(values).map(|(k, v)| Text(format!("{k}: {v}"))))
+            VStack(
+                keys.iter()
+                    .zip(values)
+                    .map(|(k, v)| Text(format!("{k}: {v}"))),
+            )
         })
-        .error(|e| ErrorBox(e))
+        .error(ErrorBox)
         .into();
     Card([Markdown("### Ordered loader"), body])
 }

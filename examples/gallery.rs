@@ -27,7 +27,9 @@ use streamtree::prelude::*;
 #[component]
 fn Elements() -> Element {
     Card([
-        Markdown("### Elements\n\nText, *Markdown*, dividers, progress bars and buttons; all text is escaped."),
+        Markdown(
+            "### Elements\n\nText, *Markdown*, dividers, progress bars and buttons; all text is escaped.",
+        ),
         Text("<script>alert('escaped, never executed')</script>"),
         Divider(),
         ProgressBar(0.35).message("a progress bar at 35%"),

@@ -32,7 +32,9 @@ pub fn LongJob(step: Step) -> Element {
         return Card([
             Markdown("### Long job"),
             Text("Dismissed."),
-            Button("Start").key("long-job-start").on_click(move || start.set(true)),
+            Button("Start")
+                .key("long-job-start")
+                .on_click(move || start.set(true)),
         ]);
     }
     let task = submit_with(LONG_JOB, move |ctx| {
@@ -41,14 +43,19 @@ pub fn LongJob(step: Step) -> Element {
                 ctx.cancelled();
                 return i;
             }
-            ctx.set_progress((f64::from(i) / f64::from(STEPS), format!("step {} of {STEPS}", i + 1)));
+            ctx.set_progress((
+                f64::from(i) / f64::from(STEPS),
+                format!("step {} of {STEPS}", i + 1),
+            ));
             step(i);
         }
         STEPS
     });
     let status: Element = match_task(&task)
         .loading_with(|p| match p {
-            Some(p) => ProgressBar(p.fraction().unwrap_or(f64::NAN)).message(p.message().unwrap_or("")),
+            Some(p) => {
+                ProgressBar(p.fraction().unwrap_or(f64::NAN)).message(p.message().unwrap_or(""))
+            }
             None => Text("Queued…"),
         })
         .ready(|steps| Text(format!("Finished all {steps} steps.")))

@@ -32,7 +32,9 @@ struct Gate {
 
 impl Gate {
     fn reached(&self) {
-        self.reached.recv_timeout(WAIT).expect("the worker never reached the gate");
+        self.reached
+            .recv_timeout(WAIT)
+            .expect("the worker never reached the gate");
     }
     fn open(&self) {
         self.open.send(()).expect("the worker is gone");
@@ -57,8 +59,14 @@ fn gate() -> (Gate, Pass) {
     let (reached_tx, reached_rx) = channel();
     let (open_tx, open_rx) = channel();
     (
-        Gate { reached: reached_rx, open: open_tx },
-        Pass { reached: reached_tx, open: Arc::new(Mutex::new(open_rx)) },
+        Gate {
+            reached: reached_rx,
+            open: open_tx,
+        },
+        Pass {
+            reached: reached_tx,
+            open: Arc::new(Mutex::new(open_rx)),
+        },
     )
 }
 
@@ -191,7 +199,14 @@ fn ordered_loader_combined_progress_then_ready_in_key_order() {
         test_side.push(g);
     }
     let fetch: async_ordered_loader_demo::Fetch = Arc::new(move |key| {
-        let pass = gates.lock().unwrap().iter().find(|(k, _)| k == key).unwrap().1.clone();
+        let pass = gates
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k == key)
+            .unwrap()
+            .1
+            .clone();
         pass.wait();
         format!("{key} loaded")
     });
@@ -216,7 +231,10 @@ fn long_job_app() -> (Gate, AppTest) {
     let (g, pass) = gate();
     let step: progress_cancel::Step = Arc::new(move |_| pass.wait());
     let app = app(move || {
-        VStack([progress_cancel::LongJob(step.clone()), progress_cancel::TaskDebugPanel()])
+        VStack([
+            progress_cancel::LongJob(step.clone()),
+            progress_cancel::TaskDebugPanel(),
+        ])
     });
     (g, app)
 }

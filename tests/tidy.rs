@@ -114,9 +114,16 @@ fn items_without_examples(dir: &Path, out: &mut Vec<String>) {
             if item.starts_with("#[cfg(test)]") {
                 break;
             }
-            let is_item = ["pub fn ", "pub struct ", "pub enum ", "pub trait ", "pub type ", "pub const "]
-                .iter()
-                .any(|p| item.starts_with(p));
+            let is_item = [
+                "pub fn ",
+                "pub struct ",
+                "pub enum ",
+                "pub trait ",
+                "pub type ",
+                "pub const ",
+            ]
+            .iter()
+            .any(|p| item.starts_with(p));
             if !is_item {
                 continue;
             }
@@ -129,7 +136,11 @@ fn items_without_examples(dir: &Path, out: &mut Vec<String>) {
             let hidden = doc.iter().any(|l| l.starts_with("#[doc(hidden)]"));
             if !hidden && !doc.iter().any(|l| l.starts_with("/// ```")) {
                 let rel = path.strip_prefix(root()).unwrap().display();
-                out.push(format!("{rel}:{}: {}", i + 1, item.trim_end_matches(['{', ' '])));
+                out.push(format!(
+                    "{rel}:{}: {}",
+                    i + 1,
+                    item.trim_end_matches(['{', ' '])
+                ));
             }
         }
     }

@@ -96,10 +96,26 @@ impl Runtime {
     /// Default bound on worker threads: tasks are mostly blocking I/O (HTTP calls, database
     /// queries, file reads) that wait far more than they compute, so the bound is set by how
     /// many waits may overlap, not by the core count. 64 idle-retiring threads cost little.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::Runtime;
+    /// assert_eq!(Runtime::builder().build().max_workers(), Runtime::DEFAULT_MAX_WORKERS);
+    /// ```
     pub const DEFAULT_MAX_WORKERS: usize = 64;
     /// Default time an idle worker waits for work before it exits.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(streamtree::Runtime::DEFAULT_KEEP_ALIVE.as_secs(), 10);
+    /// ```
     pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
     /// Default longest wait, when the last handle to a runtime drops, for its workers to exit.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(streamtree::Runtime::DEFAULT_SHUTDOWN_TIMEOUT.as_secs(), 5);
+    /// ```
     pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
     /// A builder with the defaults: [`DEFAULT_MAX_WORKERS`](Self::DEFAULT_MAX_WORKERS)
