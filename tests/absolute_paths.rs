@@ -67,3 +67,33 @@ fn view_expands_without_prelude() {
         "Page \"All\"\n  literal\n  Hello, Grace!\n  Card\n  7\n  a\n  b\n  a\n  b\n  some\n  7\n  matched\n"
     );
 }
+
+/// `match_task` and `match_task_many` nodes, also without the prelude.
+fn tasks(
+    one: &::streamtree::asyncio::TaskHandle<i32>,
+    two: &::streamtree::asyncio::TaskHandle<i32>,
+) -> ::streamtree::Element {
+    ::streamtree::view! {
+        match_task(one) {
+            loading(_progress) => { "loading" }
+            ready(n) => { ::streamtree::elements::Text(n) }
+            error => { "failed" }
+            cancelled => { "cancelled" }
+        }
+        match_task_many((one, two)) { ready((a, b)) => { ::streamtree::elements::Text(a + b) } }
+    }
+}
+
+#[::core::prelude::v1::test]
+fn match_task_expands_without_prelude() {
+    let session = ::streamtree::Session::new();
+    let (one, two) = session.enter(|| {
+        (
+            ::streamtree::asyncio::submit("one", || 1),
+            ::streamtree::asyncio::submit("two", || 2),
+        )
+    });
+    ::std::assert!(session.wait_idle(::core::time::Duration::from_secs(10)));
+    let tree = session.enter(|| tasks(&one, &two));
+    ::std::assert_eq!(::streamtree::render_text(&tree), "1\n3\n");
+}

@@ -1,5 +1,5 @@
 //! `view!` behaviour: every construct renders exactly what the hand-written tree renders.
-//! `match_task` lives in `view_match_task.rs`, which needs the loading module.
+//! `match_task` lives in `view_match_task.rs`, with the tasks it needs.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,5 @@
-//! `view!`'s `match_task` and `match_task_many` against real tasks in each state.
-//!
-//! Built only with `--features loading` until `streamtree::loading` (and its two
-//! `__private` re-exports) are on main; then drop `required-features` in `Cargo.toml`.
+//! `view!`'s `match_task` and `match_task_many` against real tasks in each state, and
+//! against the same builder chain written by hand.
 
 use std::sync::mpsc::channel;
 use std::time::Duration;
@@ -94,4 +92,27 @@ fn many_handles_as_a_tuple_or_a_slice() {
         }
     });
     assert_eq!(render_text(&tree), "1 and two\n1\n4\n9\n");
+}
+
+#[test]
+fn same_as_the_hand_written_chain() {
+    let session = Session::new();
+    let done = session.enter(|| submit("done", || 5_u32));
+    let failed = session.enter(|| submit_fallible("failed", || "?".parse::<u32>()));
+    assert!(session.wait_idle(WAIT));
+    for h in [&done, &failed] {
+        let from_macro = session.enter(|| {
+            view! {
+                match_task(h) {
+                    ready(n) => { Text(n) Divider() }
+                    error => { "failed" }
+                }
+            }
+        });
+        let by_hand: Element = match_task(h)
+            .ready(|n| Fragment([Text(n), Divider()]))
+            .error(|_| Text("failed"))
+            .into();
+        assert_eq!(render_text(&from_macro), render_text(&by_hand));
+    }
 }

@@ -64,6 +64,9 @@ pub fn component(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   `Page { .. }.title("T")`; `Card.key("k") { .. }` is an error. Only calls take options.
 /// - A splice is a Rust block (`{ let n = 2; Text(n) }` works). Iterators are spliced with
 ///   `{..iter}` or `for`; `Vec<T>` and `Option<T>` of elements are values, `{v}` works.
+/// - `match_task` arms become the runtime's builder calls (`streamtree::loading`):
+///   `ready`, `error` and `loading(p)` bodies run only for their state; `loading` and
+///   `cancelled` bodies are built every time, as values.
 /// - Several top-level nodes make a `Fragment`; none make an empty element.
 /// - A component taking props and children takes the children as an argument:
 ///   `Section("Intro".into(), view! { .. })`.

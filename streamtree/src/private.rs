@@ -7,6 +7,8 @@ pub use crate::element::Str;
 pub use crate::elements::Fragment;
 /// `view!` string literals become `Text`.
 pub use crate::elements::Text;
+/// `view!`'s `match_task` / `match_task_many` nodes expand to these builders.
+pub use crate::loading::{match_task, match_task_many};
 /// `view!` collects a `for` loop's children in a `Vec` (no prelude is assumed).
 pub use ::std::vec::Vec;
 
@@ -36,4 +38,10 @@ where
     I::Item: Into<Element>,
 {
     crate::elements::Fragment(children)
+}
+
+/// Lends one member of a `view!` `match_task_many((a, b))` tuple; a function so that `&a`
+/// coerces to `&TaskHandle<T>` whether `a` is a handle or already a reference to one.
+pub fn lend<T>(handle: &crate::asyncio::TaskHandle<T>) -> &crate::asyncio::TaskHandle<T> {
+    handle
 }

@@ -16,7 +16,8 @@
 //! ]).title("T"))
 //! ```
 //! `if` without `else` gains `else { p::Element::empty() }`; several nodes in one body
-//! become a `Fragment`; `match_task` becomes a builder chain ended by `Element::from`.
+//! become a `Fragment`; `match_task` becomes a builder chain ended by `Element::from`
+//! (see `Ctx::task`).
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -198,7 +199,9 @@ impl Ctx {
     }
 
     /// `Element::from(match_task(&(h)).loading(..).ready(|v| ..) ..)`, the arms in the
-    /// user's order; each method is located at its arm's name.
+    /// user's order; each method is located at its arm's name. Only `ready`, `error` and
+    /// `loading(p)` bodies are closures; `loading` and `cancelled` bodies are built eagerly,
+    /// as the runtime's builder takes them.
     fn task(&self, t: Task) -> TokenStream {
         let p = &self.private;
         let (first, last) = ast::ends(&t.handles);
@@ -231,19 +234,22 @@ impl Ctx {
             quote_spanned!(span=> .#method(#arg))
         });
         let calls: Vec<TokenStream> = calls.collect();
-        quote!(#p::Element::from(#start #(#calls)*))
+        // Fully qualified: `From` may not be in scope (`#![no_implicit_prelude]`).
+        quote!(<#p::Element as ::core::convert::From<_>>::from(#start #(#calls)*))
     }
 }
 
-/// `match_task_many`'s argument: a tuple expression lends each handle, `(&(a), &(b),)`;
-/// anything else (a slice such as `&hs[..]`, a tuple variable of references) is passed
-/// as written.
+/// `match_task_many`'s argument: a tuple expression lends each member,
+/// `(lend(&(a)), lend(&(b)),)`, where `lend` coerces `&a` to `&TaskHandle<T>` (so `a` may
+/// be a handle or a reference to one); anything else (`&hs`, `&hs[..]`, a tuple variable
+/// of references) is passed as written.
 fn handle_refs(handles: Expr) -> TokenStream {
     match handles {
         Expr::Tuple(tuple) => {
             let refs = tuple.elems.iter().map(|e| {
-                let (first, _) = ast::ends(e);
-                quote_spanned!(first=> &(#e))
+                let ends = ast::ends(e);
+                let amp = quote_spanned!(ends.0=> &);
+                convert("lend", quote!(#amp(#e)), ends)
             });
             let span = tuple.paren_token.span.join();
             group(Delimiter::Parenthesis, quote!(#(#refs,)*), span)
