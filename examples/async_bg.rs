@@ -49,6 +49,23 @@ pub fn ManySmallJobs(first: Work<i32>, second: Work<i32>) -> Element {
     Card([Markdown("### ManySmallJobs"), summary])
 }
 
+/// The same, with `view!`.
+#[component]
+pub fn AsyncDemoView(work: Work<i32>) -> Element {
+    let task = submit("async-demo-view", move || work());
+    let result = task.result();
+    view! {
+        Card {
+            Markdown("### AsyncDemo (view!)")
+            Text(format!("Status: {}", task.status()))
+            if let Some(value) = result {
+                Text(format!("Result: {value}"))
+                Markdown("_Task finished._")
+            }
+        }
+    }
+}
+
 /// A job that sleeps for `ms` milliseconds, then returns `value`.
 pub fn sleepy(ms: u64, value: i32) -> Work<i32> {
     Arc::new(move || {
@@ -61,6 +78,7 @@ pub fn sleepy(ms: u64, value: i32) -> Work<i32> {
 pub fn app() -> Element {
     Page([
         AsyncDemo(sleepy(300, 42)),
+        AsyncDemoView(sleepy(300, 42)),
         ManySmallJobs(sleepy(100, 10), sleepy(200, 20)),
     ])
     .title("Background tasks")

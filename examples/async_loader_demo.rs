@@ -47,6 +47,28 @@ pub fn LoaderDemo(load: Loader) -> Element {
     ])
 }
 
+/// The same with `view!`: the four arms of `match_task`.
+#[component]
+pub fn LoaderDemoView(load: Loader) -> Element {
+    let task = submit_fallible("loader-view", move || load("loader-view"));
+    view! {
+        Card {
+            Markdown("### LoaderDemo (view!)")
+            match_task(task) {
+                loading(p) => {
+                    Text("Loading…")
+                    if let Some(p) = p {
+                        ProgressBar(p.fraction().unwrap_or(f64::NAN))
+                    }
+                },
+                ready(n) => { Text(format!("Ready: result={n}")) },
+                error(e) => { ErrorBox(format!("Failed: {e}")) },
+                cancelled => { Text("Cancelled.") },
+            }
+        }
+    }
+}
+
 /// Five steps of `step_ms` each, reporting progress and stopping early when cancelled;
 /// then `result`.
 pub fn stepped(step_ms: u64, result: Result<i32, String>) -> Loader {
@@ -68,7 +90,11 @@ pub fn stepped(step_ms: u64, result: Result<i32, String>) -> Loader {
 
 /// The page: both versions, with real (sleeping) work.
 pub fn app() -> Element {
-    Page([LoaderDemo(stepped(60, Ok(42)))]).title("Loader")
+    Page([
+        LoaderDemo(stepped(60, Ok(42))),
+        LoaderDemoView(stepped(60, Ok(42))),
+    ])
+    .title("Loader")
 }
 
 fn main() -> std::io::Result<()> {

@@ -41,6 +41,26 @@ pub fn OrderedLoader(fetch: Fetch) -> Element {
     Card([Markdown("### Ordered loader"), body])
 }
 
+/// The same with `view!` and a tuple of two handles with different result types.
+#[component]
+pub fn PairLoader(fetch: Fetch) -> Element {
+    let name = submit("pair-name", {
+        let fetch = fetch.clone();
+        move || fetch("pair-name")
+    });
+    let count = submit("pair-count", || 3_u32);
+    view! {
+        Card {
+            Markdown("### Pair loader (view!)")
+            match_task_many((name, count)) {
+                loading => { Text("Loading…") },
+                ready((n, c)) => { Text(format!("{n} has {c} items")) },
+                error(e) => { ErrorBox(e) },
+            }
+        }
+    }
+}
+
 /// A fetch that sleeps a little longer for each key, so they finish at different times.
 pub fn slow_fetch() -> Fetch {
     Arc::new(|key| {
@@ -51,7 +71,7 @@ pub fn slow_fetch() -> Fetch {
 
 /// The page with real (sleeping) work.
 pub fn app() -> Element {
-    Page([OrderedLoader(slow_fetch())]).title("Ordered loader")
+    Page([OrderedLoader(slow_fetch()), PairLoader(slow_fetch())]).title("Ordered loader")
 }
 
 fn main() -> std::io::Result<()> {

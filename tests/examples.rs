@@ -277,3 +277,37 @@ fn long_job_progress_cancel_dismiss_retry() {
     }
     assert!(app.wait_idle(WAIT));
 }
+
+#[test]
+fn view_versions_loading_then_ready() {
+    let (g, pass) = gate();
+    let work: async_bg::Work<i32> = Arc::new(move || {
+        pass.wait();
+        42
+    });
+    let (lg, loader) = gated_loader(Ok(42));
+    let (pg, pair_pass) = gate();
+    let fetch: async_ordered_loader_demo::Fetch = Arc::new(move |key| {
+        pair_pass.wait();
+        format!("{key}!")
+    });
+    let mut app = app(move || {
+        VStack([
+            async_bg::AsyncDemoView(work.clone()),
+            async_loader_demo::LoaderDemoView(loader.clone()),
+            async_ordered_loader_demo::PairLoader(fetch.clone()),
+        ])
+    });
+    app.run();
+    g.reached();
+    lg.reached();
+    lg.open();
+    lg.reached();
+    pg.reached();
+    snap("view_versions_loading", app.run());
+    g.open();
+    lg.open();
+    pg.open();
+    assert!(app.wait_idle(WAIT));
+    snap("view_versions_ready", app.run());
+}

@@ -4,6 +4,8 @@
 //! Invariants:
 //! - the runner subscribes before its first rerun, so no change between a rerun and the
 //!   next wait is lost (the subscription keeps one pending notification);
+//! - it returns only after a rerun that began with every task settled, so the last frame
+//!   shows the settled state;
 //! - redraws are coalesced: at most `max_redraws_per_second`, extra notifications inside
 //!   the interval fold into the next rerun;
 //! - the terminal is restored (cursor shown) on return, on panic (a drop guard) and on
@@ -189,6 +191,10 @@ impl Terminal {
         };
         let mut last_frame = None::<String>;
         loop {
+            // A rerun that starts settled and ends settled has shown the final state; one
+            // that ends settled but started busy may predate the last change, so it gets
+            // one more rerun before the runner returns.
+            let settled_before = session.wait_idle(Duration::ZERO);
             let tree = session.rerun(&*self.root);
             report.reruns += 1;
             let frame = text::render(&tree);
@@ -199,7 +205,10 @@ impl Terminal {
             }
             let drawn_at = Instant::now();
             if !self.follow && session.wait_idle(Duration::ZERO) {
-                return Ok(report);
+                if settled_before {
+                    return Ok(report);
+                }
+                continue;
             }
             // Block until a task changes (or Ctrl-C).
             select! {
