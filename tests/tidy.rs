@@ -133,7 +133,9 @@ fn items_without_examples(dir: &Path, out: &mut Vec<String>) {
                 .map(|l| l.trim_start())
                 .take_while(|l| l.starts_with("///") || l.starts_with("#["))
                 .collect();
-            let hidden = doc.iter().any(|l| l.starts_with("#[doc(hidden)]"));
+            let hidden = doc
+                .iter()
+                .any(|l| l.starts_with("#[doc(hidden)]") || l.starts_with("#[cfg(doctest)]"));
             if !hidden && !doc.iter().any(|l| l.starts_with("/// ```")) {
                 let rel = path.strip_prefix(root()).unwrap().display();
                 out.push(format!(

@@ -78,3 +78,8 @@ pub mod prelude {
     pub use crate::testing::{AppTest, render_html, render_html_document, render_text};
     pub use crate::view;
 }
+
+/// The README's example compiles (checked as a doctest).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctest;
