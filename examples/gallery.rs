@@ -1,73 +1,70 @@
-//! # Gallery: every element, rendered once
+//! # The demo gallery
 //!
-//! What this shows: the element constructors (`Page`, `VStack`, `HStack`, `Card`, `Text`,
-//! `Markdown`, `Divider`, `ProgressBar`, `Button`, `Fragment`, `ErrorBox`), a
-//! `#[component]` with props and render-path state, and a contained panic, rendered to
-//! the terminal as text. With `--html` it prints the HTML document instead.
+//! What this shows: every seed demo on one page — `AsyncDemo`, `ManySmallJobs`,
+//! `LoaderDemo`, the ordered loader, and the long job with progress, cancel, dismiss and
+//! retry — with the task debug panel, plus every plain element once. In a terminal it
+//! reruns live until all tasks settle, then exits; `--serve` serves it to a browser.
 //!
-//! Run: `cargo xtask demo` or `cargo run --example gallery [-- --html]`.
+//! Run: `cargo xtask demo` (terminal), `cargo xtask demo --serve [--port N]` (browser),
+//! `cargo run --example gallery -- --html` (one HTML document of the first rerun).
+
+#[allow(dead_code)]
+#[path = "async_bg.rs"]
+mod async_bg;
+#[allow(dead_code)]
+#[path = "async_loader_demo.rs"]
+mod async_loader_demo;
+#[allow(dead_code)]
+#[path = "async_ordered_loader_demo.rs"]
+mod async_ordered_loader_demo;
+#[allow(dead_code)]
+#[path = "progress_cancel.rs"]
+mod progress_cancel;
 
 use streamtree::prelude::*;
 
-/// A card that greets someone; its render count lives in the session under its render
-/// path, so each instance counts on its own.
+/// Every plain element once.
 #[component]
-fn Greeting(name: String) -> Element {
-    let seen = state("seen", || 0u32).update(|n| {
-        *n += 1;
-        *n
-    });
+fn Elements() -> Element {
     Card([
-        Markdown(format!("### Hello, {name}!")),
-        Text(format!(
-            "rendered {seen} time(s) at {}",
-            streamtree::session::render_path()
-        )),
+        Markdown(
+            "### Elements\n\nText, *Markdown*, dividers, progress bars and buttons; all text is escaped.",
+        ),
+        Text("<script>alert('escaped, never executed')</script>"),
+        Divider(),
+        ProgressBar(0.35).message("a progress bar at 35%"),
+        ProgressBar(f64::NAN).message("an indeterminate one"),
+        HStack([Button("A button"), Button("Disabled").disabled(true)]),
     ])
 }
 
-/// A component that fails: its panic shows in place, and its siblings still render.
-#[component]
-fn Flaky() -> Element {
-    let values: Vec<u32> = Vec::new();
-    Text(format!("first value: {}", values[0]))
-}
-
-fn app() -> Element {
+/// The gallery page.
+pub fn app() -> Element {
     Page([
         Markdown(
-            "streamtree renders an element tree on every **rerun**. This gallery shows each \
-             element once; see the other examples for background tasks.",
+            "Every demo below runs its work on background threads. The page reruns \
+             exactly when a task changes: no polling, no manual refresh.",
         ),
-        HStack([
-            Greeting("Grace".into()).key("grace"),
-            Greeting("Ada".into()).key("ada"),
-        ]),
-        Divider(),
-        Card([
-            Text("Progress bars clamp out-of-range values and show NaN as indeterminate:"),
-            ProgressBar(0.35).message("downloading"),
-            ProgressBar(1.0).message("done"),
-            ProgressBar(f64::NAN).message("waiting for a worker"),
-        ])
-        .key("progress"),
-        HStack([
-            Button("Run").key("run"),
-            Button("Stop").key("stop").disabled(true),
-        ]),
-        Flaky(),
-        Text("<script>alert('escaped, never executed')</script>"),
+        async_bg::AsyncDemo(async_bg::sleepy(300, 42)),
+        async_bg::ManySmallJobs(async_bg::sleepy(100, 10), async_bg::sleepy(200, 20)),
+        async_loader_demo::LoaderDemo(async_loader_demo::stepped(300, Ok(42))),
+        async_ordered_loader_demo::OrderedLoader(async_ordered_loader_demo::slow_fetch()),
+        progress_cancel::LongJob(progress_cancel::timed_steps(300)),
+        Elements(),
+        progress_cancel::TaskDebugPanel(),
     ])
     .title("streamtree gallery")
 }
 
-fn main() {
-    let html = std::env::args().any(|a| a == "--html");
-    let mut test = AppTest::new(app);
-    test.run();
-    if html {
-        print!("{}", test.html());
-    } else {
-        print!("{}", test.text());
+fn main() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--html") {
+        let mut test = AppTest::new(app);
+        print!("{}", test.run().html());
+        return Ok(());
     }
+    streamtree::live::terminal(app)
+        .follow(args.iter().any(|a| a == "--follow"))
+        .run()
+        .map(drop)
 }

@@ -11,11 +11,23 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Snapshot names used by `assert_*snapshot!("name", ..)` calls in one test file.
+/// Snapshot names written by one test file: `assert_*snapshot!("name", ..)` calls, and
+/// calls of a local `snap("name", ..)` helper, which writes `name_text` and `name_html`.
 fn snapshot_names(source: &str) -> Vec<String> {
+    let mut names = literal_args(source, "snapshot!(");
+    for name in literal_args(source, "snap(\"") {
+        names.push(format!("{name}_text"));
+        names.push(format!("{name}_html"));
+    }
+    names
+}
+
+/// The string literals that open the argument lists of `call` in `source`.
+fn literal_args(source: &str, call: &str) -> Vec<String> {
+    let call = call.trim_end_matches('"');
     let mut names = Vec::new();
-    for (i, _) in source.match_indices("snapshot!(") {
-        let rest = &source[i + "snapshot!(".len()..];
+    for (i, _) in source.match_indices(call) {
+        let rest = &source[i + call.len()..];
         let rest = rest.trim_start();
         if let Some(rest) = rest.strip_prefix('"')
             && let Some(end) = rest.find('"')
@@ -79,5 +91,70 @@ fn architecture_names_only_existing_paths() {
     assert!(
         missing.is_empty(),
         "ARCHITECTURE.md names paths that do not exist: {missing:?}"
+    );
+}
+
+/// Public items of the runtime crate whose doc comment has no example.
+fn items_without_examples(dir: &Path, out: &mut Vec<String>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            items_without_examples(&path, out);
+            continue;
+        }
+        // `__private` is hidden and only for macro output.
+        if path.extension().is_none_or(|e| e != "rs") || path.ends_with("private.rs") {
+            continue;
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let item = line.trim_start();
+            // Unit-test modules sit at the end of a file: nothing public after them.
+            if item.starts_with("#[cfg(test)]") {
+                break;
+            }
+            let is_item = [
+                "pub fn ",
+                "pub struct ",
+                "pub enum ",
+                "pub trait ",
+                "pub type ",
+                "pub const ",
+            ]
+            .iter()
+            .any(|p| item.starts_with(p));
+            if !is_item {
+                continue;
+            }
+            let doc: Vec<&str> = lines[..i]
+                .iter()
+                .rev()
+                .map(|l| l.trim_start())
+                .take_while(|l| l.starts_with("///") || l.starts_with("#["))
+                .collect();
+            let hidden = doc
+                .iter()
+                .any(|l| l.starts_with("#[doc(hidden)]") || l.starts_with("#[cfg(doctest)]"));
+            if !hidden && !doc.iter().any(|l| l.starts_with("/// ```")) {
+                let rel = path.strip_prefix(root()).unwrap().display();
+                out.push(format!(
+                    "{rel}:{}: {}",
+                    i + 1,
+                    item.trim_end_matches(['{', ' '])
+                ));
+            }
+        }
+    }
+}
+
+#[test]
+fn every_public_item_has_an_example() {
+    let mut missing = Vec::new();
+    items_without_examples(&root().join("streamtree/src"), &mut missing);
+    assert!(
+        missing.is_empty(),
+        "public items without a `# Example` doctest (add one to the doc comment):\n{}",
+        missing.join("\n")
     );
 }

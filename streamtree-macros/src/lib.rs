@@ -3,7 +3,9 @@
 #![forbid(unsafe_code)]
 
 mod component;
+mod errors;
 mod paths;
+mod view;
 
 use proc_macro::TokenStream;
 
@@ -38,4 +40,54 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn component(args: TokenStream, item: TokenStream) -> TokenStream {
     component::expand(args.into(), item.into()).into()
+}
+
+/// Builds an `Element` tree from nested nodes, as a Streamlit script reads top to bottom.
+///
+/// ```text
+/// node := "text"                           a string literal is a `Text`
+///       | Name(args).option(..)            any call: an element constructor or a component
+///       | Name { node* }.option(..)        children, passed as one `[Element; N]` argument
+///       | {expr}                           splice: any value that is `Into<Element>`
+///       | {..iter}                         spread: an iterator of `Into<Element>` values
+///       | if cond { node* } else { node* } `if let`, `else if`; no `else` shows nothing
+///       | for pat in iter { node* }        the bodies' nodes, in order
+///       | match expr { pat (if guard)? => { node* } ,? .. }
+///       | match_task(handle) { arm* }      one task: `&handle` is taken for you
+///       | match_task_many(handles) { arm* } `(a, b)` lends each handle; a slice is passed as is
+/// arm  := loading => { .. } | loading(progress) => { .. } | ready(value) => { .. }
+///       | error => { .. } | error(message) => { .. } | cancelled => { .. }   (`ready` required)
+/// ```
+///
+/// - `{` right after a name opens its children (`Card { .. }`); anywhere else it opens a
+///   splice, so `Text("a") {x}` is two nodes. Options chain after the children:
+///   `Page { .. }.title("T")`; `Card.key("k") { .. }` is an error. Only calls take options.
+/// - A splice is a Rust block (`{ let n = 2; Text(n) }` works). Iterators are spliced with
+///   `{..iter}` or `for`; `Vec<T>` and `Option<T>` of elements are values, `{v}` works.
+/// - `match_task` arms become the runtime's builder calls (`streamtree::loading`):
+///   `ready`, `error` and `loading(p)` bodies run only for their state; `loading` and
+///   `cancelled` bodies are built every time, as values.
+/// - Several top-level nodes make a `Fragment`; none make an empty element.
+/// - A component taking props and children takes the children as an argument:
+///   `Section("Intro".into(), view! { .. })`.
+/// - The generated code names only `::streamtree::__private` and `::core`, so it needs no
+///   imports. A child that is not an element is reported at the child.
+///
+/// # Example
+/// ```ignore
+/// use streamtree::prelude::*;
+///
+/// let names = ["Ada", "Grace"];
+/// let tree = view! {
+///     Page {
+///         "Hello"
+///         for name in names { Text(name) }
+///         if names.is_empty() { "nobody" } else { Button("Greet").key("greet") }
+///     }.title("Demo")
+/// };
+/// assert_eq!(render_text(&tree), "Page \"Demo\"\n  Hello\n  Ada\n  Grace\n  [ Greet ]\n");
+/// ```
+#[proc_macro]
+pub fn view(input: TokenStream) -> TokenStream {
+    view::expand(input.into()).into()
 }

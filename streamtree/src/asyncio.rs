@@ -42,6 +42,15 @@ use crate::runtime::{TaskSet, find_current, with_current};
 
 pub use crate::runtime::task::{Progress, TaskHandle, TaskStatus, TaskSummary};
 
+/// Bytes of one task's bookkeeping slot, excluding its key's text and its boxed result:
+/// what a finished task costs a session until it is dismissed.
+///
+/// # Example
+/// ```
+/// assert!(streamtree::asyncio::TASK_SLOT_BYTES <= 256);
+/// ```
+pub const TASK_SLOT_BYTES: usize = std::mem::size_of::<Slot>();
+
 #[track_caller]
 fn check_key(key: &str) {
     if key.trim().is_empty() {
@@ -69,16 +78,15 @@ where
     F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
 {
     check_key(key);
-    // The every-rerun path: the set is borrowed, one lock, no allocation; `f` stays out
-    // here, so an unused closure is dropped outside any thread-local borrow.
-    let found = with_current(|set, _| match set {
-        None => Err(None),
-        Some(set) => set.existing::<T>(key).ok_or_else(|| Some(set.clone())),
-    });
-    match found {
-        Ok(handle) => handle,
-        Err(Some(set)) => set.submit(key, f),
-        Err(None) => no_session(),
+    // The set is borrowed, not cloned. An unused `f` comes back out and is dropped after
+    // the thread-local borrow ends, as its captures may run arbitrary `Drop` code.
+    let submitted = with_current(|set, _| set.map(|set| set.submit(key, f)));
+    match submitted {
+        Some((handle, unused)) => {
+            drop(unused);
+            handle
+        }
+        None => no_session(),
     }
 }
 
@@ -205,7 +213,7 @@ pub fn submit_many<K: AsRef<str>, T: Send + 'static, F: FnOnce() -> T + Send + '
         set.check_type::<T>(key.as_ref());
     }
     jobs.into_iter()
-        .map(|(key, f)| set.submit(key.as_ref(), move |_: &Slot| Ok(f())))
+        .map(|(key, f)| set.submit(key.as_ref(), move |_: &Slot| Ok(f())).0)
         .collect()
 }
 

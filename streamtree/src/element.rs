@@ -116,8 +116,23 @@ impl From<char> for Str {
 /// `Text(format_args!("{row},{col}"))`.
 impl From<fmt::Arguments<'_>> for Str {
     fn from(args: fmt::Arguments<'_>) -> Self {
-        use compact_str::ToCompactString;
-        Str(args.to_compact_string())
+        if let Some(s) = args.as_str() {
+            return Str(CompactString::new(s));
+        }
+        thread_local! {
+            /// Scratch space: formatting into a warm `String` then copying the (usually
+            /// inline) result beats growing a fresh string piece by piece.
+            static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut buf) => {
+                buf.clear();
+                let _ = fmt::Write::write_fmt(&mut *buf, args);
+                Str(CompactString::new(buf.as_str()))
+            }
+            // Re-entered from a `Display` impl that itself builds a `Str`.
+            Err(_) => Str(CompactString::from(fmt::format(args))),
+        })
     }
 }
 macro_rules! from_integer {

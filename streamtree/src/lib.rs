@@ -15,6 +15,18 @@
 //! let app = || Page([Greeting("Grace".to_string()), Markdown("*welcome*")]).title("Hi");
 //! let mut test = AppTest::new(app);
 //! assert_eq!(test.run().text(), "Page \"Hi\"\n  Hello, Grace!\n  welcome\n");
+//!
+//! // The same tree with `view!`, which adds `for`, `if`, `match` and `match_task`:
+//! let app = || {
+//!     let names = ["Grace"];
+//!     view! {
+//!         Page {
+//!             for name in names { Greeting(name.to_string()) }
+//!             if names.len() > 1 { "a crowd" } else { Markdown("*welcome*") }
+//!         }.title("Hi")
+//!     }
+//! };
+//! assert_eq!(AppTest::new(app).run().text(), "Page \"Hi\"\n  Hello, Grace!\n  welcome\n");
 //! ```
 //!
 //! Modules: [`elements`] (constructors), [`session`] (reruns and state), [`render`]
@@ -42,7 +54,7 @@ pub mod __private;
 pub use element::{Element, Str};
 pub use runtime::{Runtime, RuntimeBuilder, Subscription};
 pub use session::{ClickError, Session, SessionBuilder};
-pub use streamtree_macros::component;
+pub use streamtree_macros::{component, view};
 pub use testing::{render_html, render_html_document, render_text};
 pub use tree::{TreeNode, render_to_tree};
 
@@ -68,4 +80,10 @@ pub mod prelude {
     pub use crate::loading::{match_task, match_task_many, submit_many_ordered};
     pub use crate::session::{Session, State, session_state, state};
     pub use crate::testing::{AppTest, render_html, render_html_document, render_text};
+    pub use crate::view;
 }
+
+/// The README's example compiles (checked as a doctest).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctest;

@@ -108,12 +108,34 @@ fn read<T: Clone + Send + 'static>(handle: &TaskHandle<T>) -> Outcome<T> {
 macro_rules! builder_methods {
     ($ready_doc:literal, $out:ty) => {
         /// The element shown while the work is not finished.
+        ///
+        /// # Example
+        /// ```
+        /// use streamtree::prelude::*;
+        /// let session = Session::builder().max_workers(1).build();
+        /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+        /// let h = session.enter(|| submit("slow", move || rx.recv().ok()));
+        /// assert_eq!(render_text(&match_task(&h).loading("Please wait").into()), "Please wait\n");
+        /// tx.send(()).unwrap();
+        /// ```
         pub fn loading(mut self, element: impl Into<Element>) -> Self {
             self.branches.loading = Loading::Element(element.into());
             self
         }
 
         /// Builds the loading element from the latest progress (`None` before any).
+        ///
+        /// # Example
+        /// ```
+        /// use streamtree::prelude::*;
+        /// let session = Session::builder().max_workers(1).build();
+        /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+        /// let h = session.enter(|| submit("slow", move || rx.recv().ok()));
+        /// session.enter(|| set_task_progress("slow", 0.5));
+        /// let el = match_task(&h).loading_with(|p| Text(format!("at {}", p.unwrap()))).into();
+        /// assert_eq!(render_text(&el), "at 50%\n");
+        /// tx.send(()).unwrap();
+        /// ```
         pub fn loading_with<E: Into<Element>>(
             mut self,
             f: impl FnOnce(Option<Progress>) -> E + 'a,
@@ -123,12 +145,34 @@ macro_rules! builder_methods {
         }
 
         #[doc = $ready_doc]
+        ///
+        /// # Example
+        /// ```
+        /// use streamtree::prelude::*;
+        /// let session = Session::new();
+        /// let (ok, bad) = session.enter(|| (submit("ok", || 2), submit_fallible::<i32, _>("bad", || Err("no"))));
+        /// assert!(session.wait_idle(std::time::Duration::from_secs(10)));
+        /// let el = match_task(&ok).ready(|n| Text(format!("got {n}"))).into();
+        /// assert_eq!(render_text(&el), "got 2\n");
+        /// # drop(bad);
+        /// ```
         pub fn ready<E: Into<Element>>(mut self, f: impl FnOnce($out) -> E + 'a) -> Self {
             self.branches.ready = Some(Box::new(move |v| f(v).into()));
             self
         }
 
         /// Builds the element shown when the work failed, from the error message.
+        ///
+        /// # Example
+        /// ```
+        /// use streamtree::prelude::*;
+        /// let session = Session::new();
+        /// let (ok, bad) = session.enter(|| (submit("ok", || 2), submit_fallible::<i32, _>("bad", || Err("no"))));
+        /// assert!(session.wait_idle(std::time::Duration::from_secs(10)));
+        /// let el = match_task(&bad).error(|e| Text(format!("failed: {e}"))).into();
+        /// assert_eq!(render_text(&el), "failed: no\n");
+        /// # drop(ok);
+        /// ```
         pub fn error<E: Into<Element>>(mut self, f: impl FnOnce(String) -> E + 'a) -> Self {
             self.branches.error = Some(Box::new(move |m| f(m).into()));
             self
@@ -136,6 +180,18 @@ macro_rules! builder_methods {
 
         /// The element shown when the work was cancelled (else the error branch gets
         /// `"cancelled"`).
+        ///
+        /// # Example
+        /// ```
+        /// use streamtree::prelude::*;
+        /// let session = Session::builder().max_workers(1).build();
+        /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+        /// let (busy, queued) = session.enter(|| (submit("busy", move || rx.recv().ok()), submit("queued", || 1)));
+        /// queued.cancel(); // still pending behind "busy": cancelled at once
+        /// assert_eq!(render_text(&match_task(&queued).cancelled("Stopped.").into()), "Stopped.\n");
+        /// tx.send(()).unwrap();
+        /// # drop(busy);
+        /// ```
         pub fn cancelled(mut self, element: impl Into<Element>) -> Self {
             self.branches.cancelled = Some(element.into());
             self
@@ -195,6 +251,16 @@ pub fn match_task<T: Clone + Send + 'static>(handle: &TaskHandle<T>) -> MatchTas
 
 /// Several tasks read together by [`match_task_many`]: slices and vectors of handles
 /// with one result type, and tuples of handle references (up to 6) with different ones.
+///
+/// # Example
+/// ```
+/// use streamtree::loading::TaskGroup;
+/// use streamtree::asyncio::TaskHandle;
+/// fn takes_group<G: TaskGroup<Output = (i32, String)>>(_: G) {}
+/// fn demo(a: &TaskHandle<i32>, b: &TaskHandle<String>) {
+///     takes_group((a, b));
+/// }
+/// ```
 pub trait TaskGroup {
     /// What the ready branch receives: `Vec<T>` or a tuple of results.
     type Output;

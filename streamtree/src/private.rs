@@ -3,7 +3,14 @@
 
 pub use crate::element::Element;
 pub use crate::element::Str;
+/// `view!` groups several nodes (top level, a body, a `for` loop's output) in a `Fragment`.
+pub use crate::elements::Fragment;
+/// `view!` string literals become `Text`.
 pub use crate::elements::Text;
+/// `view!`'s `match_task` / `match_task_many` nodes expand to these builders.
+pub use crate::loading::{match_task, match_task_many};
+/// `view!` collects a `for` loop's children in a `Vec` (no prelude is assumed).
+pub use ::std::vec::Vec;
 
 /// Builds a deferred component call: the body runs when a rerun resolves the tree.
 pub fn component(
@@ -21,4 +28,20 @@ pub fn assert_prop<T: ::core::marker::Send + 'static>(_prop: &T) {}
 /// error points at the child's own tokens.
 pub fn child<T: Into<Element>>(child: T) -> Element {
     child.into()
+}
+
+/// Converts a `{..iter}` splice of `view!` to one element; a function (not `Fragment`) so
+/// an item type error names the splice and points at the iterator's tokens.
+pub fn children<I>(children: I) -> Element
+where
+    I: IntoIterator,
+    I::Item: Into<Element>,
+{
+    crate::elements::Fragment(children)
+}
+
+/// Lends one member of a `view!` `match_task_many((a, b))` tuple; a function so that `&a`
+/// coerces to `&TaskHandle<T>` whether `a` is a handle or already a reference to one.
+pub fn lend<T>(handle: &crate::asyncio::TaskHandle<T>) -> &crate::asyncio::TaskHandle<T> {
+    handle
 }

@@ -18,5 +18,27 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     exec(cargo().args(["test", "--workspace"]).env("CI", "true")).map_err(|e| {
         format!("{e}\n  fix: the failing tests above; for snapshots, `cargo insta review`")
     })?;
+    // Loom model checks need `--cfg loom`: their own target dir keeps the main cache warm.
+    exec(
+        cargo()
+            .args([
+                "test",
+                "-p",
+                "streamtree",
+                "--release",
+                "--lib",
+                "runtime::loom",
+            ])
+            .env("RUSTFLAGS", "--cfg loom")
+            .env(
+                "CARGO_TARGET_DIR",
+                crate::util::project_root().join("target/loom"),
+            ),
+    )
+    .map_err(|e| {
+        format!(
+            "{e}\n  fix: the invariant the failing model names (streamtree/src/runtime/README.md)"
+        )
+    })?;
     Ok(())
 }

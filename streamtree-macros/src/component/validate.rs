@@ -1,13 +1,13 @@
 //! The rules a `#[component]` fn must follow. Reads the [`Component`], never changes it;
 //! every broken rule adds one error at the user's tokens, and all are reported together.
 
-use quote::ToTokens;
-use syn::{Error, Lifetime, ReturnType, Type};
+use syn::{Lifetime, ReturnType, Type};
 
 use super::parse::Component;
+use crate::errors::Errors;
 
 pub(crate) fn component(c: &Component) -> syn::Result<()> {
-    let mut errors = Errors(None);
+    let mut errors = Errors::default();
     if !c.args.is_empty() {
         errors.add(
             &c.args,
@@ -84,37 +84,7 @@ pub(crate) fn component(c: &Component) -> syn::Result<()> {
         ),
         ReturnType::Type(..) => {}
     }
-    errors.0.map_or(Ok(()), Err)
-}
-
-/// Errors collected so far, combined into one.
-struct Errors(Option<Error>);
-
-impl Errors {
-    fn add<T: ErrorSpan>(&mut self, at: T, message: &str) {
-        let err = at.error(message);
-        match &mut self.0 {
-            Some(all) => all.combine(err),
-            None => self.0 = Some(err),
-        }
-    }
-}
-
-/// Where an error can point: tokens (spanning all of them) or a single span.
-trait ErrorSpan {
-    fn error(self, message: &str) -> Error;
-}
-
-impl<T: ToTokens> ErrorSpan for &T {
-    fn error(self, message: &str) -> Error {
-        Error::new_spanned(self, message)
-    }
-}
-
-impl ErrorSpan for proc_macro2::Span {
-    fn error(self, message: &str) -> Error {
-        Error::new(self, message)
-    }
+    errors.finish()
 }
 
 fn is_static(lifetime: &Lifetime) -> bool {

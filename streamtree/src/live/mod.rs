@@ -1,7 +1,12 @@
 //! Live runners: apps that rerun exactly when their tasks change, with no polling.
 //!
-//! - [`serve`] (feature `serve`): the live HTML server, one session per browser, pushes
+//! - [`terminal`]: redraws in place on a TTY, prints each distinct frame otherwise.
+//! - `serve` (feature `serve`): the live HTML server, one session per browser, pushes
 //!   over Server-Sent Events.
+
+pub mod terminal;
 
 #[cfg(feature = "serve")]
 pub mod serve;
+
+pub use terminal::{Mode, Terminal, TerminalReport, terminal};

@@ -12,6 +12,11 @@ use crate::element::{Element, Node, StackKind};
 use crate::render::{markdown, prepare, text::progress_label};
 
 /// The built-in stylesheet of [`document`]: no external assets.
+///
+/// # Example
+/// ```
+/// assert!(streamtree::render::html::STYLESHEET.contains(".st-card"));
+/// ```
 pub const STYLESHEET: &str = include_str!("style.css");
 
 /// Escapes `text` for use as HTML text or a quoted attribute value (`& < > " '`), appending

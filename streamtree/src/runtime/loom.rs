@@ -8,7 +8,7 @@ use std::sync::{Arc, Weak};
 use loom::thread;
 
 use super::sync::Mutex;
-use super::task::{Change, Progress, Slot, SlotRef, TaskMap, TaskStatus, dismiss};
+use super::task::{Change, Progress, Slot, TaskMap, TaskStatus, dismiss};
 
 fn slot() -> Arc<Slot> {
     Arc::new(Slot::new::<u32>("k", Weak::new(), false))
@@ -136,7 +136,7 @@ fn dismiss_races_finish() {
     loom::model(|| {
         let s = running();
         let map = Arc::new(Mutex::new(TaskMap::default()));
-        map.lock().unwrap().insert(SlotRef(s.clone()));
+        map.lock().unwrap().insert(s.clone());
         let d = {
             let map = map.clone();
             thread::spawn(move || dismiss(&map, "k").is_some())
@@ -180,7 +180,7 @@ fn cancels_and_dismiss_on_pending() {
     loom::model(|| {
         let s = slot();
         let map = Arc::new(Mutex::new(TaskMap::default()));
-        map.lock().unwrap().insert(SlotRef(s.clone()));
+        map.lock().unwrap().insert(s.clone());
         let c = {
             let s = s.clone();
             thread::spawn(move || s.cancel())

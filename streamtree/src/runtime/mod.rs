@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use self::pool::{Job, Pool};
-use self::task::{Change, Outcome, Slot, SlotRef, TaskHandle, TaskMap, TaskSummary};
+use self::task::{Change, Outcome, Slot, TaskHandle, TaskMap, TaskSummary};
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -96,10 +96,26 @@ impl Runtime {
     /// Default bound on worker threads: tasks are mostly blocking I/O (HTTP calls, database
     /// queries, file reads) that wait far more than they compute, so the bound is set by how
     /// many waits may overlap, not by the core count. 64 idle-retiring threads cost little.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::Runtime;
+    /// assert_eq!(Runtime::builder().build().max_workers(), Runtime::DEFAULT_MAX_WORKERS);
+    /// ```
     pub const DEFAULT_MAX_WORKERS: usize = 64;
     /// Default time an idle worker waits for work before it exits.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(streamtree::Runtime::DEFAULT_KEEP_ALIVE.as_secs(), 10);
+    /// ```
     pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
     /// Default longest wait, when the last handle to a runtime drops, for its workers to exit.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(streamtree::Runtime::DEFAULT_SHUTDOWN_TIMEOUT.as_secs(), 5);
+    /// ```
     pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
     /// A builder with the defaults: [`DEFAULT_MAX_WORKERS`](Self::DEFAULT_MAX_WORKERS)
@@ -377,16 +393,7 @@ impl TaskSet {
 
     /// The slot under `key`, if any.
     pub(crate) fn get(&self, key: &str) -> Option<Arc<Slot>> {
-        self.lock_tasks().get(key).map(|s| s.0.clone())
-    }
-
-    /// A handle to the existing task under `key` (panicking if its result type is not `T`),
-    /// or `None`. The hot path: one lock, no allocation.
-    #[track_caller]
-    pub(crate) fn existing<T: 'static>(&self, key: &str) -> Option<TaskHandle<T>> {
-        let slot = self.lock_tasks().get(key).map(|s| s.0.clone())?;
-        slot.check_type::<T>();
-        Some(TaskHandle::new(slot))
+        self.lock_tasks().get(key).cloned()
     }
 
     /// Panics if `key` holds a task whose result type is not `T`.
@@ -397,10 +404,12 @@ impl TaskSet {
         }
     }
 
-    /// The task under `key`, starting `f` for it on the runtime if there is none.
-    /// `f` gets the task's slot (for [`TaskContext`](crate::asyncio::TaskContext)).
+    /// The task under `key`, starting `f` for it on the runtime if there is none; `f` is
+    /// handed back when the key already holds a task, for the caller to drop outside any
+    /// borrow. `f` gets the task's slot (for [`TaskContext`](crate::asyncio::TaskContext)).
+    /// The every-rerun path (key present) takes one lock and allocates nothing.
     #[track_caller]
-    pub(crate) fn submit<T, F>(self: &Arc<Self>, key: &str, f: F) -> TaskHandle<T>
+    pub(crate) fn submit<T, F>(self: &Arc<Self>, key: &str, f: F) -> (TaskHandle<T>, Option<F>)
     where
         T: Send + 'static,
         F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
@@ -408,29 +417,29 @@ impl TaskSet {
         let slot = {
             let mut tasks = self.lock_tasks();
             if let Some(existing) = tasks.get(key) {
-                let existing = existing.0.clone();
+                let existing = existing.clone();
                 drop(tasks);
                 existing.check_type::<T>();
-                return TaskHandle::new(existing);
+                return (TaskHandle::new(existing), Some(f));
             }
             let closed = self.closed.load(Ordering::Acquire);
             let slot = Arc::new(Slot::new::<T>(key, Arc::downgrade(self), closed));
             if closed {
-                tasks.insert(SlotRef(slot.clone()));
+                tasks.insert(slot.clone());
                 drop(tasks);
                 self.notify();
-                return TaskHandle::new(slot);
+                return (TaskHandle::new(slot), Some(f));
             }
             // Counted before anyone can see the task, so `wait_idle` never misses it.
             self.active.fetch_add(1, Ordering::SeqCst);
-            tasks.insert(SlotRef(slot.clone()));
+            tasks.insert(slot.clone());
             slot
         };
         let job_slot = slot.clone();
         self.runtime
             .execute(Box::new(move || run_task(&job_slot, f)));
         self.notify();
-        TaskHandle::new(slot)
+        (TaskHandle::new(slot), None)
     }
 
     /// Removes the terminal task under `key`; false for Pending, Running or absent keys.
@@ -446,7 +455,7 @@ impl TaskSet {
 
     /// One row per task, sorted by key.
     pub(crate) fn summaries(&self) -> Vec<TaskSummary> {
-        let slots: Vec<Arc<Slot>> = self.lock_tasks().iter().map(|s| s.0.clone()).collect();
+        let slots: Vec<Arc<Slot>> = self.lock_tasks().slots().cloned().collect();
         let now = Instant::now();
         let mut rows: Vec<TaskSummary> = slots.iter().map(|s| TaskSummary::of(s, now)).collect();
         rows.sort_by(|a, b| a.key.cmp(&b.key));
@@ -528,7 +537,7 @@ impl TaskSet {
         let slots: Vec<Arc<Slot>> = {
             let tasks = self.lock_tasks();
             self.closed.store(true, Ordering::Release);
-            tasks.iter().map(|s| s.0.clone()).collect()
+            tasks.slots().cloned().collect()
         };
         for slot in slots {
             let change = slot.cancel();
@@ -565,10 +574,11 @@ where
     if !slot.start() {
         return;
     }
-    slot.publish(Change::Started);
-    let scope = slot
-        .set_upgrade()
-        .map(|set| WorkerScope::enter(set, slot.clone()));
+    let set = slot.set_upgrade();
+    if let Some(set) = &set {
+        set.changed(Change::Started);
+    }
+    let scope = set.map(|set| WorkerScope::enter(set, slot.clone()));
     let mut unfinished = Unfinished(Some(slot));
     let outcome: Outcome = match unwind::halt_unwinding(|| f(slot)) {
         Ok(Ok(value)) => Ok(Box::new(value)),

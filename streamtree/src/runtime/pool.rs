@@ -1,12 +1,14 @@
 //! The worker pool: a FIFO `crossbeam-channel` job queue and elastic worker threads, started
 //! on demand up to a bound and retired after a keep-alive when idle.
 //!
-//! Accounting (all under `Pool::state`): `idle` workers are blocked on the queue, `queued`
-//! jobs are in it. A submitter starts a worker only when `idle <= queued` (no idle worker is
-//! left for the new job) and the bound allows; otherwise the job waits in the queue.
+//! Accounting is one atomic word, [`Counts`]: `idle` workers are blocked on the queue,
+//! `queued` jobs are in it. A submitter starts a worker only when `idle <= queued` (no idle
+//! worker is left for the new job) and the bound allows; otherwise the job waits in the
+//! queue. One word, so every decision sees the three counts at one instant, without a lock.
 
 use std::cell::Cell;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
@@ -22,22 +24,36 @@ thread_local! {
     static WORKER_OF: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Worker bookkeeping; every field is read and written under `Pool::state`.
-#[derive(Default)]
-struct PoolState {
-    /// Live worker threads (started, not yet retired). Invariant: `workers <= max_workers`.
-    workers: usize,
-    /// Workers blocked on the queue. Incremented before a worker blocks, decremented after
-    /// it wakes. Invariant: `idle <= workers`.
-    idle: usize,
-    /// Jobs sent to the queue and not yet taken out by a worker (counted out after the
-    /// worker received the job, so `idle - queued` is exactly the idle workers without a
-    /// job on their way).
-    queued: usize,
-    /// The most workers ever live at once.
-    peak: usize,
-    /// Workers started so far; numbers thread names.
-    started: u64,
+/// The pool's counts packed in one word: `workers` (bits 48..64), `idle` (32..48) and
+/// `queued` (0..32).
+/// - `workers`: live threads; incremented by a submitter before it starts one, decremented
+///   by the thread as it leaves. Invariant: `workers <= max_workers <= MAX_BOUND`.
+/// - `idle`: workers blocked on the queue; a worker increments it before blocking and
+///   decrements it when it wakes. Invariant: `idle <= workers`.
+/// - `queued`: jobs in the queue; a submitter increments it before sending, the worker that
+///   received the job decrements it. So `idle - queued` is exactly the idle workers with no
+///   job on its way to them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Counts {
+    workers: u64,
+    idle: u64,
+    queued: u64,
+}
+
+const QUEUED: u64 = 1;
+const IDLE: u64 = 1 << 32;
+const WORKER: u64 = 1 << 48;
+/// The largest bound a pool accepts (it must fit in the `workers` field).
+pub(crate) const MAX_BOUND: usize = 0x7fff;
+
+impl Counts {
+    fn of(word: u64) -> Counts {
+        Counts {
+            workers: word >> 48,
+            idle: (word >> 32) & 0xffff,
+            queued: word & 0xffff_ffff,
+        }
+    }
 }
 
 /// The shared part of a pool: what workers hold.
@@ -49,8 +65,15 @@ pub(crate) struct Pool {
     max_workers: usize,
     keep_alive: Duration,
     rx: Receiver<Job>,
-    /// See [`PoolState`].
-    state: Mutex<PoolState>,
+    /// See [`Counts`].
+    counts: AtomicU64,
+    /// The most workers ever live at once (`fetch_max` by submitters).
+    peak: AtomicUsize,
+    /// Workers started so far; numbers thread names.
+    started: AtomicU64,
+    /// Taken by an exiting worker (after it counted itself out) to signal `exited`, and by
+    /// `wait_exited` to wait on it; guards nothing else.
+    exit_lock: Mutex<()>,
     /// Signalled when a worker exits; `Runtime`'s drop waits on it.
     exited: Condvar,
 }
@@ -68,17 +91,20 @@ impl Pool {
         let pool = Arc::new(Pool {
             id,
             name,
-            max_workers: max_workers.max(1),
+            max_workers: max_workers.clamp(1, MAX_BOUND),
             keep_alive,
             rx,
-            state: Mutex::new(PoolState::default()),
+            counts: AtomicU64::new(0),
+            peak: AtomicUsize::new(0),
+            started: AtomicU64::new(0),
+            exit_lock: Mutex::new(()),
             exited: Condvar::new(),
         });
         (pool, tx)
     }
 
-    fn lock(&self) -> MutexGuard<'_, PoolState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn counts(&self) -> Counts {
+        Counts::of(self.counts.load(Ordering::SeqCst))
     }
 
     pub(crate) fn max_workers(&self) -> usize {
@@ -86,37 +112,46 @@ impl Pool {
     }
 
     pub(crate) fn workers(&self) -> usize {
-        self.lock().workers
+        self.counts().workers as usize
     }
 
     pub(crate) fn peak_workers(&self) -> usize {
-        self.lock().peak
+        self.peak.load(Ordering::SeqCst)
     }
 
     /// Runs `job` on a worker: an idle one if any is free, else a new one if the bound
     /// allows, else it waits in the queue (FIFO).
     pub(crate) fn execute(self: &Arc<Self>, tx: &Sender<Job>, job: Job) {
-        let mut st = self.lock();
-        if st.idle > st.queued || st.workers >= self.max_workers {
-            st.queued += 1;
-            // Sent under the lock so a worker cannot count the job out before it is in.
-            tx.send(job)
-                .expect("a pool's queue outlives its sender: workers hold the receiver");
-            return;
+        let mut word = self.counts.load(Ordering::SeqCst);
+        loop {
+            let c = Counts::of(word);
+            let queue = c.idle > c.queued || c.workers >= self.max_workers as u64;
+            let next = if queue { word + QUEUED } else { word + WORKER };
+            match self
+                .counts
+                .compare_exchange_weak(word, next, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) if queue => {
+                    // Counted in before it is sent, so a worker counts it out only after.
+                    tx.send(job)
+                        .expect("a pool's queue outlives its sender: workers hold the receiver");
+                    return;
+                }
+                Ok(_) => break,
+                Err(actual) => word = actual,
+            }
         }
-        st.workers += 1;
-        st.peak = st.peak.max(st.workers);
-        st.started += 1;
-        let n = st.started;
-        drop(st);
+        let live = Counts::of(word).workers as usize + 1;
+        debug_assert!(live <= self.max_workers, "workers never exceed the bound");
+        self.peak.fetch_max(live, Ordering::SeqCst);
+        let n = self.started.fetch_add(1, Ordering::Relaxed) + 1;
         let pool = self.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("{}-w{n}", self.name))
             .spawn(move || worker(pool, job));
         if let Err(e) = spawned {
             // The job went down with the closure; nothing queued depends on this worker.
-            let mut st = self.lock();
-            st.workers -= 1;
+            self.counts.fetch_sub(WORKER, Ordering::SeqCst);
             panic!("streamtree runtime could not start a worker thread: {e}");
         }
     }
@@ -128,27 +163,36 @@ impl Pool {
         if WORKER_OF.with(Cell::get) == self.id {
             return false;
         }
-        let st = self.lock();
-        let (st, _) = self
-            .exited
-            .wait_timeout_while(st, timeout, |st| st.workers > 0)
+        let guard = self
+            .exit_lock
+            .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        st.workers == 0
+        let (_guard, _) = self
+            .exited
+            .wait_timeout_while(guard, timeout, |()| self.workers() > 0)
+            .unwrap_or_else(PoisonError::into_inner);
+        self.workers() == 0
     }
 }
 
 /// Counts a worker out when it leaves, however it leaves (rayon's `Terminator`).
 struct Retire<'a> {
     pool: &'a Pool,
-    /// Already counted out under the lock (keep-alive retirement).
+    /// Already counted out (keep-alive retirement does it in its own CAS).
     done: bool,
 }
 
 impl Drop for Retire<'_> {
     fn drop(&mut self) {
         if !self.done {
-            self.pool.lock().workers -= 1;
+            self.pool.counts.fetch_sub(WORKER, Ordering::SeqCst);
         }
+        drop(
+            self.pool
+                .exit_lock
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         self.pool.exited.notify_all();
     }
 }
@@ -161,40 +205,54 @@ fn worker(pool: Arc<Pool>, first: Job) {
     };
     run(first);
     loop {
-        let mut st = pool.lock();
         match pool.rx.try_recv() {
             Ok(job) => {
-                st.queued -= 1;
-                drop(st);
+                pool.counts.fetch_sub(QUEUED, Ordering::SeqCst);
                 run(job);
                 continue;
             }
             Err(TryRecvError::Disconnected) => return,
             Err(TryRecvError::Empty) => {}
         }
-        st.idle += 1;
-        drop(st);
-        let received = pool.rx.recv_timeout(pool.keep_alive);
-        let mut st = pool.lock();
-        st.idle -= 1;
-        match received {
+        pool.counts.fetch_add(IDLE, Ordering::SeqCst);
+        match pool.rx.recv_timeout(pool.keep_alive) {
             Ok(job) => {
-                st.queued -= 1;
-                drop(st);
+                pool.counts.fetch_sub(IDLE + QUEUED, Ordering::SeqCst);
                 run(job);
             }
             Err(RecvTimeoutError::Timeout) => {
-                if st.queued > st.idle {
-                    // A job arrived as we timed out and no idle worker is left for it.
-                    continue;
+                if retire_idle(&pool) {
+                    retire.done = true;
+                    return;
                 }
-                // Counted out under the same lock a submitter checks the bound under, so a
-                // submitter never counts on a worker that is leaving.
-                st.workers -= 1;
-                retire.done = true;
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                pool.counts.fetch_sub(IDLE, Ordering::SeqCst);
                 return;
             }
-            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// After a keep-alive without work: stops being idle and, unless a job arrived that no
+/// other idle worker is left for, counts the worker out in the same step (so a submitter
+/// never counts on a worker that is leaving). True when the worker must exit.
+fn retire_idle(pool: &Pool) -> bool {
+    let mut word = pool.counts.load(Ordering::SeqCst);
+    loop {
+        let c = Counts::of(word);
+        let stay = c.queued > c.idle - 1;
+        let next = if stay {
+            word - IDLE
+        } else {
+            word - IDLE - WORKER
+        };
+        match pool
+            .counts
+            .compare_exchange_weak(word, next, Ordering::SeqCst, Ordering::SeqCst)
+        {
+            Ok(_) => return !stay,
+            Err(actual) => word = actual,
         }
     }
 }

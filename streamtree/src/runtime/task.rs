@@ -5,9 +5,10 @@
 //! state is locked, and no user code (closures, `Drop` of results) runs under either lock.
 
 use std::any::{Any, TypeId};
-use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::collections::hash_map::{Entry, RandomState};
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::marker::PhantomData;
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::{Duration, Instant};
@@ -243,8 +244,8 @@ pub(crate) struct SlotState {
 
 /// A task's slot: shared by the session's task map, every handle, and the queued job.
 pub(crate) struct Slot {
-    /// The task's key; immutable.
-    key: Box<str>,
+    /// The task's key; immutable. Inline up to 24 bytes, so most keys cost no allocation.
+    key: compact_str::CompactString,
     /// The result type `T` the task was submitted with; immutable.
     result_type: TypeId,
     /// Its name, for the "key reused with another type" panic; immutable.
@@ -261,7 +262,7 @@ impl Slot {
     pub(crate) fn new<T: 'static>(key: &str, set: Weak<TaskSet>, cancelled: bool) -> Slot {
         let now = Instant::now();
         Slot {
-            key: key.into(),
+            key: compact_str::CompactString::new(key),
             result_type: TypeId::of::<T>(),
             result_type_name: std::any::type_name::<T>(),
             set,
@@ -486,33 +487,110 @@ impl SlotState {
     }
 }
 
-/// An entry of a set's task map: the slot, hashed and compared by its key, so the map
-/// needs no second copy of the key and looks up by `&str` without allocating.
-#[derive(Clone)]
-pub(crate) struct SlotRef(pub(crate) Arc<Slot>);
+/// A set's tasks by key. Each key is hashed once, with the std (keyed SipHash, so
+/// flood-resistant) hasher, and the map itself is keyed by that `u64` with an identity
+/// hash: lookups, inserts and growth never hash a key again. Keys whose 64-bit hashes
+/// collide share a bucket.
+#[derive(Default)]
+pub(crate) struct TaskMap {
+    by_hash: HashMap<u64, Bucket, BuildHasherDefault<IdentityHasher>>,
+    keys: RandomState,
+}
 
-impl Borrow<str> for SlotRef {
-    fn borrow(&self) -> &str {
-        &self.0.key
+enum Bucket {
+    One(Arc<Slot>),
+    Many(Vec<Arc<Slot>>),
+}
+
+impl Bucket {
+    fn slots(&self) -> &[Arc<Slot>] {
+        match self {
+            Bucket::One(s) => std::slice::from_ref(s),
+            Bucket::Many(v) => v,
+        }
     }
 }
 
-impl Hash for SlotRef {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.key.hash(state);
+/// Passes a `u64` key through: the map's keys are already SipHash outputs.
+#[derive(Default)]
+pub(crate) struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
-impl PartialEq for SlotRef {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.key == other.0.key
+impl TaskMap {
+    fn hash(&self, key: &str) -> u64 {
+        self.keys.hash_one(key)
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Arc<Slot>> {
+        let bucket = self.by_hash.get(&self.hash(key))?;
+        bucket.slots().iter().find(|s| s.key() == key)
+    }
+
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Adds a slot whose key is not in the map.
+    pub(crate) fn insert(&mut self, slot: Arc<Slot>) {
+        debug_assert!(!self.contains(slot.key()), "one task per key");
+        match self.by_hash.entry(self.keys.hash_one(slot.key())) {
+            Entry::Vacant(v) => {
+                v.insert(Bucket::One(slot));
+            }
+            Entry::Occupied(mut o) => {
+                let b = o.get_mut();
+                let mut all = b.slots().to_vec();
+                all.push(slot);
+                *b = Bucket::Many(all);
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key: &str) -> Option<Arc<Slot>> {
+        let Entry::Occupied(mut o) = self.by_hash.entry(self.keys.hash_one(key)) else {
+            return None;
+        };
+        match o.get_mut() {
+            Bucket::One(s) if s.key() == key => Some(o.remove_entry().1.into_one()),
+            Bucket::One(_) => None,
+            Bucket::Many(v) => {
+                let i = v.iter().position(|s| s.key() == key)?;
+                let slot = v.swap_remove(i);
+                if v.len() == 1 {
+                    let last = v.pop().expect("one left");
+                    *o.get_mut() = Bucket::One(last);
+                }
+                Some(slot)
+            }
+        }
+    }
+
+    pub(crate) fn slots(&self) -> impl Iterator<Item = &Arc<Slot>> {
+        self.by_hash.values().flat_map(Bucket::slots)
     }
 }
 
-impl Eq for SlotRef {}
-
-/// A set's tasks by key.
-pub(crate) type TaskMap = std::collections::HashSet<SlotRef>;
+impl Bucket {
+    fn into_one(self) -> Arc<Slot> {
+        match self {
+            Bucket::One(s) => s,
+            Bucket::Many(_) => unreachable!("called on a single-slot bucket"),
+        }
+    }
+}
 
 /// Removes the terminal task under `key` from `map`, marking it dismissed; returns it (to
 /// be dropped by the caller outside the lock). Pending, Running and absent keys: `None`.
@@ -521,10 +599,10 @@ pub(crate) type TaskMap = std::collections::HashSet<SlotRef>;
 pub(crate) fn dismiss(map: &Mutex<TaskMap>, key: &str) -> Option<Arc<Slot>> {
     let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
     let slot = map.get(key)?;
-    if !slot.0.try_dismiss() {
+    if !slot.try_dismiss() {
         return None;
     }
-    map.take(key).map(|s| s.0)
+    map.remove(key)
 }
 
 /// A handle to one task of a session: poll its status, result, error and progress, or

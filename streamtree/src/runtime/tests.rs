@@ -1,1 +1,123 @@
+//! Unit tests that need the runtime's insides: slot size, pool accounting, worker
+//! retirement and shutdown. Behaviour through the public API is in `tests/runtime.rs`.
 
+use std::sync::mpsc::channel;
+use std::time::Duration;
+
+use super::task::Slot;
+use super::*;
+use crate::Session;
+use crate::asyncio::submit;
+
+const LONG: Duration = Duration::from_secs(20);
+
+#[test]
+fn a_finished_slot_is_small() {
+    // The slot without its key's heap text and without the boxed result.
+    let size = std::mem::size_of::<Slot>();
+    assert_eq!(size, crate::asyncio::TASK_SLOT_BYTES);
+    println!("size_of::<Slot>() = {size} bytes");
+    assert!(size <= 256, "a task slot takes {size} bytes");
+}
+
+#[test]
+fn idle_workers_retire_after_keep_alive() {
+    let rt = Runtime::builder()
+        .max_workers(3)
+        .keep_alive(Duration::from_millis(20))
+        .build();
+    let s = Session::builder().runtime(rt.clone()).build();
+    s.enter(|| {
+        for i in 0..10 {
+            submit(&format!("t{i}"), || ());
+        }
+    });
+    assert!(s.wait_idle(LONG));
+    assert!(rt.inner.pool.wait_exited(LONG), "idle workers exit");
+    assert_eq!(rt.workers(), 0);
+    // And start again on demand.
+    let h = s.enter(|| submit("again", || 1));
+    assert!(s.wait_idle(LONG));
+    assert_eq!(h.result(), Some(1));
+}
+
+#[test]
+fn dropping_the_runtime_joins_its_workers() {
+    let rt = Runtime::builder().max_workers(2).build();
+    let pool = rt.inner.pool.clone();
+    let s = Session::builder().runtime(rt.clone()).build();
+    s.enter(|| {
+        submit("a", || ());
+        submit("b", || ());
+    });
+    assert!(s.wait_idle(LONG));
+    assert!(pool.workers() > 0);
+    drop((s, rt));
+    assert_eq!(
+        pool.workers(),
+        0,
+        "the last Runtime drop waited for its workers"
+    );
+}
+
+#[test]
+fn last_runtime_dropped_on_its_own_worker_does_not_deadlock() {
+    let rt = Runtime::builder().max_workers(1).build();
+    let pool = rt.inner.pool.clone();
+    let s = Session::builder().runtime(rt).build();
+    let (started_tx, started) = channel();
+    let (go, go_rx) = channel::<()>();
+    s.enter(|| {
+        submit("k", move || {
+            started_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+        })
+    });
+    started.recv().unwrap();
+    // The worker now holds the last reference to the set, hence to the runtime.
+    drop(s);
+    go.send(()).unwrap();
+    assert!(
+        pool.wait_exited(LONG),
+        "the worker exits once the queue is closed"
+    );
+}
+
+#[test]
+fn tasks_over_the_bound_wait_in_fifo_order() {
+    let s = Session::builder().max_workers(1).build();
+    let (started_tx, started) = channel();
+    let (go, go_rx) = channel::<()>();
+    let (order_tx, order) = channel();
+    s.enter(|| {
+        submit("block", move || {
+            started_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+        });
+        started.recv().unwrap();
+        for i in 0..20 {
+            let order_tx = order_tx.clone();
+            submit(&format!("q{i}"), move || order_tx.send(i).unwrap());
+        }
+    });
+    go.send(()).unwrap();
+    assert!(s.wait_idle(LONG));
+    let got: Vec<i32> = order.try_iter().collect();
+    assert_eq!(got, (0..20).collect::<Vec<_>>());
+}
+
+#[test]
+fn parallel_tasks_get_their_own_workers_up_to_the_bound() {
+    // Four tasks that only finish together: they must run at once on four workers.
+    let s = Session::builder().max_workers(4).build();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+    s.enter(|| {
+        for i in 0..4 {
+            let b = barrier.clone();
+            submit(&format!("t{i}"), move || {
+                b.wait();
+            });
+        }
+    });
+    assert!(s.wait_idle(LONG));
+}

@@ -1,0 +1,9 @@
+use streamtree::prelude::*;
+
+fn app() -> Element {
+    view! {
+        "hello".key("greeting")
+    }
+}
+
+fn main() {}

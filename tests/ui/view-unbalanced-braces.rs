@@ -1,0 +1,11 @@
+use streamtree::prelude::*;
+
+fn app() -> Element {
+    view! {
+        Page {
+            Card { "unclosed"
+        }
+    }
+}
+
+fn main() {}

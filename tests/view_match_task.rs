@@ -1,0 +1,118 @@
+//! `view!`'s `match_task` and `match_task_many` against real tasks in each state, and
+//! against the same builder chain written by hand.
+
+use std::sync::mpsc::channel;
+use std::time::Duration;
+
+use streamtree::prelude::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The four arms the issue shows, for a task producing a number.
+fn show(handle: &TaskHandle<u32>) -> Element {
+    view! {
+        match_task(handle) {
+            loading => { Text("Loading…") },
+            ready(n) => { Text(format!("Ready: {n}")) },
+            error(e) => { Text(format!("failed: {e}")) },
+            cancelled => { Text("Cancelled.") },
+        }
+    }
+}
+
+#[test]
+fn ready_error_and_cancelled_arms() {
+    let session = Session::new();
+    let ok = session.enter(|| submit("ok", || 7_u32));
+    let bad = session.enter(|| submit_fallible("bad", || "x".parse::<u32>()));
+    let stop = session.enter(|| {
+        submit("stop", || {
+            while !is_task_cancel_requested("stop") {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            complete_cancelled("stop");
+            0_u32
+        })
+    });
+    stop.cancel();
+    assert!(session.wait_idle(WAIT));
+    let tree = session.enter(|| view! { VStack { {show(&ok)} {show(&bad)} {show(&stop)} } });
+    assert_eq!(
+        render_text(&tree),
+        "VStack\n  Ready: 7\n  failed: invalid digit found in string\n  Cancelled.\n"
+    );
+}
+
+#[test]
+fn loading_with_progress_then_ready() {
+    let session = Session::new();
+    let (go_tx, go) = channel::<()>();
+    let (started_tx, started) = channel();
+    let handle = session.enter(|| {
+        submit("slow", move || {
+            set_task_progress("slow", (0.5, "half"));
+            started_tx.send(()).unwrap();
+            go.recv().unwrap();
+            3_u32
+        })
+    });
+    started.recv_timeout(WAIT).unwrap();
+    let view = |h: &TaskHandle<u32>| {
+        view! {
+            match_task(h) {
+                loading(p) => { Text(p.map_or_else(String::new, |p| p.to_string())) }
+                ready(n) => { Text(n) }
+            }
+        }
+    };
+    assert_eq!(render_text(&session.enter(|| view(&handle))), "50% half\n");
+    go_tx.send(()).unwrap();
+    assert!(session.wait_idle(WAIT));
+    assert_eq!(render_text(&session.enter(|| view(&handle))), "3\n");
+    assert_eq!(render_text(&session.enter(|| show(&handle))), "Ready: 3\n");
+}
+
+#[test]
+fn many_handles_as_a_tuple_or_a_slice() {
+    let session = Session::new();
+    let a = session.enter(|| submit("a", || 1_u32));
+    let b = session.enter(|| submit("b", || "two".to_string()));
+    let hs = session.enter(|| submit_many((1..=3_u32).map(|i| (format!("sq{i}"), move || i * i))));
+    assert!(session.wait_idle(WAIT));
+    let tree = session.enter(|| {
+        view! {
+            match_task_many((a, b)) {
+                loading => { "…" }
+                ready((x, y)) => { Text(format!("{x} and {y}")) }
+                error(e) => { Text(e) }
+            }
+            match_task_many(&hs[..]) {
+                ready(values) => { for v in values { Text(v) } }
+            }
+        }
+    });
+    assert_eq!(render_text(&tree), "1 and two\n1\n4\n9\n");
+}
+
+#[test]
+fn same_as_the_hand_written_chain() {
+    let session = Session::new();
+    let done = session.enter(|| submit("done", || 5_u32));
+    let failed = session.enter(|| submit_fallible("failed", || "?".parse::<u32>()));
+    assert!(session.wait_idle(WAIT));
+    for h in [&done, &failed] {
+        let from_macro = session.enter(|| {
+            view! {
+                match_task(h) {
+                    ready(n) => { Text(n) Divider() }
+                    error => { "failed" }
+                }
+            }
+        });
+        let by_hand: Element = match_task(h)
+            .ready(|n| Fragment([Text(n), Divider()]))
+            .error(|_| Text("failed"))
+            .into();
+        assert_eq!(render_text(&from_macro), render_text(&by_hand));
+    }
+}
