@@ -31,8 +31,8 @@
 //!
 //! Modules: [`elements`] (constructors), [`session`] (reruns and state), [`render`]
 //! (HTML and text backends), [`testing`] (`AppTest`), the task runtime ([`Runtime`])
-//! and its API ([`asyncio`]). With the `serve` feature, [`serve()`] runs an app as a live
-//! web page ([`live::serve`]).
+//! and its API ([`asyncio`]). With the `serve` feature, `streamtree::serve(app)` runs an
+//! app as a live web page (`live::serve`).
 #![forbid(unsafe_code)]
 
 pub mod asyncio;

@@ -54,12 +54,27 @@ use crate::runtime::Runtime;
 use crate::session::{ClickError, OnChange, Session};
 
 /// Upper bound on pushes per second and session; bursts of task changes fold into one rerun.
+///
+/// # Example
+/// ```
+/// assert_eq!(streamtree::live::serve::MAX_PUSHES_PER_SECOND, 30);
+/// ```
 pub const MAX_PUSHES_PER_SECOND: u32 = 30;
 
-/// Largest accepted `POST /click` body, in bytes.
+/// Largest accepted `POST /click` body, in bytes; larger ones get a `413`.
+///
+/// # Example
+/// ```
+/// assert_eq!(streamtree::live::serve::MAX_CLICK_BODY, 8192);
+/// ```
 pub const MAX_CLICK_BODY: usize = 8 * 1024;
 
-/// Name of the session cookie.
+/// Name of the session cookie (`HttpOnly; SameSite=Strict`, 128 random bits as hex).
+///
+/// # Example
+/// ```
+/// assert_eq!(streamtree::live::serve::SESSION_COOKIE, "st_session");
+/// ```
 pub const SESSION_COOKIE: &str = "st_session";
 
 /// Starts configuring a live server for the app function `root`; see [`Server`].
@@ -124,8 +139,18 @@ pub struct Server {
 
 impl Server {
     /// Default time a session may sit idle (no request, no open event stream).
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(streamtree::Server::DEFAULT_IDLE_TIMEOUT.as_secs(), 900);
+    /// ```
     pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
     /// Default bound on live sessions.
+    ///
+    /// # Example
+    /// ```
+    /// assert_eq!(streamtree::Server::DEFAULT_MAX_SESSIONS, 1000);
+    /// ```
     pub const DEFAULT_MAX_SESSIONS: usize = 1000;
 
     /// The address to listen on; default `127.0.0.1:8501`. Port 0 picks a free port
