@@ -56,15 +56,47 @@ pub fn app() -> Element {
     .title("streamtree gallery")
 }
 
-fn main() -> std::io::Result<()> {
+/// `--port N`'s value, or the default 8501 (Streamlit's).
+fn port(args: &[String]) -> Result<u16, String> {
+    match args.iter().position(|a| a == "--port") {
+        None => Ok(8501),
+        Some(i) => {
+            let value = args
+                .get(i + 1)
+                .ok_or("`--port` needs a number, as in `--port 8502`")?;
+            value
+                .parse()
+                .map_err(|_| format!("`--port {value}`: not a port number (1 to 65535)"))
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--html") {
+    let result = if args.iter().any(|a| a == "--serve") {
+        match port(&args) {
+            // `run` prints the URL once the port is bound.
+            Ok(port) => streamtree::serve(app).bind(([127, 0, 0, 1], port)).run(),
+            Err(e) => {
+                eprintln!("gallery: {e}");
+                return std::process::ExitCode::from(2);
+            }
+        }
+    } else if args.iter().any(|a| a == "--html") {
         let mut test = AppTest::new(app);
         print!("{}", test.run().html());
-        return Ok(());
+        Ok(())
+    } else {
+        streamtree::live::terminal(app)
+            .follow(args.iter().any(|a| a == "--follow"))
+            .run()
+            .map(drop)
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gallery: {e}");
+            std::process::ExitCode::FAILURE
+        }
     }
-    streamtree::live::terminal(app)
-        .follow(args.iter().any(|a| a == "--follow"))
-        .run()
-        .map(drop)
 }

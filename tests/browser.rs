@@ -238,13 +238,13 @@ fn demo_page_live_in_headless_chromium() {
     assert_eq!(cdp.eval("window.stMarker"), json!("same page"), "no reload");
 
     cdp.wait_text("step ");
-    cdp.click("cancel");
+    cdp.click("long-job-cancel");
     cdp.wait_text("Cancelled.");
     cdp.wait_until(
-        "Retry enabled",
-        "!document.querySelector('[data-st-key=\"retry\"]').disabled",
+        "Retry shown",
+        "document.querySelector('[data-st-key=\"long-job-retry\"]')",
     );
-    cdp.click("retry");
+    cdp.click("long-job-retry");
     cdp.wait_until(
         "the long job running again",
         "!document.body.innerText.includes('Cancelled.') && document.body.innerText.includes('step ')",

@@ -2,18 +2,7 @@
 //! cancelled, dismissed, retried — as text and HTML snapshots. States are driven by
 //! gated work (channels) and `wait_idle`, never by timing.
 
-#[allow(dead_code)]
-#[path = "../examples/async_bg.rs"]
-mod async_bg;
-#[allow(dead_code)]
-#[path = "../examples/async_loader_demo.rs"]
-mod async_loader_demo;
-#[allow(dead_code)]
-#[path = "../examples/async_ordered_loader_demo.rs"]
-mod async_ordered_loader_demo;
-#[allow(dead_code)]
-#[path = "../examples/progress_cancel.rs"]
-mod progress_cancel;
+use streamtree_tests::{async_bg, async_loader_demo, async_ordered_loader_demo, progress_cancel};
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};

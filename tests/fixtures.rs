@@ -1,6 +1,20 @@
 //! Shared components and element trees for the integration tests.
 
-use std::sync::{Condvar, Mutex, PoisonError};
+// The seed examples, compiled here once so every test binary can use their components.
+#[allow(dead_code, missing_docs)]
+#[path = "../examples/async_bg.rs"]
+pub mod async_bg;
+#[allow(dead_code, missing_docs)]
+#[path = "../examples/async_loader_demo.rs"]
+pub mod async_loader_demo;
+#[allow(dead_code, missing_docs)]
+#[path = "../examples/async_ordered_loader_demo.rs"]
+pub mod async_ordered_loader_demo;
+#[allow(dead_code, missing_docs)]
+#[path = "../examples/progress_cancel.rs"]
+pub mod progress_cancel;
+
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use streamtree::prelude::*;
@@ -112,63 +126,28 @@ impl Gate {
     }
 }
 
-/// Holds the quick job of [`browser_demo`]; open unless a test closes it.
+/// Holds the loader of [`browser_demo`]; open unless a test closes it.
 pub static QUICK_JOB_GATE: Gate = Gate::new(true);
 
-/// Steps of the long job of [`browser_demo`], 50 ms each.
-pub const LONG_JOB_STEPS: u32 = 600;
+/// Holds every step of the long job of [`browser_demo`]; shut unless a test opens it, so
+/// the job runs until cancelled.
+pub static LONG_JOB_GATE: Gate = Gate::new(false);
 
-/// The long job: reports progress every step and stops when asked to cancel.
-fn long_job(ctx: &TaskContext) -> u32 {
-    for step in 0..LONG_JOB_STEPS {
-        if ctx.is_cancel_requested() {
-            ctx.cancelled();
-            return step;
-        }
-        let fraction = f64::from(step) / f64::from(LONG_JOB_STEPS);
-        ctx.set_progress((fraction, format!("step {step} of {LONG_JOB_STEPS}")));
-        // The job's own pace (simulated work); no test orders events by it.
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    LONG_JOB_STEPS
-}
-
-/// The app the browser test serves: a quick job held by [`QUICK_JOB_GATE`] that shows
-/// "Ready: result=42", and a long cooperative job with progress, a `Cancel` button
-/// ("Cancelled.") and a `Retry` button that dismisses and resubmits it.
+/// The page the browser test serves: the demo gallery's own components (`LoaderDemo`,
+/// `LongJob`, the task panel) with their work held by [`QUICK_JOB_GATE`] and
+/// [`LONG_JOB_GATE`], so the test decides when each state is reached.
 pub fn browser_demo() -> Element {
-    let quick = submit_with("quick", |ctx: &TaskContext| {
-        QUICK_JOB_GATE.wait(|| ctx.is_cancel_requested());
-        42u32
+    let loader: async_loader_demo::Loader = Arc::new(|key| {
+        QUICK_JOB_GATE.wait(|| is_task_cancel_requested(key));
+        Ok(42)
     });
-    let long = submit_with("long", long_job);
-    let running = !long.status().is_terminal();
-    let cancel = long.clone();
+    let step: progress_cancel::Step = Arc::new(|_| {
+        LONG_JOB_GATE.wait(|| is_task_cancel_requested(progress_cancel::LONG_JOB));
+    });
     Page([
-        Card([
-            Text("Quick job"),
-            match_task(&quick)
-                .ready(|v| Text(format!("Ready: result={v}")))
-                .into(),
-        ])
-        .key("quick"),
-        Card([
-            Text("Long job"),
-            match_task(&long)
-                .ready(|steps| Text(format!("Long job done after {steps} steps.")))
-                .cancelled(Text("Cancelled."))
-                .into(),
-            HStack([
-                Button("Cancel")
-                    .key("cancel")
-                    .disabled(!running)
-                    .on_click(move || cancel.cancel()),
-                Button("Retry").key("retry").disabled(running).on_click(|| {
-                    dismiss_task("long");
-                }),
-            ]),
-        ])
-        .key("long"),
+        async_loader_demo::LoaderDemo(loader),
+        progress_cancel::LongJob(step),
+        progress_cancel::TaskDebugPanel(),
     ])
-    .title("streamtree live demo")
+    .title("streamtree gallery")
 }

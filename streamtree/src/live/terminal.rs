@@ -278,15 +278,26 @@ impl<'w, W: Write> Screen<'w, W> {
                     .write_all(format!("=== frame {n} ===\n{frame}").as_bytes())?;
             }
             Mode::Redraw => {
-                if self.lines > 0 {
-                    queue!(self.out, cursor::MoveUp(self.lines))?;
+                let (width, height) = term::size().unwrap_or((80, 24));
+                if self.lines >= height {
+                    // The last frame scrolled off the top: the cursor cannot move back
+                    // over it, so repaint the visible screen instead.
+                    queue!(
+                        self.out,
+                        cursor::MoveTo(0, 0),
+                        term::Clear(term::ClearType::All)
+                    )?;
+                } else {
+                    if self.lines > 0 {
+                        queue!(self.out, cursor::MoveUp(self.lines))?;
+                    }
+                    queue!(
+                        self.out,
+                        cursor::MoveToColumn(0),
+                        term::Clear(term::ClearType::FromCursorDown)
+                    )?;
                 }
-                queue!(
-                    self.out,
-                    cursor::MoveToColumn(0),
-                    term::Clear(term::ClearType::FromCursorDown)
-                )?;
-                let width = term::size().map_or(80, |(w, _)| w.max(1)) as usize;
+                let width = usize::from(width.max(1));
                 self.lines = physical_lines(frame, width);
                 self.out.write_all(frame.as_bytes())?;
             }
