@@ -18,7 +18,7 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     exec(cargo().args(["test", "--workspace"]).env("CI", "true")).map_err(|e| {
         format!("{e}\n  fix: the failing tests above; for snapshots, `cargo insta review`")
     })?;
-    // Loom model checks need `--cfg loom`: their own target dir keeps the main cache warm.
+    // Loom model checks need `--cfg streamtree_loom`: their own target dir keeps the main cache warm.
     exec(
         cargo()
             .args([
@@ -29,7 +29,7 @@ pub fn run(_args: &[String]) -> Result<(), String> {
                 "--lib",
                 "runtime::loom",
             ])
-            .env("RUSTFLAGS", "--cfg loom")
+            .env("RUSTFLAGS", "--cfg streamtree_loom")
             .env(
                 "CARGO_TARGET_DIR",
                 crate::util::project_root().join("target/loom"),

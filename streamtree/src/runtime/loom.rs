@@ -1,7 +1,7 @@
 //! Loom model checks of the task state machine: every interleaving of cancel, start,
 //! finish, `complete_cancelled`, dismiss and progress keeps the invariants of `README.md`.
 //!
-//! Run: `RUSTFLAGS="--cfg loom" cargo test -p streamtree --release --lib runtime::loom`
+//! Run: `RUSTFLAGS="--cfg streamtree_loom" cargo test -p streamtree --release --lib runtime::loom`
 
 use std::sync::{Arc, Weak};
 

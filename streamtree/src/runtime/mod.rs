@@ -9,9 +9,9 @@ mod sync;
 pub(crate) mod task;
 mod unwind;
 
-#[cfg(all(test, loom))]
+#[cfg(all(test, streamtree_loom))]
 mod loom;
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(streamtree_loom)))]
 mod tests;
 
 use std::cell::RefCell;
