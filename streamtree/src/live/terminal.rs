@@ -4,8 +4,8 @@
 //! Invariants:
 //! - the runner subscribes before its first rerun, so no change between a rerun and the
 //!   next wait is lost (the subscription keeps one pending notification);
-//! - it returns only after a rerun that began with every task settled, so the last frame
-//!   shows the settled state;
+//! - it returns only after a rerun that began with every task settled and during which no
+//!   task was submitted or changed, so the last frame shows the settled state;
 //! - redraws are coalesced: at most `max_redraws_per_second`, extra notifications inside
 //!   the interval fold into the next rerun;
 //! - the terminal is restored (cursor shown) on return, on panic (a drop guard) and on
@@ -191,9 +191,8 @@ impl Terminal {
         };
         let mut last_frame = None::<String>;
         loop {
-            // A rerun that starts settled and ends settled has shown the final state; one
-            // that ends settled but started busy may predate the last change, so it gets
-            // one more rerun before the runner returns.
+            // Forget changes this rerun is about to show, so any left afterwards are news.
+            while changes.try_recv() {}
             let settled_before = session.wait_idle(Duration::ZERO);
             let tree = session.rerun(&*self.root);
             report.reruns += 1;
@@ -205,7 +204,9 @@ impl Terminal {
             }
             let drawn_at = Instant::now();
             if !self.follow && session.wait_idle(Duration::ZERO) {
-                if settled_before {
+                // Final only if the rerun began settled (a task that settled during it may
+                // have been drawn before it finished) and submitted or changed nothing.
+                if settled_before && !changes.try_recv() {
                     return Ok(report);
                 }
                 continue;
