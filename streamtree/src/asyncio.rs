@@ -49,7 +49,7 @@ pub use crate::runtime::task::{Progress, TaskHandle, TaskStatus, TaskSummary};
 /// ```
 /// assert!(streamtree::asyncio::TASK_SLOT_BYTES <= 256);
 /// ```
-pub const TASK_SLOT_BYTES: usize = std::mem::size_of::<Slot>();
+pub const TASK_SLOT_BYTES: usize = crate::runtime::task::MAX_SLOT_BYTES;
 
 #[track_caller]
 fn check_key(key: &str) {

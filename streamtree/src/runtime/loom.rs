@@ -11,7 +11,7 @@ use super::sync::Mutex;
 use super::task::{Change, Progress, Slot, TaskMap, TaskStatus, dismiss};
 
 fn slot() -> Arc<Slot> {
-    Arc::new(Slot::new::<u32>("k", Weak::new(), false))
+    Slot::new::<u32>("k", Weak::new(), false)
 }
 
 fn running() -> Arc<Slot> {

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use self::pool::{Job, Pool};
-use self::task::{Change, Outcome, Slot, TaskHandle, TaskMap, TaskSummary};
+use self::task::{Change, Slot, TaskHandle, TaskMap, TaskSummary};
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -316,6 +316,13 @@ impl WorkerScope {
         });
         WorkerScope
     }
+
+    /// Clears the task, handing back its set (to notify without upgrading the slot's weak
+    /// link again).
+    fn leave(self) -> Option<Arc<TaskSet>> {
+        let task = WORKER.with(|w| w.borrow_mut().take());
+        task.map(|t| t.set)
+    }
 }
 
 impl Drop for WorkerScope {
@@ -326,7 +333,6 @@ impl Drop for WorkerScope {
         drop(task);
     }
 }
-
 /// Marks a started task Error if its job unwinds before finishing (a guard: a task never
 /// stays Running after its worker left it).
 struct Unfinished<'a>(Option<&'a Slot>);
@@ -414,30 +420,35 @@ impl TaskSet {
         T: Send + 'static,
         F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
     {
-        let slot = {
-            let mut tasks = self.lock_tasks();
-            if let Some(existing) = tasks.get(key) {
+        let mut f = Some(f);
+        let closed = self.closed.load(Ordering::Acquire);
+        let mut tasks = self.lock_tasks();
+        let slot = match tasks.get_or_insert_with(key, || {
+            let set = Arc::downgrade(self);
+            if closed {
+                Slot::new::<T>(key, set, true)
+            } else {
+                Slot::with_fn(key, set, f.take().expect("made once"))
+            }
+        }) {
+            Err(existing) => {
                 let existing = existing.clone();
                 drop(tasks);
                 existing.check_type::<T>();
-                return (TaskHandle::new(existing), Some(f));
+                return (TaskHandle::new(existing), f);
             }
-            let closed = self.closed.load(Ordering::Acquire);
-            let slot = Arc::new(Slot::new::<T>(key, Arc::downgrade(self), closed));
-            if closed {
-                tasks.insert(slot.clone());
-                drop(tasks);
-                self.notify();
-                return (TaskHandle::new(slot), Some(f));
-            }
-            // Counted before anyone can see the task, so `wait_idle` never misses it.
-            self.active.fetch_add(1, Ordering::SeqCst);
-            tasks.insert(slot.clone());
-            slot
+            Ok(slot) => slot.clone(),
         };
-        let job_slot = slot.clone();
-        self.runtime
-            .execute(Box::new(move || run_task(&job_slot, f)));
+        if closed {
+            drop(tasks);
+            self.notify();
+            return (TaskHandle::new(slot), f);
+        }
+        // Counted before anyone can see the task (the map is still locked), so `wait_idle`
+        // never misses it.
+        self.active.fetch_add(1, Ordering::SeqCst);
+        drop(tasks);
+        self.runtime.execute(slot.clone());
         self.notify();
         (TaskHandle::new(slot), None)
     }
@@ -564,14 +575,12 @@ impl TaskSet {
     }
 }
 
-/// The job a worker runs for one task: start it unless cancelled, run `f` with the task
-/// current on this thread, catch a panic, record the outcome, notify.
-fn run_task<T, F>(slot: &Arc<Slot>, f: F)
-where
-    T: Send + 'static,
-    F: FnOnce(&Slot) -> Result<T, String>,
-{
+/// The job a worker runs for one task: start it unless cancelled (then drop its closure
+/// unrun), run the closure with the task current on this thread, record the outcome,
+/// notify.
+pub(crate) fn run_task(slot: Arc<Slot>) {
     if !slot.start() {
+        slot.discard_fn();
         return;
     }
     let set = slot.set_upgrade();
@@ -579,18 +588,21 @@ where
         set.changed(Change::Started);
     }
     let scope = set.map(|set| WorkerScope::enter(set, slot.clone()));
-    let mut unfinished = Unfinished(Some(slot));
-    let outcome: Outcome = match unwind::halt_unwinding(|| f(slot)) {
-        Ok(Ok(value)) => Ok(Box::new(value)),
-        Ok(Err(message)) | Err(message) => Err(message),
-    };
+    let mut unfinished = Unfinished(Some(&slot));
+    let outcome = slot
+        .run_fn()
+        .unwrap_or_else(|| Err("the task's closure was already taken".to_owned()));
     unfinished.0 = None;
     let (change, discarded) = slot.finish(outcome);
-    slot.publish(change);
+    // The set goes out of the thread-local before it is told (as for `Started`): its
+    // hooks then run outside the task, and it is the last reference that drops here.
+    match scope.and_then(WorkerScope::leave) {
+        Some(set) => set.changed(change),
+        None => slot.publish(change),
+    }
     // A value discarded after `complete_cancelled`: dropped here, outside every lock; its
     // `Drop` may panic, which the worker contains.
     drop(discarded);
-    drop(scope);
 }
 
 /// Notifications of a session's task changes: every status or progress change wakes the

@@ -13,10 +13,12 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
+use super::task::Slot;
 use super::unwind::halt_unwinding;
 
-/// A unit of work. Task jobs catch their own panics; the worker catches again anyway.
-pub(crate) type Job = Box<dyn FnOnce() + Send>;
+/// A unit of work: a task's slot, holding its closure. Task jobs catch their own panics;
+/// the worker catches again anyway.
+pub(crate) type Job = Arc<Slot>;
 
 thread_local! {
     /// The id of the pool whose worker this thread is (0: none). Lets a runtime dropped on
@@ -259,5 +261,5 @@ fn retire_idle(pool: &Pool) -> bool {
 
 fn run(job: Job) {
     // Task jobs contain their own panics; this only guards the pool against others.
-    let _ = halt_unwinding(job);
+    let _ = halt_unwinding(|| super::run_task(job));
 }

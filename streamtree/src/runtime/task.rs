@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TaskSet;
 use super::sync::Mutex;
+use super::unwind;
 
 /// Where a task is in its life. `Missing` means the session has no task under the key
 /// (never submitted, or dismissed).
@@ -242,8 +243,10 @@ pub(crate) struct SlotState {
     finished: Option<Instant>,
 }
 
-/// A task's slot: shared by the session's task map, every handle, and the queued job.
-pub(crate) struct Slot {
+/// A task's slot: shared by the session's task map, every handle, and the queue. One
+/// allocation holds the bookkeeping and the task's closure (the unsized last field `job`),
+/// so queueing a task allocates nothing more and the worker frees nothing.
+pub(crate) struct SlotOf<J: ?Sized> {
     /// The task's key; immutable. Inline up to 24 bytes, so most keys cost no allocation.
     key: compact_str::CompactString,
     /// The result type `T` the task was submitted with; immutable.
@@ -255,32 +258,107 @@ pub(crate) struct Slot {
     set: Weak<TaskSet>,
     /// Everything that changes; see [`SlotState`] for who writes each field.
     state: Mutex<SlotState>,
+    /// The closure, until the worker that dequeues the slot takes it (to run it, or to drop
+    /// it unrun when the task was cancelled first).
+    job: J,
 }
 
+/// A slot with its closure's type erased: what maps, handles and the queue hold.
+pub(crate) type Slot = SlotOf<dyn TaskFn>;
+
+/// A slot's closure, taken out at most once by the worker that dequeues the slot.
+pub(crate) trait TaskFn: Send + Sync + 'static {
+    /// Takes the closure and runs it on `slot`, a panic becoming `Err(message)`; `None`
+    /// when there is no closure (already taken, or a slot created without one).
+    fn run(&self, slot: &Slot) -> Option<Outcome>;
+    /// Takes the closure and drops it unrun (outside every lock: its captures may have
+    /// arbitrary `Drop`).
+    fn discard(&self);
+}
+
+/// No closure: slots of closed sessions (their closure goes back to the caller) and tests.
+pub(crate) struct NoFn;
+
+impl TaskFn for NoFn {
+    fn run(&self, _: &Slot) -> Option<Outcome> {
+        None
+    }
+    fn discard(&self) {}
+}
+
+/// A closure returning `Result<T, String>`, stored inline in its slot.
+pub(crate) struct FnCell<F, T> {
+    f: std::sync::Mutex<Option<F>>,
+    /// `fn() -> T`: no `T` is stored here, so this is `Send + Sync` whatever `T` is.
+    _result: PhantomData<fn() -> T>,
+}
+
+impl<F, T> FnCell<F, T> {
+    fn take(&self) -> Option<F> {
+        self.f.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+impl<F, T> TaskFn for FnCell<F, T>
+where
+    F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(&self, slot: &Slot) -> Option<Outcome> {
+        let f = self.take()?;
+        Some(match unwind::halt_unwinding(|| f(slot)) {
+            Ok(Ok(value)) => Ok(Box::new(value)),
+            Ok(Err(message)) | Err(message) => Err(message),
+        })
+    }
+
+    fn discard(&self) {
+        drop(self.take());
+    }
+}
+
+/// Closures whose captures take at most this much are stored inline in their slot (and
+/// that space stays with the slot until it is freed); larger ones are boxed, the box freed
+/// when they have run.
+type InlineCaptures = [usize; 4];
+
+/// A closure too large to store inline.
+type BoxedFn<T> = Box<dyn FnOnce(&Slot) -> Result<T, String> + Send>;
+
+/// The largest slot: one holding an inline closure of [`InlineCaptures`] size.
+pub(crate) const MAX_SLOT_BYTES: usize = size_of::<SlotOf<FnCell<InlineCaptures, ()>>>();
+
 impl Slot {
-    /// A new slot, `Pending` (or `Cancelled` when the session is already closed).
-    pub(crate) fn new<T: 'static>(key: &str, set: Weak<TaskSet>, cancelled: bool) -> Slot {
-        let now = Instant::now();
-        Slot {
-            key: compact_str::CompactString::new(key),
-            result_type: TypeId::of::<T>(),
-            result_type_name: std::any::type_name::<T>(),
-            set,
-            state: Mutex::new(SlotState {
-                phase: if cancelled {
-                    Phase::Cancelled
-                } else {
-                    Phase::Pending
-                },
-                dismissed: false,
-                cancel_requested: false,
-                progress: None,
-                outcome: None,
-                submitted: now,
-                started: None,
-                finished: cancelled.then_some(now),
-            }),
+    /// A new slot without a closure, `Pending` (or `Cancelled` when the session is already
+    /// closed).
+    pub(crate) fn new<T: 'static>(key: &str, set: Weak<TaskSet>, cancelled: bool) -> Arc<Slot> {
+        Arc::new(SlotOf::build::<T>(key, set, cancelled, NoFn))
+    }
+
+    /// A new `Pending` slot that runs `f`; one allocation when `f`'s captures are small.
+    pub(crate) fn with_fn<T, F>(key: &str, set: Weak<TaskSet>, f: F) -> Arc<Slot>
+    where
+        F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+        T: Send + 'static,
+    {
+        if size_of::<F>() <= size_of::<InlineCaptures>()
+            && align_of::<F>() <= align_of::<InlineCaptures>()
+        {
+            Arc::new(SlotOf::build::<T>(key, set, false, FnCell::new(f)))
+        } else {
+            let f: BoxedFn<T> = Box::new(f);
+            Arc::new(SlotOf::build::<T>(key, set, false, FnCell::new(f)))
         }
+    }
+
+    /// Takes the closure and runs it; `None` when there is none (see [`TaskFn::run`]).
+    pub(crate) fn run_fn(&self) -> Option<Outcome> {
+        self.job.run(self)
+    }
+
+    /// Takes the closure and drops it unrun.
+    pub(crate) fn discard_fn(&self) {
+        self.job.discard();
     }
 
     pub(crate) fn key(&self) -> &str {
@@ -434,6 +512,42 @@ impl Slot {
     }
 }
 
+impl<F, T> FnCell<F, T> {
+    fn new(f: F) -> FnCell<F, T> {
+        FnCell {
+            f: std::sync::Mutex::new(Some(f)),
+            _result: PhantomData,
+        }
+    }
+}
+
+impl<J> SlotOf<J> {
+    fn build<T: 'static>(key: &str, set: Weak<TaskSet>, cancelled: bool, job: J) -> SlotOf<J> {
+        let now = Instant::now();
+        SlotOf {
+            key: compact_str::CompactString::new(key),
+            result_type: TypeId::of::<T>(),
+            result_type_name: std::any::type_name::<T>(),
+            set,
+            state: Mutex::new(SlotState {
+                phase: if cancelled {
+                    Phase::Cancelled
+                } else {
+                    Phase::Pending
+                },
+                dismissed: false,
+                cancel_requested: false,
+                progress: None,
+                outcome: None,
+                submitted: now,
+                started: None,
+                finished: cancelled.then_some(now),
+            }),
+            job,
+        }
+    }
+}
+
 fn status_of(st: &SlotState) -> TaskStatus {
     if st.dismissed {
         return TaskStatus::Missing;
@@ -539,22 +653,40 @@ impl TaskMap {
         bucket.slots().iter().find(|s| s.key() == key)
     }
 
+    #[cfg(all(test, streamtree_loom))]
     pub(crate) fn contains(&self, key: &str) -> bool {
         self.get(key).is_some()
     }
 
     /// Adds a slot whose key is not in the map.
+    #[cfg(all(test, streamtree_loom))]
     pub(crate) fn insert(&mut self, slot: Arc<Slot>) {
-        debug_assert!(!self.contains(slot.key()), "one task per key");
-        match self.by_hash.entry(self.keys.hash_one(slot.key())) {
-            Entry::Vacant(v) => {
-                v.insert(Bucket::One(slot));
-            }
-            Entry::Occupied(mut o) => {
-                let b = o.get_mut();
+        let key = slot.key().to_owned();
+        let inserted = self.get_or_insert_with(&key, || slot);
+        debug_assert!(inserted.is_ok(), "one task per key");
+    }
+
+    /// The slot under `key` as `Err`, or else `Ok` with the slot `make` returns (for
+    /// `key`), inserted. Hashes the key once and probes the map once.
+    pub(crate) fn get_or_insert_with(
+        &mut self,
+        key: &str,
+        make: impl FnOnce() -> Arc<Slot>,
+    ) -> Result<&Arc<Slot>, &Arc<Slot>> {
+        match self.by_hash.entry(self.keys.hash_one(key)) {
+            Entry::Vacant(v) => match v.insert(Bucket::One(make())) {
+                Bucket::One(slot) => Ok(slot),
+                Bucket::Many(_) => unreachable!("just inserted as one"),
+            },
+            Entry::Occupied(o) => {
+                let b = o.into_mut();
+                if let Some(i) = b.slots().iter().position(|s| s.key() == key) {
+                    return Err(&b.slots()[i]);
+                }
                 let mut all = b.slots().to_vec();
-                all.push(slot);
+                all.push(make());
                 *b = Bucket::Many(all);
+                Ok(b.slots().last().expect("just pushed"))
             }
         }
     }

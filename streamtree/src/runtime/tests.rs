@@ -1,6 +1,7 @@
 //! Unit tests that need the runtime's insides: slot size, pool accounting, worker
 //! retirement and shutdown. Behaviour through the public API is in `tests/runtime.rs`.
 
+use std::sync::Weak;
 use std::sync::mpsc::channel;
 use std::time::Duration;
 
@@ -13,11 +14,19 @@ const LONG: Duration = Duration::from_secs(20);
 
 #[test]
 fn a_finished_slot_is_small() {
-    // The slot without its key's heap text and without the boxed result.
-    let size = std::mem::size_of::<Slot>();
+    // The slot without its key's heap text and without the boxed result; its closure's
+    // captures are inline up to a bound, boxed beyond it.
+    let size = super::task::MAX_SLOT_BYTES;
     assert_eq!(size, crate::asyncio::TASK_SLOT_BYTES);
-    println!("size_of::<Slot>() = {size} bytes");
+    println!("largest slot = {size} bytes");
     assert!(size <= 256, "a task slot takes {size} bytes");
+    let small = [7usize; 4];
+    let inline = Slot::with_fn("k", Weak::new(), move |_: &Slot| Ok(small[0]));
+    assert_eq!(std::mem::size_of_val(&*inline), size);
+    let big = [7u8; 4096];
+    let boxed = Slot::with_fn("k", Weak::new(), move |_: &Slot| Ok(big[0]));
+    assert!(std::mem::size_of_val(&*boxed) < size, "large captures are boxed");
+    assert!(std::mem::size_of_val(&*Slot::new::<u8>("k", Weak::new(), false)) < size);
 }
 
 #[test]
