@@ -136,7 +136,7 @@ fn dismiss_races_finish() {
     loom::model(|| {
         let s = running();
         let map = Arc::new(Mutex::new(TaskMap::default()));
-        map.lock().unwrap().insert(s.clone());
+        map.lock().unwrap().insert_new(s.clone());
         let d = {
             let map = map.clone();
             thread::spawn(move || dismiss(&map, "k").is_some())
@@ -180,7 +180,7 @@ fn cancels_and_dismiss_on_pending() {
     loom::model(|| {
         let s = slot();
         let map = Arc::new(Mutex::new(TaskMap::default()));
-        map.lock().unwrap().insert(s.clone());
+        map.lock().unwrap().insert_new(s.clone());
         let c = {
             let s = s.clone();
             thread::spawn(move || s.cancel())

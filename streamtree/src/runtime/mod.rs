@@ -353,15 +353,16 @@ impl Drop for Unfinished<'_> {
 /// session's (entered with [`Session::enter`](crate::Session::enter)), else the set of the
 /// task this worker runs. Borrowed, not cloned: the every-rerun `submit` path.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<TaskSet>>, Option<&Arc<Slot>>) -> R) -> R {
-    let mut f = Some(f);
-    let from_session = crate::session::with_current_tasks(|tasks| {
-        tasks.map(|t| (f.take().expect("called once"))(Some(t), None))
+    // `f` moves into the session's closure and comes back out only when no session is
+    // current (no `Option` to take it from on the common path).
+    let from_session = crate::session::with_current_tasks(move |tasks| match tasks {
+        Some(t) => Ok(f(Some(t), None)),
+        None => Err(f),
     });
     match from_session {
-        Some(r) => r,
-        None => WORKER.with(|w| {
+        Ok(r) => r,
+        Err(f) => WORKER.with(|w| {
             let w = w.borrow();
-            let f = f.take().expect("called once");
             match &*w {
                 Some(task) => f(Some(&task.set), Some(&task.slot)),
                 None => f(None, None),
@@ -411,46 +412,68 @@ impl TaskSet {
     }
 
     /// The task under `key`, starting `f` for it on the runtime if there is none; `f` is
-    /// handed back when the key already holds a task, for the caller to drop outside any
-    /// borrow. `f` gets the task's slot (for [`TaskContext`](crate::asyncio::TaskContext)).
-    /// The every-rerun path (key present) takes one lock and allocates nothing.
+    /// handed back in `unused` when the key already holds a task, for the caller to drop
+    /// outside any borrow (an out-parameter, so the handle alone comes back in registers).
+    /// `f` gets the task's slot (for [`TaskContext`](crate::asyncio::TaskContext)). The
+    /// every-rerun path (key present) takes one lock and allocates nothing.
     #[track_caller]
-    pub(crate) fn submit<T, F>(self: &Arc<Self>, key: &str, f: F) -> (TaskHandle<T>, Option<F>)
+    #[inline]
+    pub(crate) fn submit<T, F>(
+        self: &Arc<Self>,
+        key: &str,
+        f: F,
+        unused: &mut Option<F>,
+    ) -> TaskHandle<T>
     where
         T: Send + 'static,
         F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
     {
-        let mut f = Some(f);
-        let closed = self.closed.load(Ordering::Acquire);
-        let mut tasks = self.lock_tasks();
-        let slot = match tasks.get_or_insert_with(key, || {
-            let set = Arc::downgrade(self);
-            if closed {
-                Slot::new::<T>(key, set, true)
-            } else {
-                Slot::with_fn(key, set, f.take().expect("made once"))
-            }
-        }) {
-            Err(existing) => {
+        let tasks = self.lock_tasks();
+        match tasks.find(key) {
+            Ok(existing) => {
                 let existing = existing.clone();
                 drop(tasks);
                 existing.check_type::<T>();
-                return (TaskHandle::new(existing), f);
+                *unused = Some(f);
+                TaskHandle::new(existing)
             }
-            Ok(slot) => slot.clone(),
-        };
-        if closed {
+            Err(vacancy) => self.submit_new(tasks, vacancy, key, f, unused),
+        }
+    }
+
+    /// `submit` for a key without a task: a new slot, queued unless the set is closed.
+    /// Kept out of line so the every-rerun path above inlines into its caller.
+    #[inline(never)]
+    fn submit_new<T, F>(
+        self: &Arc<Self>,
+        mut tasks: sync::MutexGuardOf<'_, TaskMap>,
+        vacancy: task::Vacancy,
+        key: &str,
+        f: F,
+        unused: &mut Option<F>,
+    ) -> TaskHandle<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+    {
+        let set = Arc::downgrade(self);
+        if self.closed.load(Ordering::Acquire) {
+            let slot = Slot::new::<T>(key, set, true);
+            tasks.insert(vacancy, slot.clone());
             drop(tasks);
             self.notify();
-            return (TaskHandle::new(slot), f);
+            *unused = Some(f);
+            return TaskHandle::new(slot);
         }
+        let slot = Slot::with_fn(key, set, f);
+        tasks.insert(vacancy, slot.clone());
         // Counted before anyone can see the task (the map is still locked), so `wait_idle`
         // never misses it.
         self.active.fetch_add(1, Ordering::SeqCst);
         drop(tasks);
         self.runtime.execute(slot.clone());
         self.notify();
-        (TaskHandle::new(slot), None)
+        TaskHandle::new(slot)
     }
 
     /// Removes the terminal task under `key`; false for Pending, Running or absent keys.

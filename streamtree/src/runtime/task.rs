@@ -234,13 +234,14 @@ pub(crate) struct SlotState {
     /// only ever true while Running.
     cancel_requested: bool,
     /// Last progress; written only while Pending or Running, kept after the end.
-    progress: Option<Progress>,
+    progress: Option<Box<Progress>>,
     /// `Some` exactly when the phase is Done (`Ok`) or Error (`Err`).
     outcome: Option<Outcome>,
-    /// When the task was submitted, started and reached its terminal phase.
+    /// When the task was submitted, started and reached its terminal phase (the last two
+    /// as offsets from `submitted`).
     submitted: Instant,
-    started: Option<Instant>,
-    finished: Option<Instant>,
+    started: Since,
+    finished: Since,
 }
 
 /// A task's slot: shared by the session's task map, every handle, and the queue. One
@@ -249,10 +250,10 @@ pub(crate) struct SlotState {
 pub(crate) struct SlotOf<J: ?Sized> {
     /// The task's key; immutable. Inline up to 24 bytes, so most keys cost no allocation.
     key: compact_str::CompactString,
-    /// The result type `T` the task was submitted with; immutable.
-    result_type: TypeId,
-    /// Its name, for the "key reused with another type" panic; immutable.
-    result_type_name: &'static str,
+    /// The result type `T` the task was submitted with, and its name (for the "key reused
+    /// with another type" panic); immutable. A reference to a constant, 8 bytes where the
+    /// pair takes 32.
+    result_type: &'static ResultType,
     /// The set to notify. Weak: the set's map holds the slot, so a strong link would be a
     /// cycle; a dead set means nobody is left to notify.
     set: Weak<TaskSet>,
@@ -361,6 +362,7 @@ impl Slot {
         self.job.discard();
     }
 
+    #[inline]
     pub(crate) fn key(&self) -> &str {
         &self.key
     }
@@ -371,7 +373,7 @@ impl Slot {
     }
 
     pub(crate) fn result_type_name(&self) -> &'static str {
-        self.result_type_name
+        (self.result_type.name)()
     }
 
     fn lock(&self) -> crate::runtime::sync::MutexGuardOf<'_, SlotState> {
@@ -381,12 +383,12 @@ impl Slot {
     /// Panics unless this slot was submitted with result type `T`.
     #[track_caller]
     pub(crate) fn check_type<T: 'static>(&self) {
-        if self.result_type != TypeId::of::<T>() {
+        if self.result_type.id != TypeId::of::<T>() {
             panic!(
                 "task key `{}` is already used by a task with result type `{}`; this call \
                  wants result type `{}`: use another key, or dismiss the task first",
                 self.key,
-                self.result_type_name,
+                self.result_type_name(),
                 std::any::type_name::<T>()
             );
         }
@@ -410,7 +412,7 @@ impl Slot {
             return false;
         }
         st.phase = Phase::Running;
-        st.started = Some(Instant::now());
+        st.started = Since::at(st.submitted, Instant::now());
         true
     }
 
@@ -433,7 +435,7 @@ impl Slot {
         };
         st.outcome = Some(outcome);
         st.cancel_requested = false;
-        st.finished = Some(Instant::now());
+        st.finished = Since::at(st.submitted, Instant::now());
         (Change::Terminal, None)
     }
 
@@ -444,7 +446,7 @@ impl Slot {
         match st.phase {
             Phase::Pending => {
                 st.phase = Phase::Cancelled;
-                st.finished = Some(Instant::now());
+                st.finished = Since::at(st.submitted, Instant::now());
                 Change::Terminal
             }
             Phase::Running if !st.cancel_requested => {
@@ -466,7 +468,7 @@ impl Slot {
         if st.phase == Phase::Running && st.cancel_requested {
             st.phase = Phase::Cancelled;
             st.cancel_requested = false;
-            st.finished = Some(Instant::now());
+            st.finished = Since::at(st.submitted, Instant::now());
             Change::Terminal
         } else {
             Change::None
@@ -479,7 +481,7 @@ impl Slot {
         if st.phase.is_terminal() {
             return Change::None;
         }
-        st.progress = Some(progress);
+        st.progress = Some(Box::new(progress));
         Change::Changed
     }
 
@@ -526,8 +528,7 @@ impl<J> SlotOf<J> {
         let now = Instant::now();
         SlotOf {
             key: compact_str::CompactString::new(key),
-            result_type: TypeId::of::<T>(),
-            result_type_name: std::any::type_name::<T>(),
+            result_type: ResultType::of::<T>(),
             set,
             state: Mutex::new(SlotState {
                 phase: if cancelled {
@@ -540,11 +541,56 @@ impl<J> SlotOf<J> {
                 progress: None,
                 outcome: None,
                 submitted: now,
-                started: None,
-                finished: cancelled.then_some(now),
+                started: Since::NOT_YET,
+                finished: if cancelled { Since(0) } else { Since::NOT_YET },
             }),
             job,
         }
+    }
+}
+
+/// A result type and its name, as a constant per type.
+pub(crate) struct ResultType {
+    id: TypeId,
+    name: fn() -> &'static str,
+}
+
+impl ResultType {
+    fn of<T: 'static>() -> &'static ResultType {
+        &<PhantomData<T> as OfType>::RESULT_TYPE
+    }
+}
+
+trait OfType {
+    const RESULT_TYPE: ResultType;
+}
+
+impl<T: 'static> OfType for PhantomData<T> {
+    const RESULT_TYPE: ResultType = ResultType {
+        id: TypeId::of::<T>(),
+        name: std::any::type_name::<T>,
+    };
+}
+
+/// A moment after a task's submission, as nanoseconds since it (`NOT_YET`: none); 8 bytes
+/// where an `Option<Instant>` takes 16.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Since(u64);
+
+impl Since {
+    const NOT_YET: Since = Since(u64::MAX);
+
+    fn at(submitted: Instant, t: Instant) -> Since {
+        let nanos = t.saturating_duration_since(submitted).as_nanos();
+        Since(
+            u64::try_from(nanos)
+                .unwrap_or(u64::MAX - 1)
+                .min(u64::MAX - 1),
+        )
+    }
+
+    fn instant(self, submitted: Instant) -> Option<Instant> {
+        (self != Since::NOT_YET).then(|| submitted + Duration::from_nanos(self.0))
     }
 }
 
@@ -567,7 +613,7 @@ impl SlotState {
     }
 
     pub(crate) fn progress(&self) -> Option<&Progress> {
-        self.progress.as_ref()
+        self.progress.as_deref()
     }
 
     pub(crate) fn error(&self) -> Option<&str> {
@@ -590,14 +636,19 @@ impl SlotState {
 
     /// Time spent queued: until it started, or until now / its end if it never started.
     pub(crate) fn queued_for(&self, now: Instant) -> Duration {
-        let until = self.started.or(self.finished).unwrap_or(now);
+        let at = |t: Since| t.instant(self.submitted);
+        let until = at(self.started).or(at(self.finished)).unwrap_or(now);
         until.saturating_duration_since(self.submitted)
     }
 
     /// Time spent running, if it started.
     pub(crate) fn running_for(&self, now: Instant) -> Option<Duration> {
-        self.started
-            .map(|s| self.finished.unwrap_or(now).saturating_duration_since(s))
+        let at = |t: Since| t.instant(self.submitted);
+        at(self.started).map(|s| {
+            at(self.finished)
+                .unwrap_or(now)
+                .saturating_duration_since(s)
+        })
     }
 }
 
@@ -625,6 +676,10 @@ impl Bucket {
     }
 }
 
+/// Where [`TaskMap::find`] found no slot: the key's hash, for [`TaskMap::insert`].
+#[must_use]
+pub(crate) struct Vacancy(u64);
+
 /// Passes a `u64` key through: the map's keys are already SipHash outputs.
 #[derive(Default)]
 pub(crate) struct IdentityHasher(u64);
@@ -649,8 +704,7 @@ impl TaskMap {
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Arc<Slot>> {
-        let bucket = self.by_hash.get(&self.hash(key))?;
-        bucket.slots().iter().find(|s| s.key() == key)
+        self.find(key).ok()
     }
 
     #[cfg(all(test, streamtree_loom))]
@@ -660,39 +714,46 @@ impl TaskMap {
 
     /// Adds a slot whose key is not in the map.
     #[cfg(all(test, streamtree_loom))]
-    pub(crate) fn insert(&mut self, slot: Arc<Slot>) {
-        let key = slot.key().to_owned();
-        let inserted = self.get_or_insert_with(&key, || slot);
-        debug_assert!(inserted.is_ok(), "one task per key");
+    pub(crate) fn insert_new(&mut self, slot: Arc<Slot>) {
+        let vacancy = self.find(slot.key()).err().expect("one task per key");
+        self.insert(vacancy, slot);
     }
 
-    /// The slot under `key` as `Err`, or else `Ok` with the slot `make` returns (for
-    /// `key`), inserted. Hashes the key once and probes the map once.
-    pub(crate) fn get_or_insert_with(
-        &mut self,
-        key: &str,
-        make: impl FnOnce() -> Arc<Slot>,
-    ) -> Result<&Arc<Slot>, &Arc<Slot>> {
-        match self.by_hash.entry(self.keys.hash_one(key)) {
-            Entry::Vacant(v) => match v.insert(Bucket::One(make())) {
-                Bucket::One(slot) => Ok(slot),
-                Bucket::Many(_) => unreachable!("just inserted as one"),
+    /// The slot under `key`, or else where to insert one for it (its hash: the key is
+    /// hashed once for both).
+    pub(crate) fn find(&self, key: &str) -> Result<&Arc<Slot>, Vacancy> {
+        let hash = self.hash(key);
+        match self.by_hash.get(&hash) {
+            Some(bucket) => match bucket.slots().iter().find(|s| s.key() == key) {
+                Some(slot) => Ok(slot),
+                None => Err(Vacancy(hash)),
             },
-            Entry::Occupied(o) => {
-                let b = o.into_mut();
-                if let Some(i) = b.slots().iter().position(|s| s.key() == key) {
-                    return Err(&b.slots()[i]);
-                }
+            None => Err(Vacancy(hash)),
+        }
+    }
+
+    /// Adds `slot` where [`find`](Self::find) found no slot for its key (nothing changed
+    /// the map in between).
+    pub(crate) fn insert(&mut self, Vacancy(hash): Vacancy, slot: Arc<Slot>) {
+        match self.by_hash.entry(hash) {
+            Entry::Vacant(v) => {
+                v.insert(Bucket::One(slot));
+            }
+            Entry::Occupied(mut o) => {
+                let b = o.get_mut();
+                debug_assert!(
+                    b.slots().iter().all(|s| s.key() != slot.key()),
+                    "one task per key"
+                );
                 let mut all = b.slots().to_vec();
-                all.push(make());
+                all.push(slot);
                 *b = Bucket::Many(all);
-                Ok(b.slots().last().expect("just pushed"))
             }
         }
     }
 
     pub(crate) fn remove(&mut self, key: &str) -> Option<Arc<Slot>> {
-        let Entry::Occupied(mut o) = self.by_hash.entry(self.keys.hash_one(key)) else {
+        let Entry::Occupied(mut o) = self.by_hash.entry(self.hash(key)) else {
             return None;
         };
         match o.get_mut() {
@@ -785,7 +846,7 @@ impl<T> TaskHandle<T> {
         T: 'static,
     {
         debug_assert!(
-            slot.result_type == TypeId::of::<T>(),
+            slot.result_type.id == TypeId::of::<T>(),
             "a handle's type is its slot's result type"
         );
         TaskHandle {

@@ -25,7 +25,10 @@ fn a_finished_slot_is_small() {
     assert_eq!(std::mem::size_of_val(&*inline), size);
     let big = [7u8; 4096];
     let boxed = Slot::with_fn("k", Weak::new(), move |_: &Slot| Ok(big[0]));
-    assert!(std::mem::size_of_val(&*boxed) < size, "large captures are boxed");
+    assert!(
+        std::mem::size_of_val(&*boxed) < size,
+        "large captures are boxed"
+    );
     assert!(std::mem::size_of_val(&*Slot::new::<u8>("k", Weak::new(), false)) < size);
 }
 
