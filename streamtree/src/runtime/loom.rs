@@ -3,15 +3,15 @@
 //!
 //! Run: `RUSTFLAGS="--cfg streamtree_loom" cargo test -p streamtree --release --lib runtime::loom`
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use loom::thread;
 
 use super::sync::Mutex;
-use super::task::{Change, Progress, Slot, TaskMap, TaskStatus, dismiss};
+use super::task::{Change, Progress, SetLink, Slot, TaskMap, TaskStatus, dismiss};
 
 fn slot() -> Arc<Slot> {
-    Slot::new::<u32>("k", Weak::new(), false)
+    Slot::new::<u32>("k", SetLink::detached(), false)
 }
 
 fn running() -> Arc<Slot> {

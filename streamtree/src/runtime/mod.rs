@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use self::pool::{Job, Pool};
-use self::task::{Change, Slot, TaskHandle, TaskMap, TaskSummary};
+use self::task::{Change, SetLink, Slot, TaskHandle, TaskMap, TaskSummary};
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -270,6 +270,8 @@ impl RuntimeBuilder {
 /// One session's tasks by key, and who to tell when they change.
 pub(crate) struct TaskSet {
     runtime: Runtime,
+    /// What this set's slots hold to reach it (see [`SetLink`]).
+    link: Arc<SetLink>,
     /// Tasks by key. Written by `submit` (insert) and `dismiss` (remove); lock order: this,
     /// then a slot's state.
     tasks: sync::Mutex<TaskMap>,
@@ -381,8 +383,9 @@ pub(crate) fn find_current(key: &str) -> Option<Arc<Slot>> {
 
 impl TaskSet {
     pub(crate) fn new(runtime: Runtime) -> Arc<TaskSet> {
-        Arc::new(TaskSet {
+        Arc::new_cyclic(|me| TaskSet {
             runtime,
+            link: Arc::new(SetLink(me.clone())),
             tasks: sync::Mutex::new(TaskMap::default()),
             closed: AtomicBool::new(false),
             active: AtomicUsize::new(0),
@@ -456,7 +459,7 @@ impl TaskSet {
         T: Send + 'static,
         F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
     {
-        let set = Arc::downgrade(self);
+        let set = self.link.clone();
         if self.closed.load(Ordering::Acquire) {
             let slot = Slot::new::<T>(key, set, true);
             tasks.insert(vacancy, slot.clone());
@@ -465,11 +468,12 @@ impl TaskSet {
             *unused = Some(f);
             return TaskHandle::new(slot);
         }
+        // Counted before anyone can see the task (the map is still locked), so `wait_idle`
+        // never misses it; and before the slot is written, so this atomic does not wait
+        // for those stores.
+        self.active.fetch_add(1, Ordering::SeqCst);
         let slot = Slot::with_fn(key, set, f);
         tasks.insert(vacancy, slot.clone());
-        // Counted before anyone can see the task (the map is still locked), so `wait_idle`
-        // never misses it.
-        self.active.fetch_add(1, Ordering::SeqCst);
         drop(tasks);
         self.runtime.execute(slot.clone());
         self.notify();

@@ -254,14 +254,29 @@ pub(crate) struct SlotOf<J: ?Sized> {
     /// with another type" panic); immutable. A reference to a constant, 8 bytes where the
     /// pair takes 32.
     result_type: &'static ResultType,
-    /// The set to notify. Weak: the set's map holds the slot, so a strong link would be a
-    /// cycle; a dead set means nobody is left to notify.
-    set: Weak<TaskSet>,
+    /// The set to notify, through its [`SetLink`] (weak: the set's map holds the slot, so
+    /// a strong link would be a cycle; a dead set means nobody is left to notify).
+    set: Arc<SetLink>,
     /// Everything that changes; see [`SlotState`] for who writes each field.
     state: Mutex<SlotState>,
     /// The closure, until the worker that dequeues the slot takes it (to run it, or to drop
     /// it unrun when the task was cancelled first).
     job: J,
+}
+
+/// A set's weak self-reference, shared by all its slots. Cloning it for a new slot touches
+/// only this allocation's count; a `Weak<TaskSet>` per slot would count on the line of the
+/// set's own counts, which every worker writes (upgrading) as it runs a task. Aligned so
+/// the weak pointer the workers read sits on another cache line than that count.
+#[repr(align(128))]
+pub(crate) struct SetLink(pub(crate) Weak<TaskSet>);
+
+impl SetLink {
+    /// A link to no set (slots outside any session, in tests).
+    #[cfg(test)]
+    pub(crate) fn detached() -> Arc<SetLink> {
+        Arc::new(SetLink(Weak::new()))
+    }
 }
 
 /// A slot with its closure's type erased: what maps, handles and the queue hold.
@@ -332,12 +347,12 @@ pub(crate) const MAX_SLOT_BYTES: usize = size_of::<SlotOf<FnCell<InlineCaptures,
 impl Slot {
     /// A new slot without a closure, `Pending` (or `Cancelled` when the session is already
     /// closed).
-    pub(crate) fn new<T: 'static>(key: &str, set: Weak<TaskSet>, cancelled: bool) -> Arc<Slot> {
+    pub(crate) fn new<T: 'static>(key: &str, set: Arc<SetLink>, cancelled: bool) -> Arc<Slot> {
         Arc::new(SlotOf::build::<T>(key, set, cancelled, NoFn))
     }
 
     /// A new `Pending` slot that runs `f`; one allocation when `f`'s captures are small.
-    pub(crate) fn with_fn<T, F>(key: &str, set: Weak<TaskSet>, f: F) -> Arc<Slot>
+    pub(crate) fn with_fn<T, F>(key: &str, set: Arc<SetLink>, f: F) -> Arc<Slot>
     where
         F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
         T: Send + 'static,
@@ -369,7 +384,7 @@ impl Slot {
 
     /// The slot's set, if it is still alive.
     pub(crate) fn set_upgrade(&self) -> Option<Arc<TaskSet>> {
-        self.set.upgrade()
+        self.set.0.upgrade()
     }
 
     pub(crate) fn result_type_name(&self) -> &'static str {
@@ -508,7 +523,7 @@ impl Slot {
         if change == Change::None {
             return;
         }
-        if let Some(set) = self.set.upgrade() {
+        if let Some(set) = self.set_upgrade() {
             set.changed(change);
         }
     }
@@ -524,7 +539,7 @@ impl<F, T> FnCell<F, T> {
 }
 
 impl<J> SlotOf<J> {
-    fn build<T: 'static>(key: &str, set: Weak<TaskSet>, cancelled: bool, job: J) -> SlotOf<J> {
+    fn build<T: 'static>(key: &str, set: Arc<SetLink>, cancelled: bool, job: J) -> SlotOf<J> {
         let now = Instant::now();
         SlotOf {
             key: compact_str::CompactString::new(key),

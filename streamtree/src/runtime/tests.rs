@@ -1,11 +1,10 @@
 //! Unit tests that need the runtime's insides: slot size, pool accounting, worker
 //! retirement and shutdown. Behaviour through the public API is in `tests/runtime.rs`.
 
-use std::sync::Weak;
 use std::sync::mpsc::channel;
 use std::time::Duration;
 
-use super::task::Slot;
+use super::task::{SetLink, Slot};
 use super::*;
 use crate::Session;
 use crate::asyncio::submit;
@@ -21,15 +20,15 @@ fn a_finished_slot_is_small() {
     println!("largest slot = {size} bytes");
     assert!(size <= 256, "a task slot takes {size} bytes");
     let small = [7usize; 4];
-    let inline = Slot::with_fn("k", Weak::new(), move |_: &Slot| Ok(small[0]));
+    let inline = Slot::with_fn("k", SetLink::detached(), move |_: &Slot| Ok(small[0]));
     assert_eq!(std::mem::size_of_val(&*inline), size);
     let big = [7u8; 4096];
-    let boxed = Slot::with_fn("k", Weak::new(), move |_: &Slot| Ok(big[0]));
+    let boxed = Slot::with_fn("k", SetLink::detached(), move |_: &Slot| Ok(big[0]));
     assert!(
         std::mem::size_of_val(&*boxed) < size,
         "large captures are boxed"
     );
-    assert!(std::mem::size_of_val(&*Slot::new::<u8>("k", Weak::new(), false)) < size);
+    assert!(std::mem::size_of_val(&*Slot::new::<u8>("k", SetLink::detached(), false)) < size);
 }
 
 #[test]
