@@ -49,11 +49,13 @@ pub use crate::runtime::task::{Progress, TaskHandle, TaskStatus, TaskSummary};
 /// ```
 /// assert!(streamtree::asyncio::TASK_SLOT_BYTES <= 256);
 /// ```
-pub const TASK_SLOT_BYTES: usize = std::mem::size_of::<Slot>();
+pub const TASK_SLOT_BYTES: usize = crate::runtime::task::MAX_SLOT_BYTES;
 
 #[track_caller]
 fn check_key(key: &str) {
-    if key.trim().is_empty() {
+    // Most keys start with a visible ASCII character: not blank, without scanning.
+    let visible = key.as_bytes().first().is_some_and(u8::is_ascii_graphic);
+    if !visible && key.trim().is_empty() {
         panic!("task key {key:?} is blank: give every task a non-empty key that names its work");
     }
 }
@@ -80,12 +82,11 @@ where
     check_key(key);
     // The set is borrowed, not cloned. An unused `f` comes back out and is dropped after
     // the thread-local borrow ends, as its captures may run arbitrary `Drop` code.
-    let submitted = with_current(|set, _| set.map(|set| set.submit(key, f)));
+    let mut unused = None;
+    let submitted = with_current(|set, _| set.map(|set| set.submit(key, f, &mut unused)));
+    drop(unused);
     match submitted {
-        Some((handle, unused)) => {
-            drop(unused);
-            handle
-        }
+        Some(handle) => handle,
         None => no_session(),
     }
 }
@@ -213,7 +214,7 @@ pub fn submit_many<K: AsRef<str>, T: Send + 'static, F: FnOnce() -> T + Send + '
         set.check_type::<T>(key.as_ref());
     }
     jobs.into_iter()
-        .map(|(key, f)| set.submit(key.as_ref(), move |_: &Slot| Ok(f())).0)
+        .map(|(key, f)| set.submit(key.as_ref(), move |_: &Slot| Ok(f()), &mut None))
         .collect()
 }
 

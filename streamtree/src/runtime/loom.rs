@@ -3,15 +3,15 @@
 //!
 //! Run: `RUSTFLAGS="--cfg streamtree_loom" cargo test -p streamtree --release --lib runtime::loom`
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use loom::thread;
 
 use super::sync::Mutex;
-use super::task::{Change, Progress, Slot, TaskMap, TaskStatus, dismiss};
+use super::task::{Change, Progress, SetLink, Slot, TaskMap, TaskStatus, dismiss};
 
 fn slot() -> Arc<Slot> {
-    Arc::new(Slot::new::<u32>("k", Weak::new(), false))
+    Slot::new::<u32>("k", SetLink::detached(), false)
 }
 
 fn running() -> Arc<Slot> {
@@ -136,7 +136,7 @@ fn dismiss_races_finish() {
     loom::model(|| {
         let s = running();
         let map = Arc::new(Mutex::new(TaskMap::default()));
-        map.lock().unwrap().insert(s.clone());
+        map.lock().unwrap().insert_new(s.clone());
         let d = {
             let map = map.clone();
             thread::spawn(move || dismiss(&map, "k").is_some())
@@ -180,7 +180,7 @@ fn cancels_and_dismiss_on_pending() {
     loom::model(|| {
         let s = slot();
         let map = Arc::new(Mutex::new(TaskMap::default()));
-        map.lock().unwrap().insert(s.clone());
+        map.lock().unwrap().insert_new(s.clone());
         let c = {
             let s = s.clone();
             thread::spawn(move || s.cancel())

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
 use self::pool::{Job, Pool};
-use self::task::{Change, Outcome, Slot, TaskHandle, TaskMap, TaskSummary};
+use self::task::{Change, SetLink, Slot, TaskHandle, TaskMap, TaskSummary};
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -270,6 +270,8 @@ impl RuntimeBuilder {
 /// One session's tasks by key, and who to tell when they change.
 pub(crate) struct TaskSet {
     runtime: Runtime,
+    /// What this set's slots hold to reach it (see [`SetLink`]).
+    link: Arc<SetLink>,
     /// Tasks by key. Written by `submit` (insert) and `dismiss` (remove); lock order: this,
     /// then a slot's state.
     tasks: sync::Mutex<TaskMap>,
@@ -316,6 +318,13 @@ impl WorkerScope {
         });
         WorkerScope
     }
+
+    /// Clears the task, handing back its set (to notify without upgrading the slot's weak
+    /// link again).
+    fn leave(self) -> Option<Arc<TaskSet>> {
+        let task = WORKER.with(|w| w.borrow_mut().take());
+        task.map(|t| t.set)
+    }
 }
 
 impl Drop for WorkerScope {
@@ -326,7 +335,6 @@ impl Drop for WorkerScope {
         drop(task);
     }
 }
-
 /// Marks a started task Error if its job unwinds before finishing (a guard: a task never
 /// stays Running after its worker left it).
 struct Unfinished<'a>(Option<&'a Slot>);
@@ -347,15 +355,16 @@ impl Drop for Unfinished<'_> {
 /// session's (entered with [`Session::enter`](crate::Session::enter)), else the set of the
 /// task this worker runs. Borrowed, not cloned: the every-rerun `submit` path.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<TaskSet>>, Option<&Arc<Slot>>) -> R) -> R {
-    let mut f = Some(f);
-    let from_session = crate::session::with_current_tasks(|tasks| {
-        tasks.map(|t| (f.take().expect("called once"))(Some(t), None))
+    // `f` moves into the session's closure and comes back out only when no session is
+    // current (no `Option` to take it from on the common path).
+    let from_session = crate::session::with_current_tasks(move |tasks| match tasks {
+        Some(t) => Ok(f(Some(t), None)),
+        None => Err(f),
     });
     match from_session {
-        Some(r) => r,
-        None => WORKER.with(|w| {
+        Ok(r) => r,
+        Err(f) => WORKER.with(|w| {
             let w = w.borrow();
-            let f = f.take().expect("called once");
             match &*w {
                 Some(task) => f(Some(&task.set), Some(&task.slot)),
                 None => f(None, None),
@@ -374,8 +383,9 @@ pub(crate) fn find_current(key: &str) -> Option<Arc<Slot>> {
 
 impl TaskSet {
     pub(crate) fn new(runtime: Runtime) -> Arc<TaskSet> {
-        Arc::new(TaskSet {
+        Arc::new_cyclic(|me| TaskSet {
             runtime,
+            link: Arc::new(SetLink(me.clone())),
             tasks: sync::Mutex::new(TaskMap::default()),
             closed: AtomicBool::new(false),
             active: AtomicUsize::new(0),
@@ -405,41 +415,69 @@ impl TaskSet {
     }
 
     /// The task under `key`, starting `f` for it on the runtime if there is none; `f` is
-    /// handed back when the key already holds a task, for the caller to drop outside any
-    /// borrow. `f` gets the task's slot (for [`TaskContext`](crate::asyncio::TaskContext)).
-    /// The every-rerun path (key present) takes one lock and allocates nothing.
+    /// handed back in `unused` when the key already holds a task, for the caller to drop
+    /// outside any borrow (an out-parameter, so the handle alone comes back in registers).
+    /// `f` gets the task's slot (for [`TaskContext`](crate::asyncio::TaskContext)). The
+    /// every-rerun path (key present) takes one lock and allocates nothing.
     #[track_caller]
-    pub(crate) fn submit<T, F>(self: &Arc<Self>, key: &str, f: F) -> (TaskHandle<T>, Option<F>)
+    #[inline]
+    pub(crate) fn submit<T, F>(
+        self: &Arc<Self>,
+        key: &str,
+        f: F,
+        unused: &mut Option<F>,
+    ) -> TaskHandle<T>
     where
         T: Send + 'static,
         F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
     {
-        let slot = {
-            let mut tasks = self.lock_tasks();
-            if let Some(existing) = tasks.get(key) {
+        let tasks = self.lock_tasks();
+        match tasks.find(key) {
+            Ok(existing) => {
                 let existing = existing.clone();
                 drop(tasks);
                 existing.check_type::<T>();
-                return (TaskHandle::new(existing), Some(f));
+                *unused = Some(f);
+                TaskHandle::new(existing)
             }
-            let closed = self.closed.load(Ordering::Acquire);
-            let slot = Arc::new(Slot::new::<T>(key, Arc::downgrade(self), closed));
-            if closed {
-                tasks.insert(slot.clone());
-                drop(tasks);
-                self.notify();
-                return (TaskHandle::new(slot), Some(f));
-            }
-            // Counted before anyone can see the task, so `wait_idle` never misses it.
-            self.active.fetch_add(1, Ordering::SeqCst);
-            tasks.insert(slot.clone());
-            slot
-        };
-        let job_slot = slot.clone();
-        self.runtime
-            .execute(Box::new(move || run_task(&job_slot, f)));
+            Err(vacancy) => self.submit_new(tasks, vacancy, key, f, unused),
+        }
+    }
+
+    /// `submit` for a key without a task: a new slot, queued unless the set is closed.
+    /// Kept out of line so the every-rerun path above inlines into its caller.
+    #[inline(never)]
+    fn submit_new<T, F>(
+        self: &Arc<Self>,
+        mut tasks: sync::MutexGuardOf<'_, TaskMap>,
+        vacancy: task::Vacancy,
+        key: &str,
+        f: F,
+        unused: &mut Option<F>,
+    ) -> TaskHandle<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+    {
+        let set = self.link.clone();
+        if self.closed.load(Ordering::Acquire) {
+            let slot = Slot::new::<T>(key, set, true);
+            tasks.insert(vacancy, slot.clone());
+            drop(tasks);
+            self.notify();
+            *unused = Some(f);
+            return TaskHandle::new(slot);
+        }
+        // Counted before anyone can see the task (the map is still locked), so `wait_idle`
+        // never misses it; and before the slot is written, so this atomic does not wait
+        // for those stores.
+        self.active.fetch_add(1, Ordering::SeqCst);
+        let slot = Slot::with_fn(key, set, f);
+        tasks.insert(vacancy, slot.clone());
+        drop(tasks);
+        self.runtime.execute(slot.clone());
         self.notify();
-        (TaskHandle::new(slot), None)
+        TaskHandle::new(slot)
     }
 
     /// Removes the terminal task under `key`; false for Pending, Running or absent keys.
@@ -564,14 +602,12 @@ impl TaskSet {
     }
 }
 
-/// The job a worker runs for one task: start it unless cancelled, run `f` with the task
-/// current on this thread, catch a panic, record the outcome, notify.
-fn run_task<T, F>(slot: &Arc<Slot>, f: F)
-where
-    T: Send + 'static,
-    F: FnOnce(&Slot) -> Result<T, String>,
-{
+/// The job a worker runs for one task: start it unless cancelled (then drop its closure
+/// unrun), run the closure with the task current on this thread, record the outcome,
+/// notify.
+pub(crate) fn run_task(slot: Arc<Slot>) {
     if !slot.start() {
+        slot.discard_fn();
         return;
     }
     let set = slot.set_upgrade();
@@ -579,18 +615,21 @@ where
         set.changed(Change::Started);
     }
     let scope = set.map(|set| WorkerScope::enter(set, slot.clone()));
-    let mut unfinished = Unfinished(Some(slot));
-    let outcome: Outcome = match unwind::halt_unwinding(|| f(slot)) {
-        Ok(Ok(value)) => Ok(Box::new(value)),
-        Ok(Err(message)) | Err(message) => Err(message),
-    };
+    let mut unfinished = Unfinished(Some(&slot));
+    let outcome = slot
+        .run_fn()
+        .unwrap_or_else(|| Err("the task's closure was already taken".to_owned()));
     unfinished.0 = None;
     let (change, discarded) = slot.finish(outcome);
-    slot.publish(change);
+    // The set goes out of the thread-local before it is told (as for `Started`): its
+    // hooks then run outside the task, and it is the last reference that drops here.
+    match scope.and_then(WorkerScope::leave) {
+        Some(set) => set.changed(change),
+        None => slot.publish(change),
+    }
     // A value discarded after `complete_cancelled`: dropped here, outside every lock; its
     // `Drop` may panic, which the worker contains.
     drop(discarded);
-    drop(scope);
 }
 
 /// Notifications of a session's task changes: every status or progress change wakes the

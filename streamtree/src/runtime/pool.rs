@@ -13,10 +13,12 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
+use super::task::Slot;
 use super::unwind::halt_unwinding;
 
-/// A unit of work. Task jobs catch their own panics; the worker catches again anyway.
-pub(crate) type Job = Box<dyn FnOnce() + Send>;
+/// A unit of work: a task's slot, holding its closure. Task jobs catch their own panics;
+/// the worker catches again anyway.
+pub(crate) type Job = Arc<Slot>;
 
 thread_local! {
     /// The id of the pool whose worker this thread is (0: none). Lets a runtime dropped on
@@ -215,7 +217,7 @@ fn worker(pool: Arc<Pool>, first: Job) {
             Err(TryRecvError::Empty) => {}
         }
         pool.counts.fetch_add(IDLE, Ordering::SeqCst);
-        match pool.rx.recv_timeout(pool.keep_alive) {
+        match wait_for_job(&pool) {
             Ok(job) => {
                 pool.counts.fetch_sub(IDLE + QUEUED, Ordering::SeqCst);
                 run(job);
@@ -232,6 +234,25 @@ fn worker(pool: Arc<Pool>, first: Job) {
             }
         }
     }
+}
+
+/// Rounds of `yield_now` an idle worker polls the queue before it blocks (rayon's idle
+/// workers yield 32 rounds before they sleep).
+const SPIN_ROUNDS: u32 = 32;
+
+/// The next job for an idle worker (counted in `idle`): polls the queue for a few rounds,
+/// yielding the core between them, then blocks up to `keep_alive`. A busy submitter
+/// usually queues the next job within those rounds, and a worker that never blocked costs
+/// it no wake-up (a futex syscall per job otherwise).
+fn wait_for_job(pool: &Pool) -> Result<Job, RecvTimeoutError> {
+    for _ in 0..SPIN_ROUNDS {
+        match pool.rx.try_recv() {
+            Ok(job) => return Ok(job),
+            Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+            Err(TryRecvError::Empty) => std::thread::yield_now(),
+        }
+    }
+    pool.rx.recv_timeout(pool.keep_alive)
 }
 
 /// After a keep-alive without work: stops being idle and, unless a job arrived that no
@@ -259,5 +280,5 @@ fn retire_idle(pool: &Pool) -> bool {
 
 fn run(job: Job) {
     // Task jobs contain their own panics; this only guards the pool against others.
-    let _ = halt_unwinding(job);
+    let _ = halt_unwinding(|| super::run_task(job));
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TaskSet;
 use super::sync::Mutex;
+use super::unwind;
 
 /// Where a task is in its life. `Missing` means the session has no task under the key
 /// (never submitted, or dismissed).
@@ -233,67 +234,161 @@ pub(crate) struct SlotState {
     /// only ever true while Running.
     cancel_requested: bool,
     /// Last progress; written only while Pending or Running, kept after the end.
-    progress: Option<Progress>,
+    progress: Option<Box<Progress>>,
     /// `Some` exactly when the phase is Done (`Ok`) or Error (`Err`).
     outcome: Option<Outcome>,
-    /// When the task was submitted, started and reached its terminal phase.
+    /// When the task was submitted, started and reached its terminal phase (the last two
+    /// as offsets from `submitted`).
     submitted: Instant,
-    started: Option<Instant>,
-    finished: Option<Instant>,
+    started: Since,
+    finished: Since,
 }
 
-/// A task's slot: shared by the session's task map, every handle, and the queued job.
-pub(crate) struct Slot {
+/// A task's slot: shared by the session's task map, every handle, and the queue. One
+/// allocation holds the bookkeeping and the task's closure (the unsized last field `job`),
+/// so queueing a task allocates nothing more and the worker frees nothing.
+pub(crate) struct SlotOf<J: ?Sized> {
     /// The task's key; immutable. Inline up to 24 bytes, so most keys cost no allocation.
     key: compact_str::CompactString,
-    /// The result type `T` the task was submitted with; immutable.
-    result_type: TypeId,
-    /// Its name, for the "key reused with another type" panic; immutable.
-    result_type_name: &'static str,
-    /// The set to notify. Weak: the set's map holds the slot, so a strong link would be a
-    /// cycle; a dead set means nobody is left to notify.
-    set: Weak<TaskSet>,
+    /// The result type `T` the task was submitted with, and its name (for the "key reused
+    /// with another type" panic); immutable. A reference to a constant, 8 bytes where the
+    /// pair takes 32.
+    result_type: &'static ResultType,
+    /// The set to notify, through its [`SetLink`] (weak: the set's map holds the slot, so
+    /// a strong link would be a cycle; a dead set means nobody is left to notify).
+    set: Arc<SetLink>,
     /// Everything that changes; see [`SlotState`] for who writes each field.
     state: Mutex<SlotState>,
+    /// The closure, until the worker that dequeues the slot takes it (to run it, or to drop
+    /// it unrun when the task was cancelled first).
+    job: J,
 }
 
+/// A set's weak self-reference, shared by all its slots. Cloning it for a new slot touches
+/// only this allocation's count; a `Weak<TaskSet>` per slot would count on the line of the
+/// set's own counts, which every worker writes (upgrading) as it runs a task. Aligned so
+/// the weak pointer the workers read sits on another cache line than that count.
+#[repr(align(128))]
+pub(crate) struct SetLink(pub(crate) Weak<TaskSet>);
+
+impl SetLink {
+    /// A link to no set (slots outside any session, in tests).
+    #[cfg(test)]
+    pub(crate) fn detached() -> Arc<SetLink> {
+        Arc::new(SetLink(Weak::new()))
+    }
+}
+
+/// A slot with its closure's type erased: what maps, handles and the queue hold.
+pub(crate) type Slot = SlotOf<dyn TaskFn>;
+
+/// A slot's closure, taken out at most once by the worker that dequeues the slot.
+pub(crate) trait TaskFn: Send + Sync + 'static {
+    /// Takes the closure and runs it on `slot`, a panic becoming `Err(message)`; `None`
+    /// when there is no closure (already taken, or a slot created without one).
+    fn run(&self, slot: &Slot) -> Option<Outcome>;
+    /// Takes the closure and drops it unrun (outside every lock: its captures may have
+    /// arbitrary `Drop`).
+    fn discard(&self);
+}
+
+/// No closure: slots of closed sessions (their closure goes back to the caller) and tests.
+pub(crate) struct NoFn;
+
+impl TaskFn for NoFn {
+    fn run(&self, _: &Slot) -> Option<Outcome> {
+        None
+    }
+    fn discard(&self) {}
+}
+
+/// A closure returning `Result<T, String>`, stored inline in its slot.
+pub(crate) struct FnCell<F, T> {
+    f: std::sync::Mutex<Option<F>>,
+    /// `fn() -> T`: no `T` is stored here, so this is `Send + Sync` whatever `T` is.
+    _result: PhantomData<fn() -> T>,
+}
+
+impl<F, T> FnCell<F, T> {
+    fn take(&self) -> Option<F> {
+        self.f.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+impl<F, T> TaskFn for FnCell<F, T>
+where
+    F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(&self, slot: &Slot) -> Option<Outcome> {
+        let f = self.take()?;
+        Some(match unwind::halt_unwinding(|| f(slot)) {
+            Ok(Ok(value)) => Ok(Box::new(value)),
+            Ok(Err(message)) | Err(message) => Err(message),
+        })
+    }
+
+    fn discard(&self) {
+        drop(self.take());
+    }
+}
+
+/// Closures whose captures take at most this much are stored inline in their slot (and
+/// that space stays with the slot until it is freed); larger ones are boxed, the box freed
+/// when they have run.
+type InlineCaptures = [usize; 4];
+
+/// A closure too large to store inline.
+type BoxedFn<T> = Box<dyn FnOnce(&Slot) -> Result<T, String> + Send>;
+
+/// The largest slot: one holding an inline closure of [`InlineCaptures`] size.
+pub(crate) const MAX_SLOT_BYTES: usize = size_of::<SlotOf<FnCell<InlineCaptures, ()>>>();
+
 impl Slot {
-    /// A new slot, `Pending` (or `Cancelled` when the session is already closed).
-    pub(crate) fn new<T: 'static>(key: &str, set: Weak<TaskSet>, cancelled: bool) -> Slot {
-        let now = Instant::now();
-        Slot {
-            key: compact_str::CompactString::new(key),
-            result_type: TypeId::of::<T>(),
-            result_type_name: std::any::type_name::<T>(),
-            set,
-            state: Mutex::new(SlotState {
-                phase: if cancelled {
-                    Phase::Cancelled
-                } else {
-                    Phase::Pending
-                },
-                dismissed: false,
-                cancel_requested: false,
-                progress: None,
-                outcome: None,
-                submitted: now,
-                started: None,
-                finished: cancelled.then_some(now),
-            }),
+    /// A new slot without a closure, `Pending` (or `Cancelled` when the session is already
+    /// closed).
+    pub(crate) fn new<T: 'static>(key: &str, set: Arc<SetLink>, cancelled: bool) -> Arc<Slot> {
+        Arc::new(SlotOf::build::<T>(key, set, cancelled, NoFn))
+    }
+
+    /// A new `Pending` slot that runs `f`; one allocation when `f`'s captures are small.
+    pub(crate) fn with_fn<T, F>(key: &str, set: Arc<SetLink>, f: F) -> Arc<Slot>
+    where
+        F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+        T: Send + 'static,
+    {
+        if size_of::<F>() <= size_of::<InlineCaptures>()
+            && align_of::<F>() <= align_of::<InlineCaptures>()
+        {
+            Arc::new(SlotOf::build::<T>(key, set, false, FnCell::new(f)))
+        } else {
+            let f: BoxedFn<T> = Box::new(f);
+            Arc::new(SlotOf::build::<T>(key, set, false, FnCell::new(f)))
         }
     }
 
+    /// Takes the closure and runs it; `None` when there is none (see [`TaskFn::run`]).
+    pub(crate) fn run_fn(&self) -> Option<Outcome> {
+        self.job.run(self)
+    }
+
+    /// Takes the closure and drops it unrun.
+    pub(crate) fn discard_fn(&self) {
+        self.job.discard();
+    }
+
+    #[inline]
     pub(crate) fn key(&self) -> &str {
         &self.key
     }
 
     /// The slot's set, if it is still alive.
     pub(crate) fn set_upgrade(&self) -> Option<Arc<TaskSet>> {
-        self.set.upgrade()
+        self.set.0.upgrade()
     }
 
     pub(crate) fn result_type_name(&self) -> &'static str {
-        self.result_type_name
+        (self.result_type.name)()
     }
 
     fn lock(&self) -> crate::runtime::sync::MutexGuardOf<'_, SlotState> {
@@ -303,12 +398,12 @@ impl Slot {
     /// Panics unless this slot was submitted with result type `T`.
     #[track_caller]
     pub(crate) fn check_type<T: 'static>(&self) {
-        if self.result_type != TypeId::of::<T>() {
+        if self.result_type.id != TypeId::of::<T>() {
             panic!(
                 "task key `{}` is already used by a task with result type `{}`; this call \
                  wants result type `{}`: use another key, or dismiss the task first",
                 self.key,
-                self.result_type_name,
+                self.result_type_name(),
                 std::any::type_name::<T>()
             );
         }
@@ -332,7 +427,7 @@ impl Slot {
             return false;
         }
         st.phase = Phase::Running;
-        st.started = Some(Instant::now());
+        st.started = Since::at(st.submitted, Instant::now());
         true
     }
 
@@ -355,7 +450,7 @@ impl Slot {
         };
         st.outcome = Some(outcome);
         st.cancel_requested = false;
-        st.finished = Some(Instant::now());
+        st.finished = Since::at(st.submitted, Instant::now());
         (Change::Terminal, None)
     }
 
@@ -366,7 +461,7 @@ impl Slot {
         match st.phase {
             Phase::Pending => {
                 st.phase = Phase::Cancelled;
-                st.finished = Some(Instant::now());
+                st.finished = Since::at(st.submitted, Instant::now());
                 Change::Terminal
             }
             Phase::Running if !st.cancel_requested => {
@@ -388,7 +483,7 @@ impl Slot {
         if st.phase == Phase::Running && st.cancel_requested {
             st.phase = Phase::Cancelled;
             st.cancel_requested = false;
-            st.finished = Some(Instant::now());
+            st.finished = Since::at(st.submitted, Instant::now());
             Change::Terminal
         } else {
             Change::None
@@ -401,7 +496,7 @@ impl Slot {
         if st.phase.is_terminal() {
             return Change::None;
         }
-        st.progress = Some(progress);
+        st.progress = Some(Box::new(progress));
         Change::Changed
     }
 
@@ -428,9 +523,89 @@ impl Slot {
         if change == Change::None {
             return;
         }
-        if let Some(set) = self.set.upgrade() {
+        if let Some(set) = self.set_upgrade() {
             set.changed(change);
         }
+    }
+}
+
+impl<F, T> FnCell<F, T> {
+    fn new(f: F) -> FnCell<F, T> {
+        FnCell {
+            f: std::sync::Mutex::new(Some(f)),
+            _result: PhantomData,
+        }
+    }
+}
+
+impl<J> SlotOf<J> {
+    fn build<T: 'static>(key: &str, set: Arc<SetLink>, cancelled: bool, job: J) -> SlotOf<J> {
+        let now = Instant::now();
+        SlotOf {
+            key: compact_str::CompactString::new(key),
+            result_type: ResultType::of::<T>(),
+            set,
+            state: Mutex::new(SlotState {
+                phase: if cancelled {
+                    Phase::Cancelled
+                } else {
+                    Phase::Pending
+                },
+                dismissed: false,
+                cancel_requested: false,
+                progress: None,
+                outcome: None,
+                submitted: now,
+                started: Since::NOT_YET,
+                finished: if cancelled { Since(0) } else { Since::NOT_YET },
+            }),
+            job,
+        }
+    }
+}
+
+/// A result type and its name, as a constant per type.
+pub(crate) struct ResultType {
+    id: TypeId,
+    name: fn() -> &'static str,
+}
+
+impl ResultType {
+    fn of<T: 'static>() -> &'static ResultType {
+        &<PhantomData<T> as OfType>::RESULT_TYPE
+    }
+}
+
+trait OfType {
+    const RESULT_TYPE: ResultType;
+}
+
+impl<T: 'static> OfType for PhantomData<T> {
+    const RESULT_TYPE: ResultType = ResultType {
+        id: TypeId::of::<T>(),
+        name: std::any::type_name::<T>,
+    };
+}
+
+/// A moment after a task's submission, as nanoseconds since it (`NOT_YET`: none); 8 bytes
+/// where an `Option<Instant>` takes 16.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Since(u64);
+
+impl Since {
+    const NOT_YET: Since = Since(u64::MAX);
+
+    fn at(submitted: Instant, t: Instant) -> Since {
+        let nanos = t.saturating_duration_since(submitted).as_nanos();
+        Since(
+            u64::try_from(nanos)
+                .unwrap_or(u64::MAX - 1)
+                .min(u64::MAX - 1),
+        )
+    }
+
+    fn instant(self, submitted: Instant) -> Option<Instant> {
+        (self != Since::NOT_YET).then(|| submitted + Duration::from_nanos(self.0))
     }
 }
 
@@ -453,7 +628,7 @@ impl SlotState {
     }
 
     pub(crate) fn progress(&self) -> Option<&Progress> {
-        self.progress.as_ref()
+        self.progress.as_deref()
     }
 
     pub(crate) fn error(&self) -> Option<&str> {
@@ -476,14 +651,19 @@ impl SlotState {
 
     /// Time spent queued: until it started, or until now / its end if it never started.
     pub(crate) fn queued_for(&self, now: Instant) -> Duration {
-        let until = self.started.or(self.finished).unwrap_or(now);
+        let at = |t: Since| t.instant(self.submitted);
+        let until = at(self.started).or(at(self.finished)).unwrap_or(now);
         until.saturating_duration_since(self.submitted)
     }
 
     /// Time spent running, if it started.
     pub(crate) fn running_for(&self, now: Instant) -> Option<Duration> {
-        self.started
-            .map(|s| self.finished.unwrap_or(now).saturating_duration_since(s))
+        let at = |t: Since| t.instant(self.submitted);
+        at(self.started).map(|s| {
+            at(self.finished)
+                .unwrap_or(now)
+                .saturating_duration_since(s)
+        })
     }
 }
 
@@ -511,6 +691,10 @@ impl Bucket {
     }
 }
 
+/// Where [`TaskMap::find`] found no slot: the key's hash, for [`TaskMap::insert`].
+#[must_use]
+pub(crate) struct Vacancy(u64);
+
 /// Passes a `u64` key through: the map's keys are already SipHash outputs.
 #[derive(Default)]
 pub(crate) struct IdentityHasher(u64);
@@ -535,23 +719,47 @@ impl TaskMap {
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Arc<Slot>> {
-        let bucket = self.by_hash.get(&self.hash(key))?;
-        bucket.slots().iter().find(|s| s.key() == key)
+        self.find(key).ok()
     }
 
+    #[cfg(all(test, streamtree_loom))]
     pub(crate) fn contains(&self, key: &str) -> bool {
         self.get(key).is_some()
     }
 
     /// Adds a slot whose key is not in the map.
-    pub(crate) fn insert(&mut self, slot: Arc<Slot>) {
-        debug_assert!(!self.contains(slot.key()), "one task per key");
-        match self.by_hash.entry(self.keys.hash_one(slot.key())) {
+    #[cfg(all(test, streamtree_loom))]
+    pub(crate) fn insert_new(&mut self, slot: Arc<Slot>) {
+        let vacancy = self.find(slot.key()).err().expect("one task per key");
+        self.insert(vacancy, slot);
+    }
+
+    /// The slot under `key`, or else where to insert one for it (its hash: the key is
+    /// hashed once for both).
+    pub(crate) fn find(&self, key: &str) -> Result<&Arc<Slot>, Vacancy> {
+        let hash = self.hash(key);
+        match self.by_hash.get(&hash) {
+            Some(bucket) => match bucket.slots().iter().find(|s| s.key() == key) {
+                Some(slot) => Ok(slot),
+                None => Err(Vacancy(hash)),
+            },
+            None => Err(Vacancy(hash)),
+        }
+    }
+
+    /// Adds `slot` where [`find`](Self::find) found no slot for its key (nothing changed
+    /// the map in between).
+    pub(crate) fn insert(&mut self, Vacancy(hash): Vacancy, slot: Arc<Slot>) {
+        match self.by_hash.entry(hash) {
             Entry::Vacant(v) => {
                 v.insert(Bucket::One(slot));
             }
             Entry::Occupied(mut o) => {
                 let b = o.get_mut();
+                debug_assert!(
+                    b.slots().iter().all(|s| s.key() != slot.key()),
+                    "one task per key"
+                );
                 let mut all = b.slots().to_vec();
                 all.push(slot);
                 *b = Bucket::Many(all);
@@ -560,7 +768,7 @@ impl TaskMap {
     }
 
     pub(crate) fn remove(&mut self, key: &str) -> Option<Arc<Slot>> {
-        let Entry::Occupied(mut o) = self.by_hash.entry(self.keys.hash_one(key)) else {
+        let Entry::Occupied(mut o) = self.by_hash.entry(self.hash(key)) else {
             return None;
         };
         match o.get_mut() {
@@ -653,7 +861,7 @@ impl<T> TaskHandle<T> {
         T: 'static,
     {
         debug_assert!(
-            slot.result_type == TypeId::of::<T>(),
+            slot.result_type.id == TypeId::of::<T>(),
             "a handle's type is its slot's result type"
         );
         TaskHandle {

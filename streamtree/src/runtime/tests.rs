@@ -4,7 +4,7 @@
 use std::sync::mpsc::channel;
 use std::time::Duration;
 
-use super::task::Slot;
+use super::task::{SetLink, Slot};
 use super::*;
 use crate::Session;
 use crate::asyncio::submit;
@@ -13,11 +13,22 @@ const LONG: Duration = Duration::from_secs(20);
 
 #[test]
 fn a_finished_slot_is_small() {
-    // The slot without its key's heap text and without the boxed result.
-    let size = std::mem::size_of::<Slot>();
+    // The slot without its key's heap text and without the boxed result; its closure's
+    // captures are inline up to a bound, boxed beyond it.
+    let size = super::task::MAX_SLOT_BYTES;
     assert_eq!(size, crate::asyncio::TASK_SLOT_BYTES);
-    println!("size_of::<Slot>() = {size} bytes");
+    println!("largest slot = {size} bytes");
     assert!(size <= 256, "a task slot takes {size} bytes");
+    let small = [7usize; 4];
+    let inline = Slot::with_fn("k", SetLink::detached(), move |_: &Slot| Ok(small[0]));
+    assert_eq!(std::mem::size_of_val(&*inline), size);
+    let big = [7u8; 4096];
+    let boxed = Slot::with_fn("k", SetLink::detached(), move |_: &Slot| Ok(big[0]));
+    assert!(
+        std::mem::size_of_val(&*boxed) < size,
+        "large captures are boxed"
+    );
+    assert!(std::mem::size_of_val(&*Slot::new::<u8>("k", SetLink::detached(), false)) < size);
 }
 
 #[test]
