@@ -62,7 +62,7 @@ pub(crate) fn component(
 /// Needs a current session only if a body uses session state; backends call this before
 /// rendering, inside the current session or a fresh one.
 pub(crate) fn resolve(root: &Element) {
-    if root.dynamic {
+    if root.dynamic() {
         Resolver {
             scopes: vec![Vec::new()],
         }
@@ -99,7 +99,7 @@ impl Resolver {
     }
 
     fn walk(&mut self, el: &Element) {
-        if !el.dynamic {
+        if !el.dynamic() {
             return;
         }
         match &el.node {

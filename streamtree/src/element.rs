@@ -182,6 +182,13 @@ impl StackKind {
     }
 }
 
+/// A page's payload, boxed: there is one per tree, and inline it would widen every node.
+pub(crate) struct PageNode {
+    pub(crate) title: Option<Str>,
+    pub(crate) children: Vec<Element>,
+    pub(crate) dynamic: bool,
+}
+
 pub(crate) struct ButtonNode {
     pub(crate) label: Str,
     pub(crate) disabled: bool,
@@ -189,17 +196,21 @@ pub(crate) struct ButtonNode {
 }
 
 /// What an element is. Crate-private so the layout can change without breaking users.
+///
+/// 32 bytes: no payload beyond 24 bytes plus a few flag bytes (rarer, wider ones are
+/// boxed). Containers carry `dynamic`: true when their subtree holds a component call, so
+/// resolution can skip static subtrees.
 pub(crate) enum Node {
-    Page {
-        /// Boxed to keep `Node` at 32 bytes of payload.
-        title: Option<Box<Str>>,
-        children: Vec<Element>,
-    },
+    Page(Box<PageNode>),
     Stack {
         kind: StackKind,
+        dynamic: bool,
         children: Vec<Element>,
     },
-    Fragment(Vec<Element>),
+    Fragment {
+        dynamic: bool,
+        children: Vec<Element>,
+    },
     Text(Str),
     Markdown {
         source: Str,
@@ -209,7 +220,8 @@ pub(crate) enum Node {
     Progress {
         /// Clamped to `0..=1`; NaN means indeterminate.
         value: f64,
-        message: Option<Str>,
+        /// Boxed: an inline `Str` would widen every node.
+        message: Option<Box<Str>>,
     },
     Button(Box<ButtonNode>),
     Component(Box<ComponentNode>),
@@ -233,25 +245,23 @@ pub(crate) enum Node {
 pub struct Element {
     /// Boxed: keys are rare, and an inline `Str` would add 16 bytes to every node.
     pub(crate) key: Option<Box<Str>>,
-    /// True when this subtree holds a component call, so resolution can skip static subtrees.
-    pub(crate) dynamic: bool,
     pub(crate) node: Node,
 }
 
 impl Element {
     #[inline]
     pub(crate) fn new(node: Node) -> Element {
-        let dynamic = match &node {
-            Node::Page { children, .. }
-            | Node::Stack { children, .. }
-            | Node::Fragment(children) => children.iter().any(|c| c.dynamic),
+        Element { key: None, node }
+    }
+
+    /// True when this subtree holds a component call, so resolution can skip static subtrees.
+    #[inline]
+    pub(crate) fn dynamic(&self) -> bool {
+        match &self.node {
+            Node::Page(p) => p.dynamic,
+            Node::Stack { dynamic, .. } | Node::Fragment { dynamic, .. } => *dynamic,
             Node::Component(_) => true,
             _ => false,
-        };
-        Element {
-            key: None,
-            dynamic,
-            node,
         }
     }
 
@@ -266,7 +276,10 @@ impl Element {
     /// assert_eq!(streamtree::render_text(&streamtree::Element::empty()), "");
     /// ```
     pub fn empty() -> Element {
-        Element::new(Node::Fragment(Vec::new()))
+        Element::new(Node::Fragment {
+            dynamic: false,
+            children: Vec::new(),
+        })
     }
 
     /// Gives the element a key: a stable identity for the HTML `data-st-key` marker, for a
@@ -311,9 +324,9 @@ impl Element {
     /// ```
     pub fn kind_name(&self) -> &'static str {
         match &self.node {
-            Node::Page { .. } => "Page",
+            Node::Page(_) => "Page",
             Node::Stack { kind, .. } => kind.name(),
-            Node::Fragment(_) => "Fragment",
+            Node::Fragment { .. } => "Fragment",
             Node::Text(_) => "Text",
             Node::Markdown { .. } => "Markdown",
             Node::Divider => "Divider",
@@ -345,8 +358,8 @@ impl Element {
     /// ```
     pub fn title(mut self, title: impl Into<Str>) -> Element {
         match &mut self.node {
-            Node::Page { title: t, .. } => {
-                *t = Some(Box::new(title.into()));
+            Node::Page(p) => {
+                p.title = Some(title.into());
                 self
             }
             _ => self.misuse("title", "Page"),
@@ -363,7 +376,7 @@ impl Element {
     pub fn message(mut self, message: impl Into<Str>) -> Element {
         match &mut self.node {
             Node::Progress { message: m, .. } => {
-                *m = Some(message.into());
+                *m = Some(Box::new(message.into()));
                 self
             }
             _ => self.misuse("message", "ProgressBar"),
@@ -430,9 +443,8 @@ impl Element {
     /// resolved component call; empty for leaves.
     pub(crate) fn children(&self) -> &[Element] {
         match &self.node {
-            Node::Page { children, .. }
-            | Node::Stack { children, .. }
-            | Node::Fragment(children) => children,
+            Node::Page(p) => &p.children,
+            Node::Stack { children, .. } | Node::Fragment { children, .. } => children,
             Node::Component(c) => c.output().map(std::slice::from_ref).unwrap_or(&[]),
             _ => &[],
         }
@@ -473,7 +485,7 @@ impl<T: Into<Element>> From<Option<T>> for Element {
 }
 impl<T: Into<Element>> From<Vec<T>> for Element {
     fn from(v: Vec<T>) -> Element {
-        Element::new(Node::Fragment(v.into_iter().map(Into::into).collect()))
+        crate::elements::Fragment(v)
     }
 }
 impl From<()> for Element {
@@ -490,7 +502,7 @@ mod tests {
     fn element_stays_small() {
         // The whole tree is a Vec<Element> per container: its size is the per-node cost.
         assert!(
-            std::mem::size_of::<Element>() <= 56,
+            std::mem::size_of::<Element>() <= 40,
             "{}",
             std::mem::size_of::<Element>()
         );
@@ -504,13 +516,12 @@ mod tests {
 
     #[test]
     fn dynamic_flag_propagates_only_from_components() {
-        let stat = Element::new(Node::Fragment(vec![Element::from("a")]));
-        assert!(!stat.dynamic);
+        use crate::elements::{Fragment, VStack};
+        let stat = Fragment([Element::from("a")]);
+        assert!(!stat.dynamic());
         let comp = crate::component::component("C", None, Element::empty);
-        let dynamic = Element::new(Node::Stack {
-            kind: StackKind::VStack,
-            children: vec![stat, comp],
-        });
-        assert!(dynamic.dynamic);
+        let dynamic = VStack([stat, comp]);
+        assert!(dynamic.dynamic());
+        assert!(Fragment([VStack([Element::from("b")]), dynamic]).dynamic());
     }
 }

@@ -4,14 +4,39 @@
 //! `VStack([Text("a"), Markdown("b")])`. Options are methods on [`Element`].
 #![allow(non_snake_case)]
 
-use crate::element::{ButtonNode, Element, Node, StackKind, Str};
+use crate::element::{ButtonNode, Element, Node, PageNode, StackKind, Str};
 
-fn collect<I>(children: I) -> Vec<Element>
+/// The children as one exactly sized `Vec`, and whether any of them is dynamic (noted in
+/// the same pass; for leaf children the check folds away).
+#[inline]
+fn collect<I>(children: I) -> (Vec<Element>, bool)
 where
     I: IntoIterator,
     I::Item: Into<Element>,
 {
-    children.into_iter().map(Into::into).collect()
+    let mut dynamic = false;
+    let children = children
+        .into_iter()
+        .map(|c| {
+            let c = c.into();
+            dynamic |= c.dynamic();
+            c
+        })
+        .collect();
+    (children, dynamic)
+}
+
+fn stack<I>(kind: StackKind, children: I) -> Element
+where
+    I: IntoIterator,
+    I::Item: Into<Element>,
+{
+    let (children, dynamic) = collect(children);
+    Element::new(Node::Stack {
+        kind,
+        dynamic,
+        children,
+    })
 }
 
 /// The root of an app: a titled page of children.
@@ -27,10 +52,12 @@ where
     I: IntoIterator,
     I::Item: Into<Element>,
 {
-    Element::new(Node::Page {
+    let (children, dynamic) = collect(children);
+    Element::new(Node::Page(Box::new(PageNode {
         title: None,
-        children: collect(children),
-    })
+        children,
+        dynamic,
+    })))
 }
 
 /// Children stacked vertically.
@@ -45,10 +72,7 @@ where
     I: IntoIterator,
     I::Item: Into<Element>,
 {
-    Element::new(Node::Stack {
-        kind: StackKind::VStack,
-        children: collect(children),
-    })
+    stack(StackKind::VStack, children)
 }
 
 /// Children side by side.
@@ -63,10 +87,7 @@ where
     I: IntoIterator,
     I::Item: Into<Element>,
 {
-    Element::new(Node::Stack {
-        kind: StackKind::HStack,
-        children: collect(children),
-    })
+    stack(StackKind::HStack, children)
 }
 
 /// Children in a bordered card.
@@ -81,10 +102,7 @@ where
     I: IntoIterator,
     I::Item: Into<Element>,
 {
-    Element::new(Node::Stack {
-        kind: StackKind::Card,
-        children: collect(children),
-    })
+    stack(StackKind::Card, children)
 }
 
 /// Groups children without a container of its own.
@@ -99,7 +117,8 @@ where
     I: IntoIterator,
     I::Item: Into<Element>,
 {
-    Element::new(Node::Fragment(collect(children)))
+    let (children, dynamic) = collect(children);
+    Element::new(Node::Fragment { dynamic, children })
 }
 
 /// Plain text, always escaped by the HTML backend.

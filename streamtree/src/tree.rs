@@ -54,7 +54,7 @@ impl TreeNode {
             children: el.children().iter().map(TreeNode::from_element).collect(),
         };
         match &el.node {
-            Node::Page { title, .. } => node.text = title.as_ref().map(|t| t.to_string()),
+            Node::Page(p) => node.text = p.title.as_ref().map(|t| t.to_string()),
             Node::Text(t) | Node::Error(t) => node.text = Some(t.to_string()),
             Node::Markdown { source, allow_html } => {
                 node.text = Some(source.to_string());
@@ -68,7 +68,7 @@ impl TreeNode {
                 node.text = Some(b.label.to_string());
                 node.flag = b.disabled;
             }
-            Node::Stack { .. } | Node::Fragment(_) | Node::Divider | Node::Component(_) => {}
+            Node::Stack { .. } | Node::Fragment { .. } | Node::Divider | Node::Component(_) => {}
         }
         node
     }

@@ -8,7 +8,7 @@
 
 use std::cell::Cell;
 
-use crate::element::{Element, Node, StackKind};
+use crate::element::{Element, Node, StackKind, Str};
 use crate::render::{markdown, prepare, text::progress_label};
 
 /// The built-in stylesheet of [`document`]: no external assets.
@@ -87,7 +87,7 @@ pub fn document(el: &Element) -> String {
 /// The title of `el` when it is a titled `Page`.
 pub(crate) fn title(el: &Element) -> Option<&str> {
     match &el.node {
-        Node::Page { title: Some(t), .. } => Some(t.as_str()),
+        Node::Page(p) => p.title.as_deref(),
         _ => None,
     }
 }
@@ -145,17 +145,17 @@ fn key_attr(out: &mut String, el: &Element) {
 
 fn write(el: &Element, out: &mut String) {
     match &el.node {
-        Node::Page { title, children } => {
+        Node::Page(p) => {
             open(out, "<main class=\"st-page\"", el);
-            if let Some(t) = title {
+            if let Some(t) = &p.title {
                 out.push_str("<h1 class=\"st-title\">");
                 escape(out, t);
                 out.push_str("</h1>");
             }
-            children.iter().for_each(|c| write(c, out));
+            p.children.iter().for_each(|c| write(c, out));
             out.push_str("</main>");
         }
-        Node::Stack { kind, children } => {
+        Node::Stack { kind, children, .. } => {
             let start = match kind {
                 StackKind::VStack => "<div class=\"st-vstack\"",
                 StackKind::HStack => "<div class=\"st-hstack\"",
@@ -165,7 +165,7 @@ fn write(el: &Element, out: &mut String) {
             children.iter().for_each(|c| write(c, out));
             out.push_str("</div>");
         }
-        Node::Fragment(children) => children.iter().for_each(|c| write(c, out)),
+        Node::Fragment { children, .. } => children.iter().for_each(|c| write(c, out)),
         Node::Component(c) => {
             let output = c.output();
             if el.key.is_some() {
@@ -193,7 +193,7 @@ fn write(el: &Element, out: &mut String) {
         }
         Node::Progress { value, message } => {
             open(out, "<div class=\"st-progress\"", el);
-            let label = progress_label(*value, message.as_deref());
+            let label = progress_label(*value, message.as_deref().map(Str::as_str));
             if value.is_nan() {
                 out.push_str("<progress aria-label=\"");
             } else {

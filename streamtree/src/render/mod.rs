@@ -18,7 +18,7 @@ use crate::session::Session;
 
 /// Runs pending component bodies before a backend walks the tree.
 pub(crate) fn prepare(el: &Element) {
-    if !el.dynamic {
+    if !el.dynamic() {
         return;
     }
     match Session::try_current() {

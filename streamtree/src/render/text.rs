@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::element::{Element, Node};
+use crate::element::{Element, Node, Str};
 use crate::render::{markdown, prepare};
 
 /// Cells in a text progress bar.
@@ -73,19 +73,19 @@ pub(crate) fn progress_label(value: f64, message: Option<&str>) -> String {
 
 fn write(el: &Element, depth: usize, out: &mut String) {
     match &el.node {
-        Node::Page { title, children } => {
-            let name = match title {
+        Node::Page(p) => {
+            let name = match &p.title {
                 Some(t) => format!("Page {:?}", t.as_str()),
                 None => "Page".to_owned(),
             };
             header(out, depth, el, &name);
-            children.iter().for_each(|c| write(c, depth + 1, out));
+            p.children.iter().for_each(|c| write(c, depth + 1, out));
         }
-        Node::Stack { kind, children } => {
+        Node::Stack { kind, children, .. } => {
             header(out, depth, el, kind.name());
             children.iter().for_each(|c| write(c, depth + 1, out));
         }
-        Node::Fragment(children) => children.iter().for_each(|c| write(c, depth, out)),
+        Node::Fragment { children, .. } => children.iter().for_each(|c| write(c, depth, out)),
         Node::Component(c) => {
             if let Some(output) = c.output() {
                 write(output, depth, out);
@@ -110,7 +110,11 @@ fn write(el: &Element, depth: usize, out: &mut String) {
                 bar.push_str(&".".repeat(BAR - filled));
             }
             bar.push(']');
-            let _ = write!(bar, " {}", progress_label(*value, message.as_deref()));
+            let _ = write!(
+                bar,
+                " {}",
+                progress_label(*value, message.as_deref().map(Str::as_str))
+            );
             line(out, depth, &bar);
         }
         Node::Button(b) => {

@@ -483,7 +483,12 @@ fn collect_buttons(el: &mut Element, out: &mut HashMap<Str, ButtonSlot>) {
         return;
     }
     match &mut el.node {
-        Node::Page { children, .. } | Node::Stack { children, .. } | Node::Fragment(children) => {
+        Node::Page(p) => {
+            for child in &mut p.children {
+                collect_buttons(child, out);
+            }
+        }
+        Node::Stack { children, .. } | Node::Fragment { children, .. } => {
             for child in children {
                 collect_buttons(child, out);
             }
