@@ -126,13 +126,36 @@ pub(crate) fn document_with(body: &str, title: &str, shell: &Shell<'_>) -> Strin
     out
 }
 
-/// Writes an opening tag given as its static start (`<div class="st-text"`), so the common
-/// unkeyed case is one copy.
+/// Writes an opening tag given as its static start (`<div class="st-text"`): the common
+/// unkeyed case is one copy of the whole tag, `>` included.
+macro_rules! open {
+    ($out:expr, $start:literal, $el:expr) => {
+        if $el.key.is_none() {
+            $out.push_str(concat!($start, ">"));
+        } else {
+            $out.push_str($start);
+            key_attr($out, $el);
+            $out.push('>');
+        }
+    };
+}
+
+/// An unkeyed text node, the bulk of most trees: inlined into the children loops.
+#[inline(always)]
+fn text(out: &mut String, t: &str) {
+    out.push_str("<div class=\"st-text\">");
+    escape(out, t);
+    out.push_str("</div>");
+}
+
 #[inline]
-fn open(out: &mut String, start: &str, el: &Element) {
-    out.push_str(start);
-    key_attr(out, el);
-    out.push('>');
+fn write_children(children: &[Element], out: &mut String) {
+    for c in children {
+        match (&c.node, &c.key) {
+            (Node::Text(t), None) => text(out, t),
+            _ => write(c, out),
+        }
+    }
 }
 
 fn key_attr(out: &mut String, el: &Element) {
@@ -146,30 +169,29 @@ fn key_attr(out: &mut String, el: &Element) {
 fn write(el: &Element, out: &mut String) {
     match &el.node {
         Node::Page(p) => {
-            open(out, "<main class=\"st-page\"", el);
+            open!(out, "<main class=\"st-page\"", el);
             if let Some(t) = &p.title {
                 out.push_str("<h1 class=\"st-title\">");
                 escape(out, t);
                 out.push_str("</h1>");
             }
-            p.children.iter().for_each(|c| write(c, out));
+            write_children(&p.children, out);
             out.push_str("</main>");
         }
         Node::Stack { kind, children, .. } => {
-            let start = match kind {
-                StackKind::VStack => "<div class=\"st-vstack\"",
-                StackKind::HStack => "<div class=\"st-hstack\"",
-                StackKind::Card => "<div class=\"st-card\"",
-            };
-            open(out, start, el);
-            children.iter().for_each(|c| write(c, out));
+            match kind {
+                StackKind::VStack => open!(out, "<div class=\"st-vstack\"", el),
+                StackKind::HStack => open!(out, "<div class=\"st-hstack\"", el),
+                StackKind::Card => open!(out, "<div class=\"st-card\"", el),
+            }
+            write_children(children, out);
             out.push_str("</div>");
         }
-        Node::Fragment { children, .. } => children.iter().for_each(|c| write(c, out)),
+        Node::Fragment { children, .. } => write_children(children, out),
         Node::Component(c) => {
             let output = c.output();
             if el.key.is_some() {
-                open(out, "<div class=\"st-component\"", el);
+                open!(out, "<div class=\"st-component\"", el);
                 output.iter().for_each(|o| write(o, out));
                 out.push_str("</div>");
             } else {
@@ -177,12 +199,12 @@ fn write(el: &Element, out: &mut String) {
             }
         }
         Node::Text(t) => {
-            open(out, "<div class=\"st-text\"", el);
+            open!(out, "<div class=\"st-text\"", el);
             escape(out, t);
             out.push_str("</div>");
         }
         Node::Markdown { source, allow_html } => {
-            open(out, "<div class=\"st-markdown\"", el);
+            open!(out, "<div class=\"st-markdown\"", el);
             pulldown_cmark::html::push_html(out, markdown::safe_events(source, *allow_html));
             out.push_str("</div>");
         }
@@ -192,7 +214,7 @@ fn write(el: &Element, out: &mut String) {
             out.push('>');
         }
         Node::Progress { value, message } => {
-            open(out, "<div class=\"st-progress\"", el);
+            open!(out, "<div class=\"st-progress\"", el);
             let label = progress_label(*value, message.as_deref().map(Str::as_str));
             if value.is_nan() {
                 out.push_str("<progress aria-label=\"");
@@ -221,7 +243,7 @@ fn write(el: &Element, out: &mut String) {
             out.push_str("</button>");
         }
         Node::Error(message) => {
-            open(out, "<div class=\"st-error\" role=\"alert\"", el);
+            open!(out, "<div class=\"st-error\" role=\"alert\"", el);
             escape(out, message);
             out.push_str("</div>");
         }
