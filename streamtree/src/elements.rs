@@ -4,9 +4,9 @@
 //! `VStack([Text("a"), Markdown("b")])`. Options are methods on [`Element`].
 #![allow(non_snake_case)]
 
-use crate::element::{ButtonNode, Element, Node, PageNode, StackKind, Str};
+use crate::element::{ButtonNode, Element, Node, PageNode, StackKind, Str, pool};
 
-/// The children as one exactly sized `Vec`, and whether any of them is dynamic (noted in
+/// The children as one `Vec` (a recycled one when the pool has a fitting one), and whether any of them is dynamic (noted in
 /// the same pass; for leaf children the check folds away).
 #[inline]
 fn collect<I>(children: I) -> (Vec<Element>, bool)
@@ -15,15 +15,14 @@ where
     I::Item: Into<Element>,
 {
     let mut dynamic = false;
-    let children = children
-        .into_iter()
-        .map(|c| {
-            let c = c.into();
-            dynamic |= c.dynamic();
-            c
-        })
-        .collect();
-    (children, dynamic)
+    let children = children.into_iter();
+    let mut out = pool::take(children.size_hint().0);
+    out.extend(children.map(|c| {
+        let c = c.into();
+        dynamic |= c.dynamic();
+        c
+    }));
+    (out, dynamic)
 }
 
 fn stack<I>(kind: StackKind, children: I) -> Element
