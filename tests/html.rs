@@ -1,5 +1,9 @@
 //! HTML backend output, pinned as insta snapshots; escaping checked outright as well.
 
+#[allow(dead_code)]
+#[path = "../streamtree/benches/common/table.rs"]
+mod table;
+
 use insta::assert_snapshot;
 use streamtree::prelude::*;
 use streamtree_tests::{contained_panic, every_element, hostile};
@@ -56,4 +60,10 @@ fn document_shell() {
 fn untitled_or_non_page_root_gets_default_title() {
     assert!(render_html_document(&Text("x")).contains("<title>streamtree</title>"));
     assert!(render_html_document(&Page([Text("x")])).contains("<title>streamtree</title>"));
+}
+
+#[test]
+fn benchmark_table_matches_maud_markup() {
+    // The render benchmark compares against maud; this keeps the comparison honest.
+    assert_eq!(render_html(&table::table()), table::maud_table());
 }
