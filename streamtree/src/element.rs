@@ -454,7 +454,7 @@ impl Element {
     }
 }
 
-/// Hands a container's children `Vec` back to this thread's pool (see [`pool`]), so the
+/// Hands a container's children `Vec` back to this thread's pool (see `pool`), so the
 /// next rerun's tree reuses warm memory instead of faulting fresh pages in.
 impl Drop for Element {
     fn drop(&mut self) {

@@ -14,6 +14,20 @@ pub fn run(_args: &[String]) -> Result<(), String> {
         "warnings",
     ]))
     .map_err(|e| format!("{e}\n  fix: the clippy findings above"))?;
+    exec(
+        cargo()
+            .args([
+                "doc",
+                "--no-deps",
+                "--all-features",
+                "-p",
+                "streamtree",
+                "-p",
+                "streamtree-macros",
+            ])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )
+    .map_err(|e| format!("{e}\n  fix: the broken doc links above"))?;
     // CI=true makes insta refuse to write snapshots: any mismatch or new snapshot fails.
     exec(cargo().args(["test", "--workspace"]).env("CI", "true")).map_err(|e| {
         format!("{e}\n  fix: the failing tests above; for snapshots, `cargo insta review`")

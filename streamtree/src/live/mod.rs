@@ -1,6 +1,6 @@
 //! Live runners: apps that rerun exactly when their tasks change, with no polling.
 //!
-//! - [`terminal`]: redraws in place on a TTY, prints each distinct frame otherwise.
+//! - [`terminal()`](terminal::terminal): redraws in place on a TTY, prints each distinct frame otherwise.
 //! - `serve` (feature `serve`): the live HTML server, one session per browser, pushes
 //!   over Server-Sent Events.
 

@@ -3,7 +3,7 @@
 //! - [`html`]: an HTML fragment or a full document; every text node and attribute value
 //!   goes through [`html::escape`], the one escaper.
 //! - [`text`]: readable, deterministic plain text; also the snapshot format.
-//! - [`markdown`]: the CommonMark handling both backends share (safe links, raw HTML as text).
+//! - `markdown`: the CommonMark handling both backends share (safe links, raw HTML as text).
 //!
 //! Rendering an element with unresolved component calls resolves them first: in the
 //! current session, or in a fresh one when none is current.
