@@ -16,7 +16,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, Once, OnceLock, PoisonError};
 
 use crate::element::{Element, Node, Str};
-use crate::session::path;
+use crate::session::{Session, path};
 
 type Body = Box<dyn FnOnce() -> Element + Send>;
 
@@ -59,12 +59,15 @@ pub(crate) fn component(
 
 /// Runs every unresolved component body in `root`, depth first, in tree order.
 ///
-/// Needs a current session only if a body uses session state; backends call this before
-/// rendering, inside the current session or a fresh one.
+/// Bodies run in the current session, or, when none is current, in one fresh session
+/// made on first need (so rendering a tree whose bodies have all run makes none).
+/// A component resolved earlier is skipped whole: its output was resolved with it.
 pub(crate) fn resolve(root: &Element) {
     if root.dynamic() {
         Resolver {
             scopes: vec![Vec::new()],
+            in_session: Session::try_current().is_some(),
+            fresh: None,
         }
         .walk(root);
     }
@@ -74,18 +77,20 @@ struct Resolver {
     /// Per enclosing component scope: how many unkeyed calls of each name were seen, so
     /// the n-th `Greeting` in a scope gets segment `Greeting#n`.
     scopes: Vec<Vec<(&'static str, u32)>>,
+    /// Whether a session was current when resolution began (bodies restore it on exit).
+    in_session: bool,
+    /// The session bodies run in when none was current, made on first need.
+    fresh: Option<Session>,
 }
 
 impl Resolver {
-    fn segment(&mut self, name: &'static str, key: Option<&Str>) -> String {
-        if let Some(k) = key {
-            return format!("{name}[{k}]");
-        }
+    /// The position of an unkeyed call among the calls of `name` in the current scope.
+    fn position(&mut self, name: &'static str) -> u32 {
         let scope = self
             .scopes
             .last_mut()
             .expect("resolver always has a root scope");
-        let n = match scope.iter_mut().find(|(n, _)| *n == name) {
+        match scope.iter_mut().find(|(n, _)| *n == name) {
             Some((_, count)) => {
                 *count += 1;
                 *count - 1
@@ -94,8 +99,17 @@ impl Resolver {
                 scope.push((name, 1));
                 0
             }
-        };
-        format!("{name}#{n}")
+        }
+    }
+
+    fn run(&mut self, body: Body) -> Result<Element, Box<dyn Any + Send>> {
+        if self.in_session {
+            contain(body)
+        } else {
+            self.fresh
+                .get_or_insert_with(Session::new)
+                .enter(|| contain(body))
+        }
     }
 
     fn walk(&mut self, el: &Element) {
@@ -104,25 +118,29 @@ impl Resolver {
         }
         match &el.node {
             Node::Component(c) => {
-                let segment = self.segment(c.name, el.key.as_deref());
+                // Counted even when skipped, so later siblings keep their segments.
+                let position = el.key.is_none().then(|| self.position(c.name));
+                let Some(body) = c.body.lock().unwrap_or_else(PoisonError::into_inner).take()
+                else {
+                    return;
+                };
+                let segment = match (&el.key, position) {
+                    (Some(k), _) => format!("{}[{k}]", c.name),
+                    (None, n) => format!("{}#{}", c.name, n.unwrap_or_default()),
+                };
                 path::with_segment(&segment, || {
-                    let body = c.body.lock().unwrap_or_else(PoisonError::into_inner).take();
-                    if let Some(body) = body {
-                        let out = contain(body).unwrap_or_else(|panic| {
-                            Element::error(format!(
-                                "component `{}` panicked: {}",
-                                c.name,
-                                panic_message(&*panic)
-                            ))
-                        });
-                        // `body` was just taken, so nobody set `output` before us.
-                        let _ = c.output.set(out);
-                    }
-                    if let Some(out) = c.output.get() {
-                        self.scopes.push(Vec::new());
-                        self.walk(out);
-                        self.scopes.pop();
-                    }
+                    let out = self.run(body).unwrap_or_else(|panic| {
+                        Element::error(format!(
+                            "component `{}` panicked: {}",
+                            c.name,
+                            panic_message(&*panic)
+                        ))
+                    });
+                    // `body` was just taken, so nobody set `output` before us.
+                    let out = c.output.get_or_init(|| out);
+                    self.scopes.push(Vec::new());
+                    self.walk(out);
+                    self.scopes.pop();
                 });
             }
             _ => {
@@ -228,6 +246,40 @@ mod tests {
             *seen.lock().unwrap(),
             ["/A#0", "/Outer#0/A#0", "/Outer#0/A[k]", "/Outer#0/A#1"]
         );
+    }
+
+    #[test]
+    fn bodies_without_a_current_session_share_one_fresh_session() {
+        use crate::session::session_state;
+        let tree = VStack([
+            component("Writer", None, || {
+                session_state("shared", || 0).set(7);
+                Element::empty()
+            }),
+            component("Reader", None, || Text(session_state("shared", || 0).get())),
+        ]);
+        assert!(Session::try_current().is_none());
+        assert_eq!(crate::render::text::render(&tree), "VStack\n  7\n");
+        // Resolved: rendering again runs nothing and needs no session.
+        assert_eq!(crate::render::text::render(&tree), "VStack\n  7\n");
+    }
+
+    #[test]
+    fn skipped_resolved_calls_keep_later_siblings_segments() {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let probe = |seen: &std::sync::Arc<std::sync::Mutex<Vec<String>>>| {
+            let seen = seen.clone();
+            move || {
+                seen.lock().unwrap().push(path::current());
+                Element::empty()
+            }
+        };
+        let first = component("A", None, probe(&seen));
+        resolve(&first);
+        // A tree holding an already resolved `A` and a new one: the new one is `A#1`.
+        let tree = Fragment([first, component("A", None, probe(&seen))]);
+        resolve(&tree);
+        assert_eq!(*seen.lock().unwrap(), ["/A#0", "/A#1"]);
     }
 
     #[test]

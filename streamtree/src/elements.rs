@@ -6,8 +6,8 @@
 
 use crate::element::{ButtonNode, Element, Node, PageNode, StackKind, Str, pool};
 
-/// The children as one `Vec` (a recycled one when the pool has a fitting one), and whether any of them is dynamic (noted in
-/// the same pass; for leaf children the check folds away).
+/// The children as one `Vec` (a recycled one when the pool has a fitting one), and whether
+/// any of them is dynamic (noted in the same pass; for leaf children the check folds away).
 #[inline]
 fn collect<I>(children: I) -> (Vec<Element>, bool)
 where

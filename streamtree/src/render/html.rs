@@ -7,6 +7,7 @@
 //! page form posts clicks without JavaScript.
 
 use std::cell::Cell;
+use std::fmt::Write as _;
 
 use crate::element::{Element, Node, StackKind, Str};
 use crate::render::{markdown, prepare, text::progress_label};
@@ -219,9 +220,7 @@ fn write(el: &Element, out: &mut String) {
             if value.is_nan() {
                 out.push_str("<progress aria-label=\"");
             } else {
-                out.push_str(&format!(
-                    "<progress max=\"1\" value=\"{value}\" aria-label=\""
-                ));
+                let _ = write!(out, "<progress max=\"1\" value=\"{value}\" aria-label=\"");
             }
             escape(out, &label);
             out.push_str("\"></progress><span class=\"st-progress-label\">");

@@ -12,17 +12,6 @@ pub mod html;
 pub(crate) mod markdown;
 pub mod text;
 
-use crate::component::resolve;
-use crate::element::Element;
-use crate::session::Session;
-
-/// Runs pending component bodies before a backend walks the tree.
-pub(crate) fn prepare(el: &Element) {
-    if !el.dynamic() {
-        return;
-    }
-    match Session::try_current() {
-        Some(_) => resolve(el),
-        None => Session::new().enter(|| resolve(el)),
-    }
-}
+/// Runs pending component bodies before a backend walks the tree (in the current session,
+/// or a fresh one made only if a body is left to run).
+pub(crate) use crate::component::resolve as prepare;
