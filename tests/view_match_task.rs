@@ -28,7 +28,7 @@ fn ready_error_and_cancelled_arms() {
     let stop = session.enter(|| {
         submit("stop", || {
             while !is_task_cancel_requested("stop") {
-                std::thread::sleep(Duration::from_millis(1));
+                std::thread::yield_now();
             }
             complete_cancelled("stop");
             0_u32
