@@ -202,3 +202,62 @@ mod elsewhere {
 fn visibility_and_attributes_are_kept() {
     assert_eq!(render_text(&elsewhere::Visible(9)), "9\n");
 }
+
+/// Sends `"dropped"` when dropped.
+struct DropLog(Sender<&'static str>);
+
+impl Drop for DropLog {
+    fn drop(&mut self) {
+        self.0.send("dropped").unwrap();
+    }
+}
+
+#[component]
+fn Guarded(
+    _: DropLog,
+    (n, _): (u8, DropLog),
+    _unused: DropLog,
+    log: Sender<&'static str>,
+) -> Element {
+    log.send("body").unwrap();
+    Text(n.to_string())
+}
+
+#[test]
+fn props_live_until_the_body_has_run() {
+    let (tx, rx) = channel();
+    let el = Guarded(
+        DropLog(tx.clone()),
+        (1, DropLog(tx.clone())),
+        DropLog(tx.clone()),
+        tx,
+    );
+    assert_eq!(
+        rx.try_iter().collect::<Vec<_>>(),
+        Vec::<&str>::new(),
+        "building the element must drop no prop"
+    );
+    assert_eq!(render_text(&el), "1\n");
+    assert_eq!(
+        rx.try_iter().collect::<Vec<_>>(),
+        ["body", "dropped", "dropped", "dropped"]
+    );
+}
+
+#[test]
+fn unused_props_are_dropped_with_the_element() {
+    let (tx, rx) = channel();
+    let el = Guarded(
+        DropLog(tx.clone()),
+        (1, DropLog(tx.clone())),
+        DropLog(tx.clone()),
+        tx,
+    );
+    assert_eq!(
+        rx.try_iter().count(),
+        0,
+        "building the element drops no prop"
+    );
+    drop(el);
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["dropped"; 3]);
+}

@@ -17,7 +17,9 @@ use proc_macro::TokenStream;
 /// name in the enclosing component (`Greeting#0`). State keyed by that path survives
 /// reruns; a panic in the body is shown in place as an error element.
 ///
-/// Props are moved into the deferred body, so they must be `Send + 'static`. Parameters
+/// Props are moved into the deferred body, so they must be `Send + 'static`; each one,
+/// `_` and unused ones included, lives until the body has run (or until the element is
+/// dropped unrun), as a plain fn keeps its arguments until it returns. Parameters
 /// may be patterns (`(a, b): (i32, i32)`, `mut n: u32`), generic or `impl Trait`.
 /// Doc comments and other attributes stay on the function.
 ///
