@@ -203,6 +203,107 @@ fn visibility_and_attributes_are_kept() {
     assert_eq!(render_text(&elsewhere::Visible(9)), "9\n");
 }
 
+/// Counts its reruns in component state `n`, labelled `label`.
+fn tally(label: &str) -> Element {
+    let n = state("n", || 0).update(|n| {
+        *n += 1;
+        *n
+    });
+    Text(format!("{label} {n}"))
+}
+
+mod ui {
+    use streamtree::prelude::*;
+
+    #[component]
+    pub(super) fn Card() -> Element {
+        super::tally("ui")
+    }
+}
+
+mod admin {
+    use streamtree::prelude::*;
+
+    #[component]
+    pub(super) fn Card() -> Element {
+        super::tally("admin")
+    }
+}
+
+#[test]
+fn same_named_components_in_two_modules_keep_separate_state() {
+    let mut app = AppTest::new(|| VStack([ui::Card().key("c"), admin::Card().key("c")]));
+    app.run();
+    assert_eq!(app.run().text(), "VStack\n  ui 2\n  admin 2\n");
+}
+
+#[test]
+fn inserting_another_same_named_component_keeps_positions() {
+    let first = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let flag = first.clone();
+    let mut app = AppTest::new(move || {
+        if flag.load(std::sync::atomic::Ordering::SeqCst) {
+            VStack([ui::Card()])
+        } else {
+            VStack([admin::Card(), ui::Card()])
+        }
+    });
+    assert_eq!(app.run().text(), "VStack\n  ui 1\n");
+    first.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        app.run().text(),
+        "VStack\n  admin 1\n  ui 2\n",
+        "`admin::Card` is not `ui::Card`: it neither takes its state nor shifts its position"
+    );
+}
+
+#[component]
+fn Typed<T: 'static>() -> Element {
+    tally(std::any::type_name::<T>())
+}
+
+#[test]
+fn generic_instances_keep_separate_state() {
+    let mut app = AppTest::new(|| VStack([Typed::<i32>().key("t"), Typed::<String>().key("t")]));
+    app.run();
+    assert_eq!(
+        app.run().text(),
+        "VStack\n  i32 2\n  alloc::string::String 2\n"
+    );
+}
+
+#[component]
+fn Nest(inner: bool) -> Element {
+    let own = tally("own");
+    if inner {
+        VStack([own, Nest(false).key("y")])
+    } else {
+        own
+    }
+}
+
+#[test]
+fn a_key_cannot_forge_another_path() {
+    // Unescaped, `/Nest[x]/Nest[y]` would be both the forged key's path and the path of
+    // the `Nest` inside `Nest[x]`.
+    let app = || VStack([Nest(true).key("x"), Nest(false).key("x]/Nest[y")]);
+    assert_eq!(
+        AppTest::new(app).run().text(),
+        "VStack\n  VStack\n    own 1\n    own 1\n  own 1\n"
+    );
+}
+
+#[test]
+fn hostile_keys_are_escaped_in_the_render_path() {
+    let keys = ["x]/Where#0", r"a\", r"a\]", "a]", "#/[]", "two\nlines"];
+    let app = move || VStack(keys.map(|k| Where().key(k)));
+    assert_eq!(
+        AppTest::new(app).run().text(),
+        "VStack\n  /Where[x\\]\\/Where\\#0]\n  /Where[a\\\\]\n  /Where[a\\\\\\]]\n  \
+         /Where[a\\]]\n  /Where[\\#\\/\\[\\]]\n  /Where[two\\nlines]\n"
+    );
+}
+
 /// Sends `"dropped"` when dropped.
 struct DropLog(Sender<&'static str>);
 

@@ -14,8 +14,11 @@ use proc_macro::TokenStream;
 ///
 /// Each call gets a render-path segment: its name and key (`Greeting[k]`, after
 /// `.key("k")` on the returned element) or its position among unkeyed calls of the same
-/// name in the enclosing component (`Greeting#0`). State keyed by that path survives
-/// reruns; a panic in the body is shown in place as an error element.
+/// component in the enclosing component (`Greeting#0`). State keyed by that path survives
+/// reruns. The path shows the bare name, but state tells components apart by identity:
+/// same-named components of two modules, or two instances of a generic component
+/// (`List::<i32>`, `List::<String>`), never share it. A panic in the body is shown in
+/// place as an error element.
 ///
 /// Props are moved into the deferred body, so they must be `Send + 'static`; each one,
 /// `_` and unused ones included, lives until the body has run (or until the element is

@@ -10,18 +10,22 @@
 //! - the render path seen by a body is its ancestors' segments plus its own, and is
 //!   restored on every exit, including unwinding (see `crate::session::path`).
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, Once, OnceLock, PoisonError};
 
 use crate::element::{Element, Node, Str};
-use crate::session::{Session, path};
+use crate::session::Session;
+use crate::session::path::{self, Place};
 
 type Body = Box<dyn FnOnce() -> Element + Send>;
 
 pub(crate) struct ComponentNode {
     pub(crate) name: &'static str,
+    /// The body closure's type: with `name`, the component's identity. It differs between
+    /// same-named components in two modules and between generic instances.
+    body_type: TypeId,
     /// Taken (set to `None`) by the resolver when it runs the body. A lock, not a `Cell`,
     /// so that `Element` is `Sync` and a resolved tree can be rendered from many threads.
     body: Mutex<Option<Body>>,
@@ -41,13 +45,14 @@ impl ComponentNode {
 
 /// Builds a deferred component call. `#[component]` expands to this (through
 /// `__private`); hand-written components may call it too.
-pub(crate) fn component(
+pub(crate) fn component<F: FnOnce() -> Element + Send + 'static>(
     name: &'static str,
     key: Option<Str>,
-    body: impl FnOnce() -> Element + Send + 'static,
+    body: F,
 ) -> Element {
     let el = Element::new(Node::Component(Box::new(ComponentNode {
         name,
+        body_type: TypeId::of::<F>(),
         body: Mutex::new(Some(Box::new(body))),
         output: OnceLock::new(),
     })));
@@ -74,9 +79,9 @@ pub(crate) fn resolve(root: &Element) {
 }
 
 struct Resolver {
-    /// Per enclosing component scope: how many unkeyed calls of each name were seen, so
-    /// the n-th `Greeting` in a scope gets segment `Greeting#n`.
-    scopes: Vec<Vec<(&'static str, u32)>>,
+    /// Per enclosing component scope: how many unkeyed calls of each component (body
+    /// type and name) were seen, so the n-th `Greeting` in a scope gets `Greeting#n`.
+    scopes: Vec<Vec<((TypeId, &'static str), u32)>>,
     /// Whether a session was current when resolution began (bodies restore it on exit).
     in_session: bool,
     /// The session bodies run in when none was current, made on first need.
@@ -84,19 +89,20 @@ struct Resolver {
 }
 
 impl Resolver {
-    /// The position of an unkeyed call among the calls of `name` in the current scope.
-    fn position(&mut self, name: &'static str) -> u32 {
+    /// The position of an unkeyed call among the calls of component `id` in the current
+    /// scope.
+    fn position(&mut self, id: (TypeId, &'static str)) -> u32 {
         let scope = self
             .scopes
             .last_mut()
             .expect("resolver always has a root scope");
-        match scope.iter_mut().find(|(n, _)| *n == name) {
+        match scope.iter_mut().find(|(n, _)| *n == id) {
             Some((_, count)) => {
                 *count += 1;
                 *count - 1
             }
             None => {
-                scope.push((name, 1));
+                scope.push((id, 1));
                 0
             }
         }
@@ -119,16 +125,19 @@ impl Resolver {
         match &el.node {
             Node::Component(c) => {
                 // Counted even when skipped, so later siblings keep their segments.
-                let position = el.key.is_none().then(|| self.position(c.name));
+                let position = el
+                    .key
+                    .is_none()
+                    .then(|| self.position((c.body_type, c.name)));
                 let Some(body) = c.body.lock().unwrap_or_else(PoisonError::into_inner).take()
                 else {
                     return;
                 };
-                let segment = match (&el.key, position) {
-                    (Some(k), _) => format!("{}[{k}]", c.name),
-                    (None, n) => format!("{}#{}", c.name, n.unwrap_or_default()),
+                let place = match (&el.key, position) {
+                    (Some(k), _) => Place::Key(k.as_str()),
+                    (None, n) => Place::Position(n.unwrap_or_default()),
                 };
-                path::with_segment(&segment, || {
+                path::with_component(c.name, c.body_type, place, || {
                     let out = self.run(body).unwrap_or_else(|panic| {
                         Element::error(format!(
                             "component `{}` panicked: {}",

@@ -251,7 +251,7 @@ pub fn state<T: Send + 'static>(key: &str, init: impl FnOnce() -> T) -> State<T>
     check_key(key);
     Session::current()
         .state_store()
-        .get_or_init(Str::from(path::current()), key, true, init)
+        .get_or_init(Str::from(path::lookup()), key, true, init)
 }
 
 #[cfg(test)]
