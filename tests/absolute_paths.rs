@@ -11,11 +11,12 @@ fn Greeting(name: ::std::string::String) -> ::streamtree::Element {
     ::streamtree::elements::Text(::std::format!("Hello, {name}!"))
 }
 
-/// Pattern, `mut`, generic and `impl Trait` props: every binding the macro generates.
+/// Pattern, `mut`, `_`, generic and `impl Trait` props: every binding the macro generates.
 #[::streamtree::component]
 fn Sum<T>(
     (a, b): (i32, i32),
     mut n: i32,
+    _: (),
     extra: T,
     label: impl ::core::convert::Into<::streamtree::Str> + ::core::marker::Send + 'static,
 ) -> ::streamtree::prelude::Element
@@ -33,7 +34,7 @@ where
 fn expands_without_prelude() {
     let tree = ::streamtree::elements::VStack([
         Greeting(::std::borrow::ToOwned::to_owned("Ada")),
-        Sum((1, 2), 3, 4_i8, "sum"),
+        Sum((1, 2), 3, (), 4_i8, "sum"),
     ]);
     ::std::assert_eq!(
         ::streamtree::render_text(&tree),

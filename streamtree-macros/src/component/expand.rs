@@ -11,7 +11,7 @@
 //!     ::streamtree::__private::assert_prop(&prop1);  // located at `Guard`
 //!     ::streamtree::__private::assert_prop(&name);   // located at `String`
 //!     let props = (prop0, prop1, name);
-//!     ::streamtree::__private::component("Greeting", move || -> ::streamtree::__private::Element {
+//!     ::streamtree::__private::component("Greeting", move || -> Element {
 //!         let props = props;
 //!         let (a, b) = props.0;
 //!         let _ = props.1;
@@ -32,7 +32,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{AttrStyle, FnArg, Ident, Index, Pat, PatIdent, PatType, Type};
+use syn::{AttrStyle, FnArg, Ident, Index, Pat, PatIdent, PatType, ReturnType, Type};
 
 use super::parse::Component;
 use crate::paths;
@@ -83,6 +83,12 @@ pub(crate) fn component(c: Component) -> TokenStream {
         attr.style = AttrStyle::Outer;
         attr
     });
+    // The user's own return type, so a body of the wrong type is reported against it, as
+    // in a plain fn (validation made sure it names `Element`).
+    let output = match &sig.output {
+        ReturnType::Type(_, ty) => ty.to_token_stream(),
+        ReturnType::Default => quote!(#private::Element),
+    };
     let vis = c.vis;
     let stmts = c.body.stmts;
     quote! {
@@ -91,7 +97,7 @@ pub(crate) fn component(c: Component) -> TokenStream {
         #vis #sig {
             #(#checks)*
             #hold
-            #private::component(#name, move || -> #private::Element {
+            #private::component(#name, move || -> #output {
                 #take
                 #(#unpack)*
                 #(#stmts)*
