@@ -13,6 +13,8 @@ pub use crate::loading::{match_task, match_task_many};
 pub use ::std::vec::Vec;
 
 /// Builds a deferred component call: the body runs when a rerun resolves the tree.
+/// `name` is shown in render paths; with the type of `body` (one closure type per
+/// component fn and generic instance) it is the component's identity, which keys state.
 pub fn component(
     name: &'static str,
     body: impl FnOnce() -> Element + ::core::marker::Send + 'static,
