@@ -4,7 +4,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use insta::assert_json_snapshot;
+use std::sync::mpsc::{Sender, channel};
+use std::time::Duration;
+
+use insta::{assert_json_snapshot, assert_snapshot};
 use streamtree::prelude::*;
 use streamtree::{ClickError, session::render_path};
 
@@ -91,7 +94,7 @@ fn wrong_type_for_a_state_key_is_shown_in_place() {
     let mut app = AppTest::new(|| VStack([Typed(), Text("sibling")]));
     assert_eq!(
         app.run().text(),
-        "VStack\n  ! error: component `Typed` panicked: state key `shared` holds a `u8`, not a `alloc::string::String`: use one type per key\n  sibling\n"
+        "VStack\n  ! error: component `Typed` panicked: state key `shared` holds a `u8`, not a `String`: use one type per key\n  sibling\n"
     );
 }
 
@@ -179,4 +182,87 @@ fn sessions_are_isolated() {
     a.enter(|| session_state("k", || 1).set(10));
     b.enter(|| assert_eq!(session_state("k", || 1).get(), 1));
     a.enter(|| assert_eq!(session_state("k", || 1).get(), 10));
+}
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// Starts a task and says so: a body with a side effect worth noticing.
+#[component]
+fn Loader(ran: Sender<&'static str>) -> Element {
+    ran.send("body").unwrap();
+    let h = submit("load", || 42);
+    match_task(&h).ready(|n| Text(format!("loaded {n}"))).into()
+}
+
+/// Bug 5: rendering outside a rerun ran the body in a throwaway session, which started
+/// the task and cancelled it at once. Renderers are pure now: the body does not run, and
+/// the component shows an error naming the fix.
+#[test]
+fn rendering_outside_a_rerun_runs_no_body() {
+    let (tx, ran) = channel();
+    let tree = VStack([Text("before"), Loader(tx.clone())]);
+    assert_snapshot!("unresolved_component_text", render_text(&tree));
+    assert_snapshot!("unresolved_component_html", render_html(&tree));
+    assert_json_snapshot!(
+        "unresolved_component_tree",
+        streamtree::render_to_tree(&tree)
+    );
+    assert_eq!(format!("{tree:?}").matches("only a rerun runs").count(), 1);
+    assert!(ran.try_recv().is_err(), "a renderer ran a component body");
+    // The same tree through a rerun runs the body once, in the rerun's session.
+    let session = Session::new();
+    let resolved = session.rerun(|| tree);
+    assert_eq!(ran.try_recv(), Ok("body"));
+    assert!(session.wait_idle(WAIT));
+    let again = session.rerun(|| Loader(tx));
+    assert_eq!(render_text(&again), "loaded 42\n");
+    assert!(render_text(&resolved).starts_with("VStack\n  before\n"));
+}
+
+/// Bug 8: two threads rendering one unresolved tree: the first took the body and ran it,
+/// the second saw the body gone and rendered an empty component. Now rendering runs no
+/// body, so both see the same thing, and resolution (by `&mut`, in a rerun) cannot be
+/// shared. The body waits on a gate the test opens only after the second render, so the
+/// old interleaving is forced, not hoped for.
+#[test]
+fn threads_rendering_one_unresolved_tree_see_the_same() {
+    #[component]
+    fn Gated(
+        events: Sender<&'static str>,
+        gate: Arc<std::sync::Mutex<std::sync::mpsc::Receiver<()>>>,
+    ) -> Element {
+        events.send("body started").unwrap();
+        gate.lock()
+            .unwrap()
+            .recv_timeout(WAIT)
+            .expect("the test opens the gate");
+        Text("resolved")
+    }
+    let (events_tx, events) = channel();
+    let (open, gate) = channel();
+    let tree = Arc::new(VStack([Gated(
+        events_tx.clone(),
+        Arc::new(std::sync::Mutex::new(gate)),
+    )]));
+    let first = {
+        let (tree, events) = (tree.clone(), events_tx.clone());
+        std::thread::spawn(move || {
+            let out = render_text(&tree);
+            events.send("first rendered").unwrap();
+            out
+        })
+    };
+    // Either the first render finished, or (old code) it is inside the body.
+    let event = events
+        .recv_timeout(WAIT)
+        .expect("the first render made progress");
+    let second = render_text(&tree);
+    open.send(()).ok();
+    let first = first.join().unwrap();
+    assert_eq!(event, "first rendered", "a render ran the body");
+    assert_eq!(first, second, "both threads see the same tree");
+    assert!(
+        second.contains("only a rerun runs component bodies"),
+        "{second}"
+    );
 }

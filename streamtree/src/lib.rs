@@ -36,7 +36,6 @@
 #![forbid(unsafe_code)]
 
 pub mod asyncio;
-pub(crate) mod component;
 mod element;
 pub mod elements;
 pub mod live;
@@ -53,7 +52,7 @@ pub mod __private;
 
 pub use element::{Element, Str};
 pub use runtime::{Runtime, RuntimeBuilder, Subscription};
-pub use session::{ClickError, Session, SessionBuilder};
+pub use session::{ClickError, Resolved, Session, SessionBuilder};
 pub use streamtree_macros::{component, view};
 pub use testing::{render_html, render_html_document, render_text};
 pub use tree::{TreeNode, render_to_tree};

@@ -663,7 +663,7 @@ mod tests {
         let dup = std::panic::catch_unwind(|| {
             Session::new().enter(|| submit_many_ordered(["z", "y", "z"].map(|k| (k, move || k))))
         });
-        let msg = crate::component::panic_message(&*dup.unwrap_err());
+        let msg = crate::session::panic_message(&*dup.unwrap_err());
         assert!(msg.contains("`z`"), "{msg}");
     }
 }
