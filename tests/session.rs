@@ -266,3 +266,81 @@ fn threads_rendering_one_unresolved_tree_see_the_same() {
         "{second}"
     );
 }
+
+/// Runs `f` on its own thread and fails the test if it does not return within `WAIT`
+/// (a deadlock would otherwise hang the test run).
+#[track_caller]
+fn within_wait(what: &str, f: impl FnOnce() + Send + 'static) {
+    let (done, finished) = channel();
+    std::thread::spawn(move || {
+        f();
+        done.send(()).unwrap();
+    });
+    finished
+        .recv_timeout(WAIT)
+        .unwrap_or_else(|_| panic!("{what} did not finish within {WAIT:?} (deadlock?)"));
+}
+
+/// A user value whose `Drop` uses the current session: it takes the state lock (a
+/// `session_state` lookup) and the button lock (a click).
+struct UsesSessionOnDrop(Sender<&'static str>);
+
+impl Drop for UsesSessionOnDrop {
+    fn drop(&mut self) {
+        let session = Session::current();
+        session_state("dropped", || 0).update(|n| *n += 1);
+        let _ = session.click("nowhere");
+        self.0.send("dropped").unwrap();
+    }
+}
+
+/// Bug 10 (session part): the sweep dropped unrendered state under the store's lock, so a
+/// value whose `Drop` used the session deadlocked the rerun.
+#[test]
+fn swept_state_is_dropped_outside_the_lock() {
+    #[component]
+    fn Holder(tx: Sender<&'static str>) -> Element {
+        state("guard", move || UsesSessionOnDrop(tx));
+        Element::empty()
+    }
+    let (tx, dropped) = channel();
+    within_wait(
+        "a rerun that sweeps a value using the session on drop",
+        move || {
+            let session = Session::new();
+            let show = Arc::new(AtomicUsize::new(1));
+            let flag = show.clone();
+            let app = move || {
+                let holder = (flag.load(Ordering::SeqCst) == 1).then(|| Holder(tx.clone()));
+                VStack([holder])
+            };
+            session.rerun(&app);
+            show.store(0, Ordering::SeqCst);
+            session.rerun(&app); // Holder left the tree: its state is swept.
+            session.enter(|| assert_eq!(session_state("dropped", || 0).get(), 1));
+        },
+    );
+    assert_eq!(dropped.recv_timeout(WAIT), Ok("dropped"));
+}
+
+/// Bug 10 (session part): a rerun replaced the button map under its lock, dropping the
+/// last rerun's handlers there; a handler capturing a value whose `Drop` clicks deadlocked.
+#[test]
+fn replaced_button_handlers_are_dropped_outside_the_lock() {
+    let (tx, dropped) = channel();
+    within_wait(
+        "a rerun that replaces a handler using the session on drop",
+        move || {
+            let session = Session::new();
+            let guard = UsesSessionOnDrop(tx);
+            // The returned tree is dropped at once: the session's map holds the last handler.
+            drop(session.rerun(move || {
+                Button("Go").key("go").on_click(move || {
+                    let _held = &guard;
+                })
+            }));
+            drop(session.rerun(Element::empty));
+        },
+    );
+    assert_eq!(dropped.recv_timeout(WAIT), Ok("dropped"));
+}
