@@ -344,3 +344,35 @@ fn replaced_button_handlers_are_dropped_outside_the_lock() {
     );
     assert_eq!(dropped.recv_timeout(WAIT), Ok("dropped"));
 }
+
+/// `AppTest::run_until` reruns on task changes until the page shows what the test waits
+/// for; when it never does, the failure shows the last output.
+#[test]
+fn run_until_waits_on_task_changes_and_reports_the_last_output() {
+    let (open, gate) = channel::<()>();
+    let gate = Arc::new(std::sync::Mutex::new(Some(gate)));
+    let mut app = AppTest::with_workers(1, move || {
+        let gate = gate.clone();
+        let h = submit("job", move || {
+            let gate = gate.lock().unwrap().take().expect("submitted once");
+            gate.recv_timeout(WAIT).expect("the test opens the gate");
+            7
+        });
+        match_task(&h)
+            .loading("working")
+            .ready(|n| Text(format!("got {n}")))
+            .into()
+    });
+    assert_eq!(app.run().text(), "working\n");
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        app.run_until(Duration::from_millis(50), |text| text == "never\n");
+    }))
+    .unwrap_err();
+    let msg = err.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(msg.contains("the last rerun showed:\nworking\n"), "{msg}");
+    open.send(()).unwrap();
+    assert_eq!(
+        app.run_until(WAIT, |text| text.starts_with("got")).text(),
+        "got 7\n"
+    );
+}

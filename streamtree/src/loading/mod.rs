@@ -21,13 +21,13 @@ use crate::elements::{ErrorBox, ProgressBar, Text};
 
 pub use many::{GroupOutcome, MatchTaskMany, TaskGroup, match_task_many};
 
-/// The built-in loading branch: a progress bar when the task reported progress, else
-/// "Loading…".
+/// The built-in loading branch: a progress bar when the task reported progress (with
+/// "Loading…" when it gave no message), else "Loading…".
 fn default_loading(progress: Option<Progress>) -> Element {
     match progress {
         Some(p) => {
-            let bar = ProgressBar(p.fraction().unwrap_or(f64::NAN));
-            bar.message(p.message().unwrap_or("Loading…"))
+            let message = p.message().unwrap_or("Loading…").to_owned();
+            ProgressBar(p).message(message)
         }
         None => Text("Loading…"),
     }
