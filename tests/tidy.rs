@@ -164,7 +164,10 @@ fn every_public_item_has_an_example() {
 /// `lib.rs` and `private.rs` are facades over every layer and belong to none.
 const LADDER: &[(&str, &[&str])] = &[
     ("runtime", &["runtime/", "asyncio.rs"]),
-    ("element", &["element/", "elements.rs", "loading/"]),
+    (
+        "element",
+        &["element/", "elements.rs", "loading.rs", "loading/"],
+    ),
     ("session", &["session/"]),
     ("render", &["render/", "tree.rs"]),
     ("live and testing", &["live/", "testing.rs"]),
