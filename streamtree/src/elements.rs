@@ -1,4 +1,4 @@
-//! Element constructors, named like the reference library's elements.
+//! Element constructors, capitalised like components (`VStack`, `Text`, `Button`).
 //!
 //! Every constructor returns an [`Element`], so mixed children sit in one array:
 //! `VStack([Text("a"), Markdown("b")])`. Options are methods on [`Element`].

@@ -1,4 +1,5 @@
-//! Test helpers, after Streamlit's `AppTest` and the reference's `render_to_tree`.
+//! Test helpers: [`AppTest`], after Streamlit's `AppTest` (reruns, clicks, waiting for
+//! tasks), and the plain renderers.
 //!
 //! # Race-free app tests
 //!

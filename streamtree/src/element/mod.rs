@@ -243,7 +243,8 @@ impl Element {
     }
 
     /// Renders a [`Markdown`](crate::elements::Markdown) element's raw HTML and links of any
-    /// scheme as written, as the reference's `unsafe_allow_html` does. Only for trusted text.
+    /// scheme as written, as Streamlit's `st.markdown(.., unsafe_allow_html=True)` does. Only
+    /// for trusted text.
     ///
     /// # Example
     /// ```

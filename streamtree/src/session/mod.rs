@@ -8,6 +8,10 @@
 //!   (pending tasks cancelled, running tasks asked to cancel);
 //! - `rerun` never unwinds: a panic in the app function or a component body becomes an
 //!   error element, and every lock it takes tolerates poisoning.
+//! - `rerun` is the only caller of resolution (`resolve.rs`): only a rerun runs component
+//!   bodies, and it hands the tree out as a [`Resolved`];
+//! - user values leaving the session (swept state, the last rerun's button handlers) are
+//!   dropped after the lock that held them is released: their `Drop` may use the session.
 
 mod contain;
 pub(crate) mod path;
@@ -60,7 +64,8 @@ struct SessionInner {
     state: state::Store,
     /// This session's tasks; shared with the handles and workers of those tasks.
     tasks: Arc<TaskSet>,
-    /// Button handlers of the last rerun, by button address. Replaced whole by each rerun.
+    /// Button handlers of the last rerun, by button address. Replaced whole by each rerun;
+    /// the old map is dropped outside the lock.
     buttons: Mutex<HashMap<Str, ButtonSlot>>,
     /// Counts completed reruns; state slots remember the rerun that last touched them.
     reruns: AtomicU64,

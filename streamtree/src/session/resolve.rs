@@ -43,6 +43,15 @@ use crate::session::path;
 /// // Built but never rerun, a component is shown as an error naming the fix.
 /// assert!(render_text(&Hello()).contains("only a rerun runs component bodies"));
 /// ```
+///
+/// A `Resolved` lends its tree only by shared reference, so nothing can put an
+/// unresolved component back into it:
+///
+/// ```compile_fail
+/// use streamtree::prelude::*;
+/// let mut tree = Session::new().rerun(|| Text("x"));
+/// let el: &mut Element = &mut tree; // no `DerefMut`
+/// ```
 pub struct Resolved {
     tree: Element,
 }

@@ -7,7 +7,9 @@
 //! Invariants:
 //! - a slot's value type never changes: a call with another type panics, naming key and
 //!   both types, and leaves the slot as it was;
-//! - `Store::slots` is only locked for a lookup or the sweep, never while user code runs.
+//! - `Store::slots` is only locked for a lookup or the sweep, never while user code runs:
+//!   `init` runs before the insert, and swept values are dropped by the caller after the
+//!   lock (a value's `Drop` may use the session).
 
 use std::any::Any;
 use std::cell::Cell;
