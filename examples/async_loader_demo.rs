@@ -55,7 +55,7 @@ pub fn LoaderDemoView(load: Loader) -> Element {
                 loading(p) => {
                     Text("Loading…")
                     if let Some(p) = p {
-                        ProgressBar(p.fraction().unwrap_or(f64::NAN))
+                        ProgressBar(p)
                     }
                 },
                 ready(n) => { Text(format!("Ready: result={n}")) },
