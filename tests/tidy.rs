@@ -220,47 +220,72 @@ fn layer_of_name(name: &str, lib: &str) -> Option<usize> {
 /// Every `crate::<module>` a file's code names (comments and `#[cfg(test)]` modules
 /// excluded: docs may point anywhere, and unit tests may observe through higher layers).
 fn crate_modules_named(source: &str) -> Vec<(usize, String)> {
+    let lines: Vec<&str> = source.lines().collect();
     let mut named = Vec::new();
-    for (i, line) in source.lines().enumerate() {
-        let code = line.trim_start();
+    let mut i = 0;
+    while i < lines.len() {
+        let code = lines[i].trim_start();
         if code.starts_with("#[cfg(test)]") || code.starts_with("#[cfg(all(test") {
             // `mod tests;` declarations are skipped; an inline test module ends the file.
-            if source
-                .lines()
-                .nth(i + 1)
+            if lines
+                .get(i + 1)
                 .is_some_and(|l| l.trim_end().ends_with(';'))
             {
+                i += 1;
                 continue;
             }
             break;
         }
         if code.starts_with("//") {
+            i += 1;
             continue;
         }
         for (at, _) in code.match_indices("crate::") {
-            // `$crate::` is the macro form of the same thing.
-            let module: String = code[at + "crate::".len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            named.push((i + 1, module));
+            // Also catches `$crate::`, the macro form of the same path.
+            named.push((i + 1, leading_ident(&code[at + "crate::".len()..])));
         }
-        // `use crate::{a::.., b::..}` names several modules at once.
-        if let Some(rest) = code
-            .strip_prefix("use crate::{")
-            .or(code.strip_prefix("pub use crate::{"))
-        {
-            for part in rest.split(',') {
-                let module: String = part
-                    .trim()
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                named.push((i + 1, module));
+        // `use crate::{a::.., b::{..}}`, on one line or several, names each `a`, `b`.
+        if let Some(at) = code.find("crate::{") {
+            let start = i + 1;
+            let mut group = String::new();
+            let mut rest = &code[at + "crate::{".len()..];
+            let mut depth = 1;
+            loop {
+                for c in rest.chars() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                    if depth == 0 {
+                        break;
+                    }
+                    // Keep only the top level: `b::{x, y}` leaves `b::`.
+                    if depth == 1 && c != '}' {
+                        group.push(c);
+                    }
+                }
+                if depth == 0 || i + 1 >= lines.len() {
+                    break;
+                }
+                i += 1;
+                group.push(' ');
+                rest = lines[i].trim();
+            }
+            for part in group.split(',') {
+                named.push((start, leading_ident(part.trim())));
             }
         }
+        i += 1;
     }
     named
+}
+
+/// The identifier `text` starts with.
+fn leading_ident(text: &str) -> String {
+    text.chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
