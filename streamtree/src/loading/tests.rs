@@ -68,9 +68,10 @@ fn cancel_while_running(s: &Session, key: &'static str) -> TaskHandle<i32> {
     let (started, job) = cooperative(key);
     let h = s.enter(|| submit(key, job));
     started.recv_timeout(WAIT).expect("the task started");
+    // It spins until the request: Running for sure until `cancel` (which may end it
+    // before the next line, so the request flag itself is not checked here).
     assert_eq!(h.status(), TaskStatus::Running);
     h.cancel();
-    assert!(h.is_cancel_requested(), "a running task gets a request");
     assert!(s.wait_idle(WAIT));
     assert_eq!(h.status(), TaskStatus::Cancelled);
     h
