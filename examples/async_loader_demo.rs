@@ -27,10 +27,7 @@ pub fn LoaderDemo(load: Loader) -> Element {
     };
     let body: Element = match_task(&task)
         .loading_with(|progress| match progress {
-            Some(p) => VStack([
-                Text("Loading…"),
-                ProgressBar(p.fraction().unwrap_or(f64::NAN)).message(p.message().unwrap_or("")),
-            ]),
+            Some(p) => VStack([Text("Loading…"), ProgressBar(p)]),
             None => Text("Loading…"),
         })
         .ready(|n| Text(format!("Ready: result={n}")))
@@ -58,7 +55,7 @@ pub fn LoaderDemoView(load: Loader) -> Element {
                 loading(p) => {
                     Text("Loading…")
                     if let Some(p) = p {
-                        ProgressBar(p.fraction().unwrap_or(f64::NAN))
+                        ProgressBar(p)
                     }
                 },
                 ready(n) => { Text(format!("Ready: result={n}")) },

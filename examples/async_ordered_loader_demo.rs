@@ -25,10 +25,8 @@ pub fn OrderedLoader(fetch: Fetch) -> Element {
     let tasks = submit_many_ordered(jobs);
     let keys: Vec<String> = tasks.iter().map(|t| t.key().to_owned()).collect();
     let body: Element = match_task_many(&tasks)
-        .loading_with(|p| {
-            let p = p.unwrap_or_else(|| Progress::from(0.0));
-            ProgressBar(p.fraction().unwrap_or(0.0)).message(p.message().unwrap_or("loading"))
-        })
+        // The group's progress: its fraction and "k of n done".
+        .loading_with(ProgressBar)
         .ready(move |values| {
             VStack(
                 keys.iter()

@@ -53,9 +53,7 @@ pub fn LongJob(step: Step) -> Element {
     });
     let status: Element = match_task(&task)
         .loading_with(|p| match p {
-            Some(p) => {
-                ProgressBar(p.fraction().unwrap_or(f64::NAN)).message(p.message().unwrap_or(""))
-            }
+            Some(p) => ProgressBar(p),
             None => Text("Queued…"),
         })
         .ready(|steps| Text(format!("Finished all {steps} steps.")))

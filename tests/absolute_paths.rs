@@ -36,6 +36,7 @@ fn expands_without_prelude() {
         Greeting(::std::borrow::ToOwned::to_owned("Ada")),
         Sum((1, 2), 3, (), 4_i8, "sum"),
     ]);
+    let tree = ::streamtree::Session::new().rerun(|| tree);
     ::std::assert_eq!(
         ::streamtree::render_text(&tree),
         "VStack\n  Hello, Ada!\n  sum\n  10\n"
@@ -62,7 +63,8 @@ fn every_node(names: &[&'static str], maybe: ::core::option::Option<i32>) -> ::s
 
 #[::core::prelude::v1::test]
 fn view_expands_without_prelude() {
-    let tree = every_node(&["a", "b"], ::core::option::Option::Some(7));
+    let tree = ::streamtree::Session::new()
+        .rerun(|| every_node(&["a", "b"], ::core::option::Option::Some(7)));
     ::std::assert_eq!(
         ::streamtree::render_text(&tree),
         "Page \"All\"\n  literal\n  Hello, Grace!\n  Card\n  7\n  a\n  b\n  a\n  b\n  some\n  7\n  matched\n"

@@ -51,7 +51,7 @@ fn props_move_into_the_body_until_it_runs() {
         2,
         "the body owns the prop until render"
     );
-    assert_eq!(render_text(&el), "kept\n");
+    assert_eq!(render_text(&Session::new().rerun(|| el)), "kept\n");
     assert_eq!(
         Arc::strong_count(&value),
         1,
@@ -73,7 +73,7 @@ fn Patterns((a, b): (i32, i32), mut n: u32, Point { x, y }: Point, _: (), ref r:
 #[test]
 fn parameter_patterns_are_destructured_in_the_body() {
     let el = Patterns((1, 2), 3, Point { x: 5, y: 6 }, (), 7);
-    assert_eq!(render_text(&el), "1 2 4 5 6 7\n");
+    assert_eq!(render_text(&Session::new().rerun(|| el)), "1 2 4 5 6 7\n");
 }
 
 #[component]
@@ -92,8 +92,14 @@ fn Label(text: impl Into<Str> + Send + 'static) -> Element {
 #[test]
 fn generic_and_impl_trait_props() {
     let el = List(vec![Label("a"), Label(String::from("b")), Label('c')]);
-    assert_eq!(render_text(&el), "VStack\n  a\n  b\n  c\n");
-    assert_eq!(render_text(&List(vec!["x", "y"])), "VStack\n  x\n  y\n");
+    assert_eq!(
+        render_text(&Session::new().rerun(|| el)),
+        "VStack\n  a\n  b\n  c\n"
+    );
+    assert_eq!(
+        render_text(&Session::new().rerun(|| List(vec!["x", "y"]))),
+        "VStack\n  x\n  y\n"
+    );
 }
 
 #[test]
@@ -139,7 +145,7 @@ fn Early(done: bool) -> Element {
 #[test]
 fn return_leaves_the_body() {
     assert_eq!(
-        render_text(&VStack([Early(true), Early(false)])),
+        render_text(&Session::new().rerun(|| VStack([Early(true), Early(false)]))),
         "VStack\n  early\n  late\n"
     );
 }
@@ -200,7 +206,10 @@ mod elsewhere {
 
 #[test]
 fn visibility_and_attributes_are_kept() {
-    assert_eq!(render_text(&elsewhere::Visible(9)), "9\n");
+    assert_eq!(
+        render_text(&Session::new().rerun(|| elsewhere::Visible(9))),
+        "9\n"
+    );
 }
 
 /// Counts its reruns in component state `n`, labelled `label`.
@@ -338,7 +347,7 @@ fn props_live_until_the_body_has_run() {
         Vec::<&str>::new(),
         "building the element must drop no prop"
     );
-    assert_eq!(render_text(&el), "1\n");
+    assert_eq!(render_text(&Session::new().rerun(|| el)), "1\n");
     assert_eq!(
         rx.try_iter().collect::<Vec<_>>(),
         ["body", "dropped", "dropped", "dropped"]

@@ -40,7 +40,8 @@ struct Pass {
 impl Pass {
     fn wait(&self) {
         let _ = self.reached.send(());
-        let _ = self.open.lock().unwrap().recv();
+        // Bounded: a test that fails before opening the gate does not strand the worker.
+        let _ = self.open.lock().unwrap().recv_timeout(WAIT);
     }
 }
 
@@ -106,10 +107,7 @@ fn many_small_jobs_waiting_then_summed() {
     g2.reached();
     g1.open();
     // Wait for the first job to finish, with the second still gated.
-    let changes = app.session().subscribe();
-    while !app.run().text().contains("1 of 2 done") {
-        assert!(changes.wait_timeout(WAIT), "no task change");
-    }
+    app.run_until(WAIT, |text| text.contains("1 of 2 done"));
     snap("many_small_jobs_waiting", &app);
     g2.open();
     assert!(app.wait_idle(WAIT));
@@ -204,10 +202,7 @@ fn ordered_loader_combined_progress_then_ready_in_key_order() {
     test_side.iter().for_each(Gate::reached);
     snap("ordered_loading", app.run());
     test_side[1].open();
-    let changes = app.session().subscribe();
-    while !app.run().text().contains("1 of 3 done") {
-        assert!(changes.wait_timeout(WAIT), "no task change");
-    }
+    app.run_until(WAIT, |text| text.contains("1 of 3 done"));
     snap("ordered_one_done", &app);
     test_side[0].open();
     test_side[2].open();

@@ -10,7 +10,10 @@ use streamtree_tests::{contained_panic, every_element, hostile};
 
 #[test]
 fn every_element_as_html() {
-    assert_snapshot!("every_element", render_html(&every_element()));
+    assert_snapshot!(
+        "every_element",
+        render_html(AppTest::new(every_element).run().element())
+    );
 }
 
 #[test]

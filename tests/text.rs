@@ -6,7 +6,7 @@ use streamtree_tests::{contained_panic, every_element, hostile};
 
 #[test]
 fn every_element_as_text() {
-    assert_snapshot!("every_element", render_text(&every_element()));
+    assert_snapshot!("every_element", AppTest::new(every_element).run().text());
 }
 
 #[test]
@@ -34,8 +34,8 @@ fn misused_options_show_in_place() {
 
 #[test]
 fn no_trailing_whitespace_and_deterministic() {
-    let a = render_text(&every_element());
-    let b = render_text(&every_element());
+    let a = AppTest::new(every_element).run().text();
+    let b = AppTest::new(every_element).run().text();
     assert_eq!(a, b);
     for line in a.lines() {
         assert_eq!(line, line.trim_end(), "trailing whitespace in {line:?}");

@@ -2,7 +2,7 @@
 //! against the same builder chain written by hand.
 
 use std::sync::mpsc::channel;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use streamtree::prelude::*;
 
@@ -25,15 +25,27 @@ fn ready_error_and_cancelled_arms() {
     let session = Session::new();
     let ok = session.enter(|| submit("ok", || 7_u32));
     let bad = session.enter(|| submit_fallible("bad", || "x".parse::<u32>()));
+    // Cancelled on the cooperative path: the task reports its start, and only then does
+    // the test cancel (right after `submit` it might still be Pending).
+    let (started_tx, started) = channel();
     let stop = session.enter(|| {
-        submit("stop", || {
+        submit("stop", move || {
+            started_tx.send(()).unwrap();
+            let deadline = Instant::now() + WAIT;
             while !is_task_cancel_requested("stop") {
+                assert!(
+                    Instant::now() < deadline,
+                    "no cancel request within {WAIT:?}"
+                );
                 std::thread::yield_now();
             }
             complete_cancelled("stop");
             0_u32
         })
     });
+    started.recv_timeout(WAIT).expect("the task started");
+    // It spins until the request: Running for sure until `cancel`.
+    assert_eq!(stop.status(), TaskStatus::Running);
     stop.cancel();
     assert!(session.wait_idle(WAIT));
     let tree = session.enter(|| view! { VStack { {show(&ok)} {show(&bad)} {show(&stop)} } });
@@ -52,7 +64,7 @@ fn loading_with_progress_then_ready() {
         submit("slow", move || {
             set_task_progress("slow", (0.5, "half"));
             started_tx.send(()).unwrap();
-            go.recv().unwrap();
+            go.recv_timeout(WAIT).expect("the test opens the gate");
             3_u32
         })
     });
@@ -115,4 +127,38 @@ fn same_as_the_hand_written_chain() {
             .into();
         assert_eq!(render_text(&from_macro), render_text(&by_hand));
     }
+}
+
+/// A task cancelled while Pending (forced: one worker, held by a gated task) takes the
+/// cancelled arm without ever running.
+#[test]
+fn cancelled_arm_for_a_task_cancelled_while_pending() {
+    let session = Session::builder().max_workers(1).build();
+    let (go_tx, go) = channel::<()>();
+    let (ran_tx, ran) = channel::<()>();
+    let (blocker, queued) = session.enter(|| {
+        (
+            submit("blocker", move || {
+                go.recv_timeout(WAIT).expect("the test opens the gate");
+                1_u32
+            }),
+            submit("queued", move || {
+                ran_tx.send(()).unwrap();
+                2_u32
+            }),
+        )
+    });
+    queued.cancel();
+    assert_eq!(queued.status(), TaskStatus::Cancelled, "cancelled at once");
+    assert_eq!(
+        render_text(&session.enter(|| show(&queued))),
+        "Cancelled.\n"
+    );
+    go_tx.send(()).unwrap();
+    assert!(session.wait_idle(WAIT));
+    assert_eq!(render_text(&session.enter(|| show(&blocker))), "Ready: 1\n");
+    assert!(
+        ran.try_recv().is_err(),
+        "a task cancelled while Pending never runs"
+    );
 }

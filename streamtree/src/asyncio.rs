@@ -331,6 +331,37 @@ pub fn summarize_async_tasks() -> Vec<TaskSummary> {
     current_set().map(|set| set.summaries()).unwrap_or_default()
 }
 
+/// One consistent reading of a task: its status with the progress, result and error that
+/// went with it, all taken under one acquisition of the task's lock (so a dismissal or a
+/// finish cannot fall between two reads).
+pub(crate) struct TaskSnapshot<T> {
+    pub(crate) status: TaskStatus,
+    /// The last progress, while Pending or Running only.
+    pub(crate) progress: Option<Progress>,
+    /// `Some` exactly when `status` is Done.
+    pub(crate) result: Option<T>,
+    /// `Some` exactly when `status` is Error.
+    pub(crate) error: Option<String>,
+}
+
+/// Reads `handle` once (see [`TaskSnapshot`]). Clones the result under the lock, as
+/// [`TaskHandle::result`] does.
+pub(crate) fn snapshot<T: Clone + 'static>(handle: &TaskHandle<T>) -> TaskSnapshot<T> {
+    handle.slot().with_state(|st| TaskSnapshot {
+        status: st.status(),
+        // Progress describes unfinished work only: not a finished or dismissed task.
+        progress: matches!(st.status(), TaskStatus::Pending | TaskStatus::Running)
+            .then(|| st.progress().cloned())
+            .flatten(),
+        result: st.value().map(|v| {
+            v.downcast_ref::<T>()
+                .expect("a slot's value has the type its handles were created with")
+                .clone()
+        }),
+        error: st.error().map(str::to_owned),
+    })
+}
+
 /// A running task's view of itself, given by [`submit_with`]: progress and cooperative
 /// cancel without repeating the key.
 ///

@@ -1,9 +1,10 @@
-//! Element constructors, named like the reference library's elements.
+//! Element constructors, capitalised like components (`VStack`, `Text`, `Button`).
 //!
 //! Every constructor returns an [`Element`], so mixed children sit in one array:
 //! `VStack([Text("a"), Markdown("b")])`. Options are methods on [`Element`].
 #![allow(non_snake_case)]
 
+use crate::asyncio::Progress;
 use crate::element::{ButtonNode, Element, Node, PageNode, StackKind, Str, pool};
 
 /// The children as one `Vec` (a recycled one when the pool has a fitting one), and whether
@@ -158,16 +159,24 @@ pub fn Divider() -> Element {
     Element::new(Node::Divider)
 }
 
-/// A progress bar at `fraction` of the way (0 to 1). Values out of range clamp; NaN shows
-/// an indeterminate bar. Add text with [`Element::message`].
+/// A progress bar. Takes a fraction (0 to 1; out of range clamps, NaN is indeterminate)
+/// or a task's progress as the loading branch of `match_task` receives it
+/// (`Option<Progress>`, `Progress` or a reference): the bar shows its fraction and
+/// message, and is indeterminate while there is no fraction (or no progress yet). Add or
+/// replace text with [`Element::message`].
 ///
 /// # Example
 /// ```
 /// use streamtree::prelude::*;
 /// assert_eq!(render_text(&ProgressBar(2.0)), "[####################] 100%\n");
 /// assert_eq!(render_text(&ProgressBar(f64::NAN)), "[<=>.................] working\n");
+/// // A task's progress, in one call:
+/// let p: Option<Progress> = Some(Progress::from((0.5, "half way")));
+/// assert_eq!(render_text(&ProgressBar(p)), "[##########..........] 50% half way\n");
+/// assert_eq!(render_text(&ProgressBar(None::<Progress>)), "[<=>.................] working\n");
 /// ```
-pub fn ProgressBar(fraction: f64) -> Element {
+pub fn ProgressBar(value: impl ProgressValue) -> Element {
+    let (fraction, message) = value.into_parts();
     let value = if fraction.is_nan() {
         f64::NAN
     } else {
@@ -175,8 +184,53 @@ pub fn ProgressBar(fraction: f64) -> Element {
     };
     Element::new(Node::Progress {
         value,
-        message: None,
+        message: message.map(Box::new),
     })
+}
+
+/// What [`ProgressBar`] accepts: a fraction (`f64`), or a task's [`Progress`] (owned, by
+/// reference, or as the `Option` a loading branch receives).
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// use streamtree::elements::ProgressValue;
+/// fn bar(p: impl ProgressValue) -> String { render_text(&ProgressBar(p)) }
+/// assert_eq!(bar(0.25), bar(Progress::from(0.25)));
+/// assert_eq!(bar(&Progress::from("warming up")), "[<=>.................] working warming up\n");
+/// ```
+pub trait ProgressValue {
+    /// The fraction (NaN when indeterminate) and the message, if any.
+    #[doc(hidden)]
+    fn into_parts(self) -> (f64, Option<Str>);
+}
+
+impl ProgressValue for f64 {
+    fn into_parts(self) -> (f64, Option<Str>) {
+        (self, None)
+    }
+}
+
+impl ProgressValue for &Progress {
+    fn into_parts(self) -> (f64, Option<Str>) {
+        (
+            self.fraction().unwrap_or(f64::NAN),
+            self.message().map(Str::from),
+        )
+    }
+}
+
+impl ProgressValue for Progress {
+    fn into_parts(self) -> (f64, Option<Str>) {
+        (&self).into_parts()
+    }
+}
+
+/// No progress yet: an indeterminate bar.
+impl<P: ProgressValue> ProgressValue for Option<P> {
+    fn into_parts(self) -> (f64, Option<Str>) {
+        self.map_or((f64::NAN, None), P::into_parts)
+    }
 }
 
 /// A button. Give it a [`key`](Element::key) and an [`on_click`](Element::on_click)

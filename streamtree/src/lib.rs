@@ -29,6 +29,11 @@
 //! assert_eq!(AppTest::new(app).run().text(), "Page \"Hi\"\n  Hello, Grace!\n  welcome\n");
 //! ```
 //!
+//! Only a rerun ([`Session::rerun`], [`AppTest`](testing::AppTest), a live runner) runs
+//! component bodies; it returns a [`Resolved`] tree, and the renderers only read trees.
+//! Apps with background tasks are tested without races as the [`testing`] module's
+//! "Race-free app tests" section shows (gates, one worker, waiting on task changes).
+//!
 //! Modules: [`elements`] (constructors), [`session`] (reruns and state), [`render`]
 //! (HTML and text backends), [`testing`] (`AppTest`), the task runtime ([`Runtime`])
 //! and its API ([`asyncio`]). With the `serve` feature, `streamtree::serve(app)` runs an
@@ -36,7 +41,6 @@
 #![forbid(unsafe_code)]
 
 pub mod asyncio;
-pub(crate) mod component;
 mod element;
 pub mod elements;
 pub mod live;
@@ -53,7 +57,7 @@ pub mod __private;
 
 pub use element::{Element, Str};
 pub use runtime::{Runtime, RuntimeBuilder, Subscription};
-pub use session::{ClickError, Session, SessionBuilder};
+pub use session::{ClickError, Resolved, Session, SessionBuilder};
 pub use streamtree_macros::{component, view};
 pub use testing::{render_html, render_html_document, render_text};
 pub use tree::{TreeNode, render_to_tree};

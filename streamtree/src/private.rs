@@ -19,7 +19,7 @@ pub fn component(
     name: &'static str,
     body: impl FnOnce() -> Element + ::core::marker::Send + 'static,
 ) -> Element {
-    crate::component::component(name, None, body)
+    crate::element::component(name, None, body)
 }
 
 /// Checks that a `#[component]` prop can be moved into the deferred body; called at the

@@ -1,10 +1,53 @@
-//! Test helpers, after Streamlit's `AppTest` and the reference's `render_to_tree`.
+//! Test helpers: [`AppTest`], after Streamlit's `AppTest` (reruns, clicks, waiting for
+//! tasks), and the plain renderers.
+//!
+//! # Race-free app tests
+//!
+//! Background tasks run on worker threads, so a test that looks at the page while a task
+//! may or may not have started or finished passes or fails by chance. Four rules make
+//! every such test deterministic:
+//!
+//! 1. **Decide when a task ends.** Gate its closure on a channel the test holds
+//!    (`rx.recv_timeout(..)` in the task, `tx.send(())` in the test): until the test
+//!    opens the gate the task cannot finish, so "loading" is a fact, not a guess.
+//! 2. **Decide when a task starts.** [`AppTest::with_workers(1, ..)`](AppTest::with_workers)
+//!    gives the app one private worker: a task submitted behind a gated one stays
+//!    `Pending` until the gate opens. To know a task is `Running`, have it report
+//!    progress or send on a channel as its first step and wait for that.
+//! 3. **Wait for states, never for time.** [`AppTest::wait_idle`] returns when every task
+//!    has ended; [`AppTest::run_until`] reruns on every task change until the page shows
+//!    what you expect (both with a timeout that fails the test with a message). Never
+//!    `sleep`.
+//! 4. **Click, then look.** [`AppTest::click`] runs the handler and reruns at once, like a
+//!    browser click; the tasks the handler or the rerun submitted are at most `Pending`
+//!    or `Running` at that point, so assert the loading state only for gated tasks.
+//!
+//! ```
+//! use std::sync::{Arc, Mutex, mpsc};
+//! use std::time::Duration;
+//! use streamtree::prelude::*;
+//!
+//! let (open, gate) = mpsc::channel::<()>();
+//! let gate = Arc::new(Mutex::new(Some(gate)));
+//! let mut app = AppTest::with_workers(1, move || {
+//!     let gate = gate.clone();
+//!     let job = submit("job", move || {
+//!         let gate = gate.lock().unwrap().take().expect("submitted once");
+//!         gate.recv_timeout(Duration::from_secs(10)).expect("the test opens the gate");
+//!         42
+//!     });
+//!     match_task(&job).loading("working").ready(|n| Text(format!("got {n}"))).into()
+//! });
+//! assert_eq!(app.run().text(), "working\n"); // gated: cannot be done yet
+//! open.send(()).unwrap();
+//! app.run_until(Duration::from_secs(10), |text| text == "got 42\n");
+//! ```
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::element::Element;
 use crate::render::{html, text};
-use crate::session::{ClickError, Session};
+use crate::session::{ClickError, Resolved, Session};
 use crate::tree::TreeNode;
 
 /// Drives an app function through reruns in its own session and exposes each rerun's
@@ -20,7 +63,7 @@ use crate::tree::TreeNode;
 pub struct AppTest {
     session: Session,
     root: Box<dyn Fn() -> Element>,
-    last: Option<Element>,
+    last: Option<Resolved>,
 }
 
 impl AppTest {
@@ -64,7 +107,61 @@ impl AppTest {
         self
     }
 
-    /// The last rerun's tree.
+    /// An app test whose session has a private pool of `workers` threads (at least 1).
+    /// With one worker, tasks start one at a time in submission order: the way to keep a
+    /// task `Pending` behind a gated one (see the module docs on race-free tests).
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let mut app = AppTest::with_workers(1, || Text("x"));
+    /// assert_eq!(app.run().text(), "x\n");
+    /// ```
+    pub fn with_workers(workers: usize, root: impl Fn() -> Element + 'static) -> AppTest {
+        AppTest::with_session(Session::builder().max_workers(workers).build(), root)
+    }
+
+    /// Reruns now and after every change of the session's tasks until `done` holds for
+    /// the rerun's text output; waits on task notifications, never sleeps.
+    ///
+    /// # Panics
+    /// When `timeout` passes first, showing the last output.
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use streamtree::prelude::*;
+    /// let mut app = AppTest::new(|| {
+    ///     let h = submit("sum", || 1 + 1);
+    ///     match_task(&h).ready(|n| Text(n)).into()
+    /// });
+    /// app.run_until(Duration::from_secs(10), |text| text == "2\n");
+    /// ```
+    #[track_caller]
+    pub fn run_until(
+        &mut self,
+        timeout: Duration,
+        mut done: impl FnMut(&str) -> bool,
+    ) -> &mut Self {
+        let deadline = Instant::now() + timeout;
+        // Subscribed before the first rerun: a change right after it still wakes us.
+        let changes = self.session.subscribe();
+        loop {
+            let text = self.run().text();
+            if done(&text) {
+                return self;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || !changes.wait_timeout(left) {
+                panic!(
+                    "AppTest::run_until: the condition did not hold within {timeout:?}; \
+                     the last rerun showed:\n{text}"
+                );
+            }
+        }
+    }
+
+    /// The last rerun's tree, resolved: rendering it runs no user code.
     ///
     /// # Panics
     /// Before the first [`run`](Self::run).
@@ -75,7 +172,7 @@ impl AppTest {
     /// assert_eq!(app.run().element().kind_name(), "Divider");
     /// ```
     #[track_caller]
-    pub fn element(&self) -> &Element {
+    pub fn element(&self) -> &Resolved {
         self.last
             .as_ref()
             .expect("AppTest has no output yet: call `.run()` before reading it")
@@ -173,8 +270,8 @@ impl AppTest {
     }
 }
 
-/// Renders one element as plain text (component bodies run in the current session, or a
-/// fresh one).
+/// Renders one element as plain text. Pure: component calls show what their rerun
+/// resolved (render the tree [`Session::rerun`] returns, or use [`AppTest`]).
 ///
 /// # Example
 /// ```
@@ -185,8 +282,7 @@ pub fn render_text(el: &Element) -> String {
     text::render(el)
 }
 
-/// Renders one element as an HTML fragment (component bodies run in the current session,
-/// or a fresh one).
+/// Renders one element as an HTML fragment. Pure, like [`render_text`].
 ///
 /// # Example
 /// ```

@@ -1,13 +1,15 @@
 //! A serializable, comparable view of a rendered tree, for structured snapshots
 //! (`insta::assert_json_snapshot!`, `assert_debug_snapshot!`) and assertions.
 
+use std::fmt;
+
 use serde::Serialize;
 
-use crate::element::{Element, Node};
-use crate::render::prepare;
+use crate::element::{Element, Node, unresolved};
 
 /// One node of [`render_to_tree`]'s output. Component calls appear as nodes of their
-/// function's name with their output as the only child.
+/// function's name with their output as the only child (an `ErrorBox` naming the fix
+/// when no rerun resolved them).
 ///
 /// # Example
 /// ```
@@ -51,7 +53,12 @@ impl TreeNode {
             value: None,
             message: None,
             flag: false,
-            children: el.children().iter().map(TreeNode::from_element).collect(),
+            children: match &el.node {
+                Node::Component(c) if c.output().is_none() => {
+                    vec![TreeNode::from_element(&unresolved(c.name))]
+                }
+                _ => el.children().iter().map(TreeNode::from_element).collect(),
+            },
         };
         match &el.node {
             Node::Page(p) => node.text = p.title.as_ref().map(|t| t.to_string()),
@@ -74,8 +81,8 @@ impl TreeNode {
     }
 }
 
-/// The tree `el` renders as, with component bodies run (in the current session or a
-/// fresh one), as plain data.
+/// The tree `el` renders as, as plain data. Pure, like the renderers: component calls
+/// show what their rerun resolved.
 ///
 /// # Example
 /// ```
@@ -84,6 +91,12 @@ impl TreeNode {
 /// assert_eq!((t.value, t.message.as_deref()), (Some(0.5), Some("half")));
 /// ```
 pub fn render_to_tree(el: &Element) -> TreeNode {
-    prepare(el);
     TreeNode::from_element(el)
+}
+
+/// The readable form of an element is its [`TreeNode`].
+impl fmt::Debug for Element {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&TreeNode::from_element(self), f)
+    }
 }

@@ -9,8 +9,8 @@
 use std::cell::Cell;
 use std::fmt::Write as _;
 
-use crate::element::{Element, Node, StackKind, Str};
-use crate::render::{markdown, prepare, text::progress_label};
+use crate::element::{Element, Node, StackKind, Str, unresolved};
+use crate::render::{markdown, text::progress_label};
 
 /// The built-in stylesheet of [`document`]: no external assets.
 ///
@@ -43,7 +43,7 @@ pub fn escape(out: &mut String, text: &str) {
     let _ = pulldown_cmark_escape::escape_html(out, text);
 }
 
-/// Renders `el` as an HTML fragment, running pending component bodies first.
+/// Renders `el` as an HTML fragment. Pure: runs no component body (see [`crate::render`]).
 ///
 /// # Example
 /// ```
@@ -54,7 +54,6 @@ pub fn escape(out: &mut String, text: &str) {
 /// );
 /// ```
 pub fn fragment(el: &Element) -> String {
-    prepare(el);
     // Reruns of one app render similar sizes: start from the last size to skip regrowth.
     let mut out = String::with_capacity(LAST_LEN.with(Cell::get));
     write(el, &mut out);
@@ -190,13 +189,16 @@ fn write(el: &Element, out: &mut String) {
         }
         Node::Fragment { children, .. } => write_children(children, out),
         Node::Component(c) => {
-            let output = c.output();
-            if el.key.is_some() {
+            let keyed = el.key.is_some();
+            if keyed {
                 open!(out, "<div class=\"st-component\"", el);
-                output.iter().for_each(|o| write(o, out));
+            }
+            match c.output() {
+                Some(output) => write(output, out),
+                None => write(&unresolved(c.name), out),
+            }
+            if keyed {
                 out.push_str("</div>");
-            } else {
-                output.iter().for_each(|o| write(o, out));
             }
         }
         Node::Text(t) => {

@@ -5,13 +5,11 @@
 //! - [`text`]: readable, deterministic plain text; also the snapshot format.
 //! - `markdown`: the CommonMark handling both backends share (safe links, raw HTML as text).
 //!
-//! Rendering an element with unresolved component calls resolves them first: in the
-//! current session, or in a fresh one when none is current.
+//! Renderers are pure: a tree in, text out. They never run user code: a component shows
+//! the output its rerun stored, and a component that no rerun resolved shows as an error
+//! naming the fix (render what [`Session::rerun`](crate::Session::rerun) returns, a
+//! [`Resolved`](crate::Resolved), or use [`AppTest`](crate::testing::AppTest)).
 
 pub mod html;
 pub(crate) mod markdown;
 pub mod text;
-
-/// Runs pending component bodies before a backend walks the tree (in the current session,
-/// or a fresh one made only if a body is left to run).
-pub(crate) use crate::component::resolve as prepare;

@@ -6,13 +6,13 @@
 
 use std::fmt::Write as _;
 
-use crate::element::{Element, Node, Str};
-use crate::render::{markdown, prepare};
+use crate::element::{Element, Node, Str, unresolved};
+use crate::render::markdown;
 
 /// Cells in a text progress bar.
 const BAR: usize = 20;
 
-/// Renders `el` as plain text, running pending component bodies first.
+/// Renders `el` as plain text. Pure: runs no component body (see [`crate::render`]).
 ///
 /// # Example
 /// ```
@@ -24,7 +24,6 @@ const BAR: usize = 20;
 /// );
 /// ```
 pub fn render(el: &Element) -> String {
-    prepare(el);
     let mut out = String::new();
     write(el, 0, &mut out);
     out
@@ -86,11 +85,10 @@ fn write(el: &Element, depth: usize, out: &mut String) {
             children.iter().for_each(|c| write(c, depth + 1, out));
         }
         Node::Fragment { children, .. } => children.iter().for_each(|c| write(c, depth, out)),
-        Node::Component(c) => {
-            if let Some(output) = c.output() {
-                write(output, depth, out);
-            }
-        }
+        Node::Component(c) => match c.output() {
+            Some(output) => write(output, depth, out),
+            None => write(&unresolved(c.name), depth, out),
+        },
         Node::Text(t) => lines(out, depth, t),
         Node::Markdown { source, allow_html } => {
             for l in markdown::to_text_lines(source, *allow_html) {

@@ -7,7 +7,7 @@
 mod pool;
 mod sync;
 pub(crate) mod task;
-mod unwind;
+pub(crate) mod unwind;
 
 #[cfg(all(test, streamtree_loom))]
 mod loom;

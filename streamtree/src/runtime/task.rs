@@ -855,6 +855,11 @@ impl<T> fmt::Debug for TaskHandle<T> {
 }
 
 impl<T> TaskHandle<T> {
+    /// The task's slot, for crate-internal readers (`asyncio::snapshot`).
+    pub(crate) fn slot(&self) -> &Slot {
+        &self.slot
+    }
+
     /// Wraps a slot known to hold a task with result type `T`.
     pub(crate) fn new(slot: Arc<Slot>) -> TaskHandle<T>
     where

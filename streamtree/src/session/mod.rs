@@ -8,8 +8,14 @@
 //!   (pending tasks cancelled, running tasks asked to cancel);
 //! - `rerun` never unwinds: a panic in the app function or a component body becomes an
 //!   error element, and every lock it takes tolerates poisoning.
+//! - `rerun` is the only caller of resolution (`resolve.rs`): only a rerun runs component
+//!   bodies, and it hands the tree out as a [`Resolved`];
+//! - user values leaving the session (swept state, the last rerun's button handlers) are
+//!   dropped after the lock that held them is released: their `Drop` may use the session.
 
+mod contain;
 pub(crate) mod path;
+mod resolve;
 pub(crate) mod state;
 
 use std::cell::RefCell;
@@ -19,11 +25,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use crate::component::{contain, panic_message, resolve};
 use crate::element::{Callback, Element, Node, Str};
 use crate::runtime::{Runtime, Subscription, TaskSet};
 
+pub(crate) use contain::{contain, panic_message};
 pub use path::current as render_path;
+pub use resolve::Resolved;
 pub use state::{State, session_state, state};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -57,7 +64,8 @@ struct SessionInner {
     state: state::Store,
     /// This session's tasks; shared with the handles and workers of those tasks.
     tasks: Arc<TaskSet>,
-    /// Button handlers of the last rerun, by button address. Replaced whole by each rerun.
+    /// Button handlers of the last rerun, by button address. Replaced whole by each rerun;
+    /// the old map is dropped outside the lock.
     buttons: Mutex<HashMap<Str, ButtonSlot>>,
     /// Counts completed reruns; state slots remember the rerun that last touched them.
     reruns: AtomicU64,
@@ -315,32 +323,39 @@ impl Session {
     /// body, records the buttons' handlers, and sweeps render-path state no longer
     /// rendered. A panic in `root` or in a body is shown in place as an error element.
     ///
+    /// The only way to run component bodies: renderers show what a rerun resolved.
+    ///
     /// # Example
     /// ```
     /// use streamtree::prelude::*;
     /// let tree = Session::new().rerun(|| -> Element { panic!("bad input") });
     /// assert_eq!(render_text(&tree), "! error: the app panicked: bad input\n");
     /// ```
-    pub fn rerun(&self, root: impl FnOnce() -> Element) -> Element {
+    pub fn rerun(&self, root: impl FnOnce() -> Element) -> Resolved {
         self.enter(|| {
             let generation = self.inner.reruns.load(Ordering::Acquire) + 1;
             let mut tree = state::with_generation(generation, || {
-                let tree = contain(root).unwrap_or_else(|panic| {
+                let mut tree = contain(root).unwrap_or_else(|panic| {
                     Element::error(format!("the app panicked: {}", panic_message(&*panic)))
                 });
-                resolve(&tree);
+                resolve::resolve(&mut tree);
                 tree
             });
             let mut buttons = HashMap::new();
             collect_buttons(&mut tree, &mut buttons);
-            *self
-                .inner
-                .buttons
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = buttons;
-            self.inner.state.sweep(generation);
+            // The last rerun's handlers are user closures: drop them after the lock.
+            let old = std::mem::replace(
+                &mut *self
+                    .inner
+                    .buttons
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+                buttons,
+            );
+            drop(old);
+            drop(self.inner.state.sweep(generation));
             self.inner.reruns.store(generation, Ordering::Release);
-            tree
+            Resolved::new(tree)
         })
     }
 

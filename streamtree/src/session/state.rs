@@ -7,7 +7,9 @@
 //! Invariants:
 //! - a slot's value type never changes: a call with another type panics, naming key and
 //!   both types, and leaves the slot as it was;
-//! - `Store::slots` is only locked for a lookup or the sweep, never while user code runs.
+//! - `Store::slots` is only locked for a lookup or the sweep, never while user code runs:
+//!   `init` runs before the insert, and swept values are dropped by the caller after the
+//!   lock (a value's `Drop` may use the session).
 
 use std::any::Any;
 use std::cell::Cell;
@@ -69,34 +71,43 @@ impl Store {
         if let Some((value, held)) = existing {
             return match value.downcast::<Mutex<T>>() {
                 Ok(cell) => State { cell },
-                Err(_) => panic!(
-                    "state key `{key}` holds a `{held}`, not a `{}`: use one type per key",
-                    std::any::type_name::<T>()
-                ),
+                Err(_) => type_mismatch::<T>(key, held),
             };
         }
         // `init` is user code: run it without the lock held.
         let cell = Arc::new(Mutex::new(init()));
-        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        let slot = slots.entry(id).or_insert_with(|| Slot {
-            value: cell.clone(),
-            type_name: std::any::type_name::<T>(),
-            touched: scoped.then_some(generation),
-        });
-        match slot.value.clone().downcast::<Mutex<T>>() {
+        let (value, held) = {
+            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            let slot = slots.entry(id).or_insert_with(|| Slot {
+                value: cell.clone(),
+                type_name: std::any::type_name::<T>(),
+                touched: scoped.then_some(generation),
+            });
+            (slot.value.clone(), slot.type_name)
+        };
+        // Another thread may have filled the slot first: then `cell` (a user value) is
+        // dropped here, after the lock.
+        match value.downcast::<Mutex<T>>() {
             Ok(cell) => State { cell },
-            Err(_) => panic!(
-                "state key `{key}` holds a `{}`, not a `{}`: use one type per key",
-                slot.type_name,
-                std::any::type_name::<T>()
-            ),
+            Err(_) => type_mismatch::<T>(key, held),
         }
     }
 
-    /// Drops render-path slots the rerun `generation` did not touch.
-    pub(crate) fn sweep(&self, generation: u64) {
+    /// Removes the render-path slots the rerun `generation` did not touch and returns
+    /// them: their values are user values, whose `Drop` may use the session, so the
+    /// caller drops them after the lock is released.
+    #[must_use = "drop the swept values outside the lock"]
+    pub(crate) fn sweep(&self, generation: u64) -> Vec<impl Sized + use<>> {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        slots.retain(|_, slot| slot.touched.is_none_or(|t| t >= generation));
+        let stale: Vec<(Str, Str)> = slots
+            .iter()
+            .filter(|(_, slot)| slot.touched.is_some_and(|t| t < generation))
+            .map(|(id, _)| id.clone())
+            .collect();
+        stale
+            .into_iter()
+            .filter_map(|id| slots.remove_entry(&id))
+            .collect()
     }
 
     #[cfg(test)]
@@ -196,6 +207,36 @@ impl<T> State<T> {
     }
 }
 
+/// The panic for a state key used with another type than the one it holds.
+fn type_mismatch<T>(key: &str, held: &str) -> ! {
+    panic!(
+        "state key `{key}` holds a `{}`, not a `{}`: use one type per key",
+        short_type_name(held),
+        short_type_name(std::any::type_name::<T>())
+    )
+}
+
+/// A type name as users write it: `alloc::vec::Vec<alloc::string::String>` becomes
+/// `Vec<String>` (every path is cut to its last segment; generics and tuples stay).
+pub(crate) fn short_type_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    // Where the path being read started in `out`.
+    let mut path_start = 0;
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            out.truncate(path_start);
+        } else {
+            out.push(c);
+            if !(c.is_alphanumeric() || c == '_') {
+                path_start = out.len();
+            }
+        }
+    }
+    out
+}
+
 #[track_caller]
 fn check_key(key: &str) {
     if key.trim().is_empty() {
@@ -266,10 +307,10 @@ mod tests {
             session_state("k", || 1i32);
             let err =
                 catch_unwind(AssertUnwindSafe(|| session_state("k", String::new))).unwrap_err();
-            let msg = crate::component::panic_message(&*err);
+            let msg = crate::session::panic_message(&*err);
             assert_eq!(
                 msg,
-                "state key `k` holds a `i32`, not a `alloc::string::String`: use one type per key"
+                "state key `k` holds a `i32`, not a `String`: use one type per key"
             );
             assert_eq!(session_state("k", || 0i32).get(), 1);
         });
@@ -279,7 +320,7 @@ mod tests {
     fn blank_key_panics() {
         let s = Session::new();
         let err = catch_unwind(AssertUnwindSafe(|| s.enter(|| state("  ", || 0)))).unwrap_err();
-        assert!(crate::component::panic_message(&*err).contains("state key \"  \" is blank"));
+        assert!(crate::session::panic_message(&*err).contains("state key \"  \" is blank"));
     }
 
     #[test]
@@ -293,5 +334,21 @@ mod tests {
         assert_eq!(s.state_store().len(), 2);
         s.rerun(crate::Element::empty);
         assert_eq!(s.state_store().len(), 1);
+    }
+
+    #[test]
+    fn short_type_names_cut_paths_only() {
+        for (full, short) in [
+            ("alloc::string::String", "String"),
+            ("i32", "i32"),
+            (
+                "alloc::vec::Vec<core::option::Option<alloc::string::String>>",
+                "Vec<Option<String>>",
+            ),
+            ("(u8, &str, [my_app::Row; 3])", "(u8, &str, [Row; 3])"),
+            ("dyn core::any::Any + core::marker::Send", "dyn Any + Send"),
+        ] {
+            assert_eq!(short_type_name(full), short);
+        }
     }
 }

@@ -2,164 +2,20 @@
 //!
 //! Layout for speed: an [`Element`] is one enum value; containers own their children in
 //! one `Vec` (one allocation per container, not per node), and short strings live inline
-//! in [`Str`] (no allocation up to 24 bytes). Component calls are deferred: their body
-//! runs when a rerun resolves the tree (see `crate::component`).
+//! in [`Str`] (no allocation up to 24 bytes). Component calls are plain data too
+//! (`component.rs`): the node holds the body, and only a rerun runs it.
+//!
+//! Layer: above the task runtime, below sessions and renderers. Nothing here runs user
+//! code (bodies, handlers) or names a session.
 
-use std::borrow::Cow;
-use std::fmt;
+mod component;
+pub(crate) mod pool;
+mod str;
+
 use std::sync::{Arc, Mutex};
 
-use compact_str::CompactString;
-
-use crate::component::ComponentNode;
-
-/// A string stored in the tree: inline up to 24 bytes, heap-allocated beyond.
-///
-/// Every constructor that takes text accepts anything string-like (`&str`, `String`,
-/// `&String`, `Cow<str>`, `Box<str>`, `char`) through `Into<Str>`.
-///
-/// # Example
-/// ```
-/// use streamtree::Str;
-/// let s: Str = "hello".into();
-/// assert_eq!(s.as_str(), "hello");
-/// assert_eq!(Str::from(String::from("x")), Str::from('x'));
-/// ```
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Str(CompactString);
-
-impl Str {
-    /// The text as a `&str`.
-    ///
-    /// # Example
-    /// ```
-    /// assert_eq!(streamtree::Str::from("a").as_str(), "a");
-    /// ```
-    pub fn as_str(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-impl std::ops::Deref for Str {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-impl std::borrow::Borrow<str> for Str {
-    fn borrow(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-impl AsRef<str> for Str {
-    fn as_ref(&self) -> &str {
-        self.0.as_str()
-    }
-}
-
-impl fmt::Display for Str {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl fmt::Debug for Str {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl serde::Serialize for Str {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl From<&str> for Str {
-    fn from(s: &str) -> Self {
-        Str(CompactString::new(s))
-    }
-}
-impl From<&mut str> for Str {
-    fn from(s: &mut str) -> Self {
-        Str(CompactString::new(&*s))
-    }
-}
-impl From<String> for Str {
-    fn from(s: String) -> Self {
-        Str(CompactString::from(s))
-    }
-}
-impl From<&String> for Str {
-    fn from(s: &String) -> Self {
-        Str(CompactString::new(s))
-    }
-}
-impl From<Box<str>> for Str {
-    fn from(s: Box<str>) -> Self {
-        Str(CompactString::from(s))
-    }
-}
-impl From<Cow<'_, str>> for Str {
-    fn from(s: Cow<'_, str>) -> Self {
-        Str(CompactString::from(s))
-    }
-}
-impl From<char> for Str {
-    fn from(c: char) -> Self {
-        Str(CompactString::new(c.encode_utf8(&mut [0; 4])))
-    }
-}
-/// Formats straight into the string, without a temporary `String`:
-/// `Text(format_args!("{row},{col}"))`.
-impl From<fmt::Arguments<'_>> for Str {
-    fn from(args: fmt::Arguments<'_>) -> Self {
-        if let Some(s) = args.as_str() {
-            return Str(CompactString::new(s));
-        }
-        thread_local! {
-            /// Scratch space: formatting into a warm `String` then copying the (usually
-            /// inline) result beats growing a fresh string piece by piece.
-            static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-        }
-        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut buf) => {
-                buf.clear();
-                let _ = fmt::Write::write_fmt(&mut *buf, args);
-                Str(CompactString::new(buf.as_str()))
-            }
-            // Re-entered from a `Display` impl that itself builds a `Str`.
-            Err(_) => Str(CompactString::from(fmt::format(args))),
-        })
-    }
-}
-macro_rules! from_integer {
-    ($($t:ty)*) => {$(
-        /// Decimal digits, formatted with `itoa` (no `core::fmt`).
-        impl From<$t> for Str {
-            // Inlined: returned through memory, the inline string stalls the caller's
-            // copy of it (a store-forwarding miss per cell).
-            #[inline]
-            fn from(n: $t) -> Self {
-                Str(CompactString::new(itoa::Buffer::new().format(n)))
-            }
-        }
-    )*};
-}
-from_integer!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
-
-impl From<&Str> for Str {
-    fn from(s: &Str) -> Self {
-        s.clone()
-    }
-}
-impl From<Str> for String {
-    fn from(s: Str) -> Self {
-        s.0.into_string()
-    }
-}
+pub(crate) use self::component::{ComponentNode, component, unresolved};
+pub use self::str::Str;
 
 /// A click handler stored on a [`Button`](crate::elements::Button).
 ///
@@ -387,7 +243,8 @@ impl Element {
     }
 
     /// Renders a [`Markdown`](crate::elements::Markdown) element's raw HTML and links of any
-    /// scheme as written, as the reference's `unsafe_allow_html` does. Only for trusted text.
+    /// scheme as written, as Streamlit's `st.markdown(.., unsafe_allow_html=True)` does. Only
+    /// for trusted text.
     ///
     /// # Example
     /// ```
@@ -467,80 +324,6 @@ impl Drop for Element {
     }
 }
 
-/// Per-thread free list of children `Vec`s.
-///
-/// Each rerun builds a tree of one `Vec` per container and drops it whole; with glibc the
-/// freed top of the heap is often trimmed and the next tree faults every page in again
-/// (about half the build time of a 10,000-cell table, and a bimodal one). Recycling the
-/// buffers keeps them warm. Bounded: at most [`BUDGET`](pool::BUDGET) bytes of capacity are
-/// kept per thread; anything beyond is freed as usual.
-pub(crate) mod pool {
-    use std::cell::RefCell;
-
-    use super::Element;
-
-    /// Capacity kept per thread, in bytes.
-    pub(crate) const BUDGET: usize = 1 << 20;
-    const BUDGET_ELEMENTS: usize = BUDGET / std::mem::size_of::<Element>();
-    /// How far down the free list to look for a well-fitting buffer.
-    const SEARCH: usize = 8;
-
-    struct Pool {
-        free: Vec<Vec<Element>>,
-        /// Sum of the capacities in `free`, in elements.
-        held: usize,
-    }
-
-    thread_local! {
-        static POOL: RefCell<Pool> = const {
-            RefCell::new(Pool { free: Vec::new(), held: 0 })
-        };
-    }
-
-    /// An empty `Vec` for about `len` children: a recycled one when a fitting one is free.
-    #[inline]
-    pub(crate) fn take(len: usize) -> Vec<Element> {
-        POOL.try_with(|p| {
-            let mut p = p.try_borrow_mut().ok()?;
-            let fits = |v: &Vec<Element>| v.capacity() >= len && v.capacity() <= 2 * len + 16;
-            let n = p.free.len();
-            let i = (n.saturating_sub(SEARCH)..n)
-                .rev()
-                .find(|&i| fits(&p.free[i]))?;
-            let v = p.free.swap_remove(i);
-            p.held -= v.capacity();
-            Some(v)
-        })
-        .ok()
-        .flatten()
-        .unwrap_or_default()
-    }
-
-    /// Drops the children in `v` (their own buffers come back here first) and keeps the
-    /// empty buffer when the budget allows.
-    pub(crate) fn recycle(mut v: Vec<Element>) {
-        if v.capacity() == 0 {
-            return;
-        }
-        v.clear();
-        let _ = POOL.try_with(|p| {
-            if let Ok(mut p) = p.try_borrow_mut()
-                && p.held + v.capacity() <= BUDGET_ELEMENTS
-            {
-                p.held += v.capacity();
-                p.free.push(std::mem::take(&mut v));
-            }
-        });
-    }
-}
-
-impl fmt::Debug for Element {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The serializable tree is the readable form; reuse it.
-        fmt::Debug::fmt(&crate::tree::TreeNode::from_element(self), f)
-    }
-}
-
 impl From<&str> for Element {
     fn from(s: &str) -> Element {
         Element::new(Node::Text(s.into()))
@@ -601,7 +384,7 @@ mod tests {
         // The freed buffer is the one the next same-sized container gets.
         let second = VStack((0..50).map(Text));
         assert_eq!(ptr(&second), p);
-        assert_eq!(crate::render::text::render(&second).lines().count(), 51);
+        assert_eq!(second.children().len(), 50);
         drop(second);
         // A buffer over the budget is freed, not kept.
         let over = pool::BUDGET / std::mem::size_of::<Element>() + 1;
@@ -620,7 +403,7 @@ mod tests {
         use crate::elements::{Fragment, VStack};
         let stat = Fragment([Element::from("a")]);
         assert!(!stat.dynamic());
-        let comp = crate::component::component("C", None, Element::empty);
+        let comp = component("C", None, Element::empty);
         let dynamic = VStack([stat, comp]);
         assert!(dynamic.dynamic());
         assert!(Fragment([VStack([Element::from("b")]), dynamic]).dynamic());
