@@ -121,6 +121,37 @@ fn submit_many_returns_handles_in_order_and_rejects_bad_keys_first() {
 }
 
 #[test]
+fn an_on_change_hook_may_enter_another_session() {
+    // Before the fix, `submit` held the current-session borrow while it notified, so a hook
+    // entering a session panicked with "already borrowed".
+    let s = Session::new();
+    let other = Session::new();
+    other.enter(|| submit("other's", || ()));
+    let o = other.clone();
+    let (seen_tx, seen) = channel();
+    let seen_tx = Mutex::new(seen_tx);
+    let _guard = s.on_change(move || {
+        let keys: Vec<String> = o
+            .enter(summarize_async_tasks)
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
+        let _ = seen_tx.lock().unwrap().send(keys);
+    });
+    let h = s.enter(|| submit("mine", || 1));
+    let keys = seen
+        .recv_timeout(LONG)
+        .expect("the hook ran within the timeout");
+    assert_eq!(
+        keys,
+        ["other's"],
+        "inside the hook, the entered session is current"
+    );
+    assert!(s.wait_idle(LONG));
+    assert_eq!(h.result(), Some(1));
+}
+
+#[test]
 fn pending_running_done_with_a_bounded_pool() {
     let s = Session::builder().max_workers(1).build();
     let sub = s.subscribe();

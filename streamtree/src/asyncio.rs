@@ -35,10 +35,9 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
 
 use crate::runtime::task::Slot;
-use crate::runtime::{TaskSet, find_current, with_current};
+use crate::runtime::{current_set, find_current};
 
 pub use crate::runtime::task::{Progress, TaskHandle, TaskStatus, TaskSummary};
 
@@ -68,11 +67,6 @@ fn no_session() -> ! {
     )
 }
 
-/// The current set, cloned (for the paths that may run user `Drop` code).
-fn current_set() -> Option<Arc<TaskSet>> {
-    with_current(|set, _| set.cloned())
-}
-
 #[track_caller]
 fn submit_inner<T, F>(key: &str, f: F) -> TaskHandle<T>
 where
@@ -80,15 +74,14 @@ where
     F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
 {
     check_key(key);
-    // The set is borrowed, not cloned. An unused `f` comes back out and is dropped after
-    // the thread-local borrow ends, as its captures may run arbitrary `Drop` code.
+    // Cloned out of the thread-local: submitting notifies hooks, which may enter sessions.
+    let Some(set) = current_set() else {
+        no_session()
+    };
     let mut unused = None;
-    let submitted = with_current(|set, _| set.map(|set| set.submit(key, f, &mut unused)));
+    let handle = set.submit(key, f, &mut unused);
     drop(unused);
-    match submitted {
-        Some(handle) => handle,
-        None => no_session(),
-    }
+    handle
 }
 
 /// Starts `f` on a worker under `key`, or returns the handle of the task already under

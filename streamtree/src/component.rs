@@ -190,16 +190,8 @@ pub(crate) fn contain<R>(f: impl FnOnce() -> R) -> Result<R, Box<dyn Any + Send>
     catch_unwind(AssertUnwindSafe(f))
 }
 
-/// The text of a panic payload (`&str` or `String`), or a placeholder for other payloads.
-pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_owned()
-    }
-}
+/// The text of a panic payload; owned by the runtime (the lowest layer), re-used here.
+pub(crate) use crate::runtime::panic_message;
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 //! See `README.md` beside this file for the state machine, the keyed-dedupe rules and
 //! shutdown. The public task API is [`crate::asyncio`].
 
+mod current;
 mod pool;
 mod sync;
 pub(crate) mod task;
@@ -14,7 +15,6 @@ mod loom;
 #[cfg(all(test, not(streamtree_loom)))]
 mod tests;
 
-use std::cell::RefCell;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, PoisonError, Weak};
@@ -22,8 +22,11 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
+use self::current::WorkerScope;
+pub(crate) use self::current::{current_set, enter, find_current};
 use self::pool::{Job, Pool};
 use self::task::{Change, SetLink, Slot, TaskHandle, TaskMap, TaskSummary};
+pub(crate) use self::unwind::panic_message;
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -288,53 +291,14 @@ pub(crate) struct TaskSet {
     /// Notification senders, one per live [`Subscription`]; pruned when a send finds its
     /// receiver gone.
     subscribers: Mutex<Vec<Sender<()>>>,
-    /// Change callbacks of live [`OnChange`](crate::session::OnChange) guards, held weakly:
-    /// pruned when the guard is gone. Called after `hooks` is unlocked, so a callback may
+    /// Change callbacks, held weakly: pruned when their owner (the session's `OnChange`
+    /// guard) dropped them. Called after `hooks` is unlocked, so a callback may
     /// subscribe or register again.
     hooks: Mutex<Vec<Weak<dyn Fn() + Send + Sync>>>,
     /// `subscribers.len()`, readable without the lock (the common case is none).
     subscriber_count: AtomicUsize,
 }
 
-thread_local! {
-    /// The task a worker thread is running now (and its set), so the free functions inside
-    /// a task resolve to the task's own session. Set by [`WorkerScope`] for one job.
-    static WORKER: RefCell<Option<WorkerTask>> = const { RefCell::new(None) };
-}
-
-struct WorkerTask {
-    set: Arc<TaskSet>,
-    slot: Arc<Slot>,
-}
-
-/// Makes a task current on its worker thread for one job; clears it on every exit.
-struct WorkerScope;
-
-impl WorkerScope {
-    fn enter(set: Arc<TaskSet>, slot: Arc<Slot>) -> WorkerScope {
-        WORKER.with(|w| {
-            let prev = w.borrow_mut().replace(WorkerTask { set, slot });
-            debug_assert!(prev.is_none(), "a worker runs one task at a time");
-        });
-        WorkerScope
-    }
-
-    /// Clears the task, handing back its set (to notify without upgrading the slot's weak
-    /// link again).
-    fn leave(self) -> Option<Arc<TaskSet>> {
-        let task = WORKER.with(|w| w.borrow_mut().take());
-        task.map(|t| t.set)
-    }
-}
-
-impl Drop for WorkerScope {
-    fn drop(&mut self) {
-        // Taken out first: dropping the set may drop a runtime, which must not happen while
-        // the thread-local is borrowed.
-        let task = WORKER.with(|w| w.borrow_mut().take());
-        drop(task);
-    }
-}
 /// Marks a started task Error if its job unwinds before finishing (a guard: a task never
 /// stays Running after its worker left it).
 struct Unfinished<'a>(Option<&'a Slot>);
@@ -349,36 +313,6 @@ impl Drop for Unfinished<'_> {
             drop(discarded);
         }
     }
-}
-
-/// Runs `f` with the task set the free functions resolve to on this thread: the current
-/// session's (entered with [`Session::enter`](crate::Session::enter)), else the set of the
-/// task this worker runs. Borrowed, not cloned: the every-rerun `submit` path.
-pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<TaskSet>>, Option<&Arc<Slot>>) -> R) -> R {
-    // `f` moves into the session's closure and comes back out only when no session is
-    // current (no `Option` to take it from on the common path).
-    let from_session = crate::session::with_current_tasks(move |tasks| match tasks {
-        Some(t) => Ok(f(Some(t), None)),
-        None => Err(f),
-    });
-    match from_session {
-        Ok(r) => r,
-        Err(f) => WORKER.with(|w| {
-            let w = w.borrow();
-            match &*w {
-                Some(task) => f(Some(&task.set), Some(&task.slot)),
-                None => f(None, None),
-            }
-        }),
-    }
-}
-
-/// The slot for `key` in the current set; the running task's own slot without a lookup.
-pub(crate) fn find_current(key: &str) -> Option<Arc<Slot>> {
-    with_current(|set, own| match own {
-        Some(own) if own.key() == key => Some(own.clone()),
-        _ => set.and_then(|set| set.get(key)),
-    })
 }
 
 impl TaskSet {
@@ -614,7 +548,7 @@ pub(crate) fn run_task(slot: Arc<Slot>) {
     if let Some(set) = &set {
         set.changed(Change::Started);
     }
-    let scope = set.map(|set| WorkerScope::enter(set, slot.clone()));
+    let scope = WorkerScope::enter(set, slot.clone());
     let mut unfinished = Unfinished(Some(&slot));
     let outcome = slot
         .run_fn()
@@ -623,7 +557,7 @@ pub(crate) fn run_task(slot: Arc<Slot>) {
     let (change, discarded) = slot.finish(outcome);
     // The set goes out of the thread-local before it is told (as for `Started`): its
     // hooks then run outside the task, and it is the last reference that drops here.
-    match scope.and_then(WorkerScope::leave) {
+    match scope.leave() {
         Some(set) => set.changed(change),
         None => slot.publish(change),
     }

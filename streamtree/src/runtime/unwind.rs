@@ -1,9 +1,8 @@
 //! Catches panics at the worker boundary (after rayon's `unwind::halt_unwinding`): a
 //! panicking task becomes an `Error` carrying the panic message, and the worker lives on.
 
+use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-
-use crate::component::panic_message;
 
 /// Runs `f`, turning a panic into `Err(message)`.
 ///
@@ -17,4 +16,15 @@ pub(crate) fn halt_unwinding<R>(f: impl FnOnce() -> R) -> Result<R, String> {
         let _ = catch_unwind(AssertUnwindSafe(move || drop(payload)));
         message
     })
+}
+
+/// The text of a panic payload (`&str` or `String`), or a placeholder for other payloads.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "non-string panic payload".to_owned()
+    }
 }
