@@ -36,10 +36,9 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::runtime::task::Slot;
-use crate::runtime::{current_set, find_current};
+use crate::runtime::{Slot, current_set, find_current};
 
-pub use crate::runtime::task::{Progress, TaskHandle, TaskStatus, TaskSummary};
+pub use crate::runtime::{Progress, TaskContext, TaskHandle, TaskStatus, TaskSummary};
 
 /// Bytes of one task's bookkeeping slot, excluding its key's text and its boxed result:
 /// what a finished task costs a session until it is dismissed.
@@ -48,7 +47,7 @@ pub use crate::runtime::task::{Progress, TaskHandle, TaskStatus, TaskSummary};
 /// ```
 /// assert!(streamtree::asyncio::TASK_SLOT_BYTES <= 256);
 /// ```
-pub const TASK_SLOT_BYTES: usize = crate::runtime::task::MAX_SLOT_BYTES;
+pub const TASK_SLOT_BYTES: usize = crate::runtime::MAX_SLOT_BYTES;
 
 #[track_caller]
 fn check_key(key: &str) {
@@ -168,7 +167,7 @@ pub fn submit_with<T: Send + 'static>(
     key: &str,
     f: impl FnOnce(&TaskContext<'_>) -> T + Send + 'static,
 ) -> TaskHandle<T> {
-    submit_inner(key, move |slot: &Slot| Ok(f(&TaskContext { slot })))
+    submit_inner(key, move |slot: &Slot| Ok(f(&TaskContext::new(slot))))
 }
 
 /// Submits several tasks at once and returns their handles in input order. Keys already
@@ -322,91 +321,4 @@ pub fn dismiss_tasks<K: AsRef<str>>(keys: impl IntoIterator<Item = K>) -> usize 
 /// ```
 pub fn summarize_async_tasks() -> Vec<TaskSummary> {
     current_set().map(|set| set.summaries()).unwrap_or_default()
-}
-
-/// A running task's view of itself, given by [`submit_with`]: progress and cooperative
-/// cancel without repeating the key.
-///
-/// # Example
-/// ```
-/// use streamtree::prelude::*;
-/// let session = Session::new();
-/// let h = session.enter(|| submit_with("k", |ctx: &TaskContext| {
-///     assert_eq!(ctx.key(), "k");
-///     ctx.is_cancel_requested()
-/// }));
-/// session.wait_idle(std::time::Duration::from_secs(10));
-/// assert_eq!(h.result(), Some(false));
-/// ```
-pub struct TaskContext<'a> {
-    slot: &'a Slot,
-}
-
-impl fmt::Debug for TaskContext<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskContext")
-            .field("key", &self.slot.key())
-            .finish()
-    }
-}
-
-impl TaskContext<'_> {
-    /// The task's key.
-    ///
-    /// # Example
-    /// ```
-    /// use streamtree::prelude::*;
-    /// let s = Session::new();
-    /// let h = s.enter(|| submit_with("me", |ctx: &TaskContext| ctx.key().to_owned()));
-    /// s.wait_idle(std::time::Duration::from_secs(10));
-    /// assert_eq!(h.result().as_deref(), Some("me"));
-    /// ```
-    pub fn key(&self) -> &str {
-        self.slot.key()
-    }
-
-    /// Records progress, as [`set_task_progress`].
-    ///
-    /// # Example
-    /// ```
-    /// use streamtree::prelude::*;
-    /// let s = Session::new();
-    /// let h = s.enter(|| submit_with("p", |ctx: &TaskContext| ctx.set_progress("step 1")));
-    /// s.wait_idle(std::time::Duration::from_secs(10));
-    /// assert_eq!(h.progress().unwrap().message(), Some("step 1"));
-    /// ```
-    pub fn set_progress(&self, value: impl Into<Progress>) {
-        let change = self.slot.set_progress(value.into());
-        self.slot.publish(change);
-    }
-
-    /// Whether a cancel was requested, as [`is_task_cancel_requested`].
-    ///
-    /// # Example
-    /// ```
-    /// use streamtree::prelude::*;
-    /// let s = Session::new();
-    /// let h = s.enter(|| submit_with("c", |ctx: &TaskContext| ctx.is_cancel_requested()));
-    /// s.wait_idle(std::time::Duration::from_secs(10));
-    /// assert_eq!(h.result(), Some(false));
-    /// ```
-    pub fn is_cancel_requested(&self) -> bool {
-        self.slot.is_cancel_requested()
-    }
-
-    /// Ends the task as Cancelled if a cancel was requested, as [`complete_cancelled`];
-    /// the closure's return value is then discarded.
-    ///
-    /// # Example
-    /// ```
-    /// use streamtree::prelude::*;
-    /// let s = Session::new();
-    /// let h = s.enter(|| submit_with("c", |ctx: &TaskContext| ctx.cancelled()));
-    /// s.wait_idle(std::time::Duration::from_secs(10));
-    /// assert_eq!(h.status(), TaskStatus::Done); // no cancel was requested
-    /// ```
-    pub fn cancelled(&self) {
-        let change = self.slot.complete_cancelled();
-        self.slot.publish(change);
-    }
 }

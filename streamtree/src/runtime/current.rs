@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::TaskSet;
-use super::task::Slot;
+use super::slot::Slot;
 
 thread_local! {
     /// Task sets entered on this thread, innermost last. Pushed by [`enter`], popped by

@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use loom::thread;
 
+use super::slot::{Change, SetLink, Slot};
+use super::status::{Progress, TaskStatus};
 use super::sync::Mutex;
-use super::task::{Change, Progress, SetLink, Slot, TaskMap, TaskStatus, dismiss};
+use super::table::{TaskTable, dismiss};
 
 fn slot() -> Arc<Slot> {
     Slot::new::<u32>("k", SetLink::detached(), false)
@@ -135,7 +137,7 @@ fn complete_cancelled_without_request_is_noop() {
 fn dismiss_races_finish() {
     loom::model(|| {
         let s = running();
-        let map = Arc::new(Mutex::new(TaskMap::default()));
+        let map = Arc::new(Mutex::new(TaskTable::default()));
         map.lock().unwrap().insert_new(s.clone());
         let d = {
             let map = map.clone();
@@ -179,7 +181,7 @@ fn progress_races_finish() {
 fn cancels_and_dismiss_on_pending() {
     loom::model(|| {
         let s = slot();
-        let map = Arc::new(Mutex::new(TaskMap::default()));
+        let map = Arc::new(Mutex::new(TaskTable::default()));
         map.lock().unwrap().insert_new(s.clone());
         let c = {
             let s = s.clone();

@@ -1,6 +1,6 @@
 //! Sync shim: `loom`'s model-checked types under `--cfg streamtree_loom`, `std`'s otherwise.
 //!
-//! Only the task state machine ([`super::task`]) goes through this shim: it is what the
+//! Only the task state machine (`slot.rs`, and the table in `table.rs`) goes through this shim: it is what the
 //! loom tests model. The pool and the notification plumbing use `std` and
 //! `crossbeam-channel` directly; loom cannot model them and they hold no task state.
 

@@ -4,7 +4,7 @@
 use std::sync::mpsc::channel;
 use std::time::Duration;
 
-use super::task::{SetLink, Slot};
+use super::slot::{SetLink, Slot};
 use super::*;
 use crate::Session;
 use crate::asyncio::submit;
@@ -15,7 +15,7 @@ const LONG: Duration = Duration::from_secs(20);
 fn a_finished_slot_is_small() {
     // The slot without its key's heap text and without the boxed result; its closure's
     // captures are inline up to a bound, boxed beyond it.
-    let size = super::task::MAX_SLOT_BYTES;
+    let size = super::MAX_SLOT_BYTES;
     assert_eq!(size, crate::asyncio::TASK_SLOT_BYTES);
     println!("largest slot = {size} bytes");
     assert!(size <= 256, "a task slot takes {size} bytes");

@@ -1,0 +1,269 @@
+//! `TaskSet`: one session's tasks by key, its count of unfinished tasks (for `wait_idle`)
+//! and who to tell when they change (subscribers and hooks).
+//!
+//! Lock order: `tasks`, then a slot's state. `subscribers` and `hooks` are taken on their
+//! own (hooks after subscribers), and every hook runs after both are released.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Sender, TrySendError};
+
+use super::Runtime;
+use super::handle::TaskHandle;
+use super::slot::{Change, SetLink, Slot};
+use super::subscription::Subscription;
+use super::summary::TaskSummary;
+use super::sync;
+use super::table::{self, TaskTable, Vacancy};
+
+/// One session's tasks by key, and who to tell when they change.
+pub(crate) struct TaskSet {
+    runtime: Runtime,
+    /// What this set's slots hold to reach it (see [`SetLink`]).
+    link: Arc<SetLink>,
+    /// Tasks by key. Written by `submit` (insert) and `dismiss` (remove); lock order: this,
+    /// then a slot's state.
+    tasks: sync::Mutex<TaskTable>,
+    /// Set once by `close` (under `tasks`); later submits create tasks already Cancelled.
+    closed: AtomicBool,
+    /// Tasks Pending or Running.
+    /// - incremented by `submit` before the task is queued;
+    /// - decremented once per task, on its single terminal transition (`changed`);
+    /// - reaching zero takes `idle_lock` before `idle` is signalled, so a waiter that
+    ///   checked under `idle_lock` cannot miss the wake-up.
+    active: AtomicUsize,
+    idle_lock: Mutex<()>,
+    idle: Condvar,
+    /// Notification senders, one per live [`Subscription`]; pruned when a send finds its
+    /// receiver gone.
+    subscribers: Mutex<Vec<Sender<()>>>,
+    /// Change callbacks, held weakly: pruned when their owner (the session's `OnChange`
+    /// guard) dropped them. Called after `hooks` is unlocked, so a callback may
+    /// subscribe or register again.
+    hooks: Mutex<Vec<Weak<dyn Fn() + Send + Sync>>>,
+    /// `subscribers.len()`, readable without the lock (the common case is none).
+    subscriber_count: AtomicUsize,
+}
+
+impl TaskSet {
+    pub(crate) fn new(runtime: Runtime) -> Arc<TaskSet> {
+        Arc::new_cyclic(|me| TaskSet {
+            runtime,
+            link: Arc::new(SetLink(me.clone())),
+            tasks: sync::Mutex::new(TaskTable::default()),
+            closed: AtomicBool::new(false),
+            active: AtomicUsize::new(0),
+            idle_lock: Mutex::new(()),
+            idle: Condvar::new(),
+            subscribers: Mutex::new(Vec::new()),
+            hooks: Mutex::new(Vec::new()),
+            subscriber_count: AtomicUsize::new(0),
+        })
+    }
+
+    fn lock_tasks(&self) -> sync::MutexGuardOf<'_, TaskTable> {
+        self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The slot under `key`, if any.
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<Slot>> {
+        self.lock_tasks().get(key).cloned()
+    }
+
+    /// Panics if `key` holds a task whose result type is not `T`.
+    #[track_caller]
+    pub(crate) fn check_type<T: 'static>(&self, key: &str) {
+        if let Some(slot) = self.get(key) {
+            slot.check_type::<T>();
+        }
+    }
+
+    /// The task under `key`, starting `f` for it on the runtime if there is none; `f` is
+    /// handed back in `unused` when the key already holds a task, for the caller to drop
+    /// outside any borrow (an out-parameter, so the handle alone comes back in registers).
+    /// `f` gets the task's slot (for [`TaskContext`](crate::asyncio::TaskContext)). The
+    /// every-rerun path (key present) takes one lock and allocates nothing.
+    #[track_caller]
+    #[inline]
+    pub(crate) fn submit<T, F>(
+        self: &Arc<Self>,
+        key: &str,
+        f: F,
+        unused: &mut Option<F>,
+    ) -> TaskHandle<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+    {
+        let tasks = self.lock_tasks();
+        match tasks.find(key) {
+            Ok(existing) => {
+                let existing = existing.clone();
+                drop(tasks);
+                existing.check_type::<T>();
+                *unused = Some(f);
+                TaskHandle::new(existing)
+            }
+            Err(vacancy) => self.submit_new(tasks, vacancy, key, f, unused),
+        }
+    }
+
+    /// `submit` for a key without a task: a new slot, queued unless the set is closed.
+    /// Kept out of line so the every-rerun path above inlines into its caller.
+    #[inline(never)]
+    fn submit_new<T, F>(
+        self: &Arc<Self>,
+        mut tasks: sync::MutexGuardOf<'_, TaskTable>,
+        vacancy: Vacancy,
+        key: &str,
+        f: F,
+        unused: &mut Option<F>,
+    ) -> TaskHandle<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+    {
+        let set = self.link.clone();
+        if self.closed.load(Ordering::Acquire) {
+            let slot = Slot::new::<T>(key, set, true);
+            tasks.insert(vacancy, slot.clone());
+            drop(tasks);
+            self.notify();
+            *unused = Some(f);
+            return TaskHandle::new(slot);
+        }
+        // Counted before anyone can see the task (the map is still locked), so `wait_idle`
+        // never misses it; and before the slot is written, so this atomic does not wait
+        // for those stores.
+        self.active.fetch_add(1, Ordering::SeqCst);
+        let slot = Slot::with_fn(key, set, f);
+        tasks.insert(vacancy, slot.clone());
+        drop(tasks);
+        self.runtime.execute(slot.clone());
+        self.notify();
+        TaskHandle::new(slot)
+    }
+
+    /// Removes the terminal task under `key`; false for Pending, Running or absent keys.
+    pub(crate) fn dismiss(&self, key: &str) -> bool {
+        let removed = table::dismiss(&self.tasks, key);
+        let dismissed = removed.is_some();
+        drop(removed);
+        if dismissed {
+            self.notify();
+        }
+        dismissed
+    }
+
+    /// One row per task, sorted by key.
+    pub(crate) fn summaries(&self) -> Vec<TaskSummary> {
+        let slots: Vec<Arc<Slot>> = self.lock_tasks().slots().cloned().collect();
+        let now = Instant::now();
+        let mut rows: Vec<TaskSummary> = slots.iter().map(|s| TaskSummary::of(s, now)).collect();
+        rows.sort_by(|a, b| a.key.cmp(&b.key));
+        rows
+    }
+
+    /// Reacts to a slot's change: counts a terminal transition out of `active` (waking
+    /// `wait_idle` at zero), then notifies subscribers.
+    pub(crate) fn changed(&self, change: Change) {
+        if change == Change::Terminal {
+            let before = self.active.fetch_sub(1, Ordering::SeqCst);
+            debug_assert!(before > 0, "each counted task ends exactly once");
+            if before == 1 {
+                drop(
+                    self.idle_lock
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
+                self.idle.notify_all();
+            }
+        }
+        if change != Change::None {
+            self.notify();
+        }
+    }
+
+    /// Wakes every subscriber (coalescing: a subscriber with a wake-up pending gets no
+    /// second one).
+    fn notify(&self) {
+        if self.subscriber_count.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let mut subs = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        subs.retain(|tx| !matches!(tx.try_send(()), Err(TrySendError::Disconnected(()))));
+        let live: Vec<Arc<dyn Fn() + Send + Sync>> = {
+            let mut hooks = self.hooks.lock().unwrap_or_else(PoisonError::into_inner);
+            hooks.retain(|w| w.strong_count() > 0);
+            hooks.iter().filter_map(Weak::upgrade).collect()
+        };
+        self.subscriber_count
+            .store(subs.len() + live.len(), Ordering::SeqCst);
+        drop(subs);
+        for hook in live {
+            hook();
+        }
+    }
+
+    /// Registers `hook` to run on every change; it stays registered while `hook` lives.
+    pub(crate) fn add_hook(&self, hook: &Arc<dyn Fn() + Send + Sync>) {
+        let subs = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut hooks = self.hooks.lock().unwrap_or_else(PoisonError::into_inner);
+        hooks.push(Arc::downgrade(hook));
+        self.subscriber_count
+            .store(subs.len() + hooks.len(), Ordering::SeqCst);
+    }
+
+    /// Blocks until no task is Pending or Running, or `timeout` passes; true when idle.
+    pub(crate) fn wait_idle(&self, timeout: Duration) -> bool {
+        let guard = self
+            .idle_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (_guard, _) = self
+            .idle
+            .wait_timeout_while(guard, timeout, |()| self.active.load(Ordering::SeqCst) > 0)
+            .unwrap_or_else(PoisonError::into_inner);
+        self.active.load(Ordering::SeqCst) == 0
+    }
+
+    /// The session is gone: cancel Pending tasks, ask Running ones to stop, and make later
+    /// submits (from its tasks' workers) start nothing.
+    pub(crate) fn close(&self) {
+        let slots: Vec<Arc<Slot>> = {
+            let tasks = self.lock_tasks();
+            self.closed.store(true, Ordering::Release);
+            tasks.slots().cloned().collect()
+        };
+        for slot in slots {
+            let change = slot.cancel();
+            self.changed(change);
+        }
+    }
+
+    /// A new subscription to this set's changes.
+    pub(crate) fn subscribe(&self) -> Subscription {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let mut subs = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        subs.push(tx);
+        let hooks = self
+            .hooks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        self.subscriber_count
+            .store(subs.len() + hooks, Ordering::SeqCst);
+        Subscription::new(rx)
+    }
+}
