@@ -10,7 +10,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use streamtree::asyncio::TaskSummary;
+use streamtree::asyncio::{TaskHandle, TaskSummary};
 use streamtree::prelude::*;
 use streamtree::{Runtime, Subscription};
 
@@ -237,6 +237,183 @@ fn finishing_normally_wins_over_a_cancel_request() {
     assert_eq!(h.status(), TaskStatus::Done);
     assert_eq!(h.result(), Some(1));
     assert!(!h.is_cancel_requested(), "the request is cleared");
+}
+
+/// A running task with a cancel request that the session's thread tried to complete
+/// (`complete_cancelled` is only the task's own worker's to call); its closure is parked
+/// on `go`, then reports whether it still sees the request.
+struct ForeignComplete {
+    s: Session,
+    h: TaskHandle<u32>,
+    go: Sender<()>,
+    saw: Receiver<bool>,
+}
+
+fn cancel_then_complete_from_the_session_thread() -> ForeignComplete {
+    let s = Session::new();
+    let (started_tx, started) = channel();
+    let (go, go_rx) = channel::<()>();
+    let (saw_tx, saw) = channel();
+    let h = s.enter(|| {
+        submit("k", move || {
+            started_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            saw_tx.send(is_task_cancel_requested("k")).unwrap();
+            1u32
+        })
+    });
+    started.recv_timeout(LONG).expect("the task starts");
+    h.cancel();
+    s.enter(|| complete_cancelled("k"));
+    ForeignComplete { s, h, go, saw }
+}
+
+#[test]
+fn complete_cancelled_from_another_thread_leaves_the_task_running() {
+    let t = cancel_then_complete_from_the_session_thread();
+    assert_eq!(t.h.status(), TaskStatus::Running);
+    assert!(
+        !t.s.wait_idle(Duration::ZERO),
+        "a task whose closure still runs is not idle"
+    );
+    t.go.send(()).unwrap();
+    assert!(t.s.wait_idle(LONG), "idle once the closure returned");
+    assert_eq!(
+        t.h.status(),
+        TaskStatus::Done,
+        "its own return decides the end"
+    );
+    assert_eq!(t.h.result(), Some(1));
+}
+
+#[test]
+fn no_second_closure_runs_beside_one_still_running() {
+    let t = cancel_then_complete_from_the_session_thread();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = ran.clone();
+    assert!(
+        !t.s.enter(|| dismiss_task("k")),
+        "a task whose closure still runs cannot be dismissed"
+    );
+    let again = t.s.enter(|| {
+        submit("k", move || {
+            r.fetch_add(1, Ordering::SeqCst);
+            2u32
+        })
+    });
+    assert_eq!(
+        again.status(),
+        TaskStatus::Running,
+        "the same task, still running"
+    );
+    t.go.send(()).unwrap();
+    assert!(t.s.wait_idle(LONG));
+    assert_eq!(
+        ran.load(Ordering::SeqCst),
+        0,
+        "the second closure never ran"
+    );
+    assert_eq!(again.result(), Some(1));
+}
+
+#[test]
+fn a_cancel_request_stays_visible_until_the_closure_returns() {
+    let t = cancel_then_complete_from_the_session_thread();
+    assert!(t.h.is_cancel_requested());
+    t.go.send(()).unwrap();
+    assert!(
+        t.saw.recv_timeout(LONG).expect("the closure reports"),
+        "the closure still sees the request"
+    );
+    assert!(t.s.wait_idle(LONG));
+    assert!(!t.h.is_cancel_requested(), "cleared once the task ended");
+}
+
+#[test]
+fn a_context_lent_to_a_helper_thread_cannot_end_the_task() {
+    let s = Session::new();
+    let (started_tx, started) = channel();
+    let (go, go_rx) = channel::<()>();
+    let h = s.enter(|| {
+        submit_with("k", move |ctx: &TaskContext| {
+            started_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            std::thread::scope(|scope| scope.spawn(|| ctx.cancelled()).join().unwrap());
+            5u32
+        })
+    });
+    started.recv_timeout(LONG).expect("the task starts");
+    h.cancel();
+    go.send(()).unwrap();
+    assert!(s.wait_idle(LONG));
+    assert_eq!(
+        h.status(),
+        TaskStatus::Done,
+        "only the worker's own call counts"
+    );
+    assert_eq!(h.result(), Some(5));
+}
+
+#[test]
+fn handles_of_non_clone_results_work_without_clone() {
+    // Only `result()` needs `Clone`.
+    struct Report {
+        _lines: Vec<String>,
+    }
+    let s = Session::new();
+    let h: TaskHandle<Report> = s.enter(|| {
+        submit("report", || Report {
+            _lines: vec!["a".to_owned()],
+        })
+    });
+    assert_eq!(h.key(), "report");
+    assert!(s.wait_idle(LONG));
+    assert_eq!(h.status(), TaskStatus::Done);
+    assert_eq!(h.error(), None);
+    assert_eq!(h.progress(), None);
+    assert!(!h.is_cancel_requested());
+    h.cancel();
+    assert_eq!(h.status(), TaskStatus::Done);
+}
+
+#[test]
+fn a_fallible_task_ends_cancelled_on_err_after_a_request_and_error_otherwise() {
+    let s = Session::new();
+    let (started_tx, started) = channel();
+    let stopped = s.enter(|| {
+        submit_fallible_with("stopped", move |ctx: &TaskContext| {
+            started_tx.send(()).unwrap();
+            assert!(
+                ctx.wait_cancelled(LONG),
+                "woken by the cancel, not the timeout"
+            );
+            ctx.check_cancelled()?;
+            Ok::<u32, Cancelled>(1)
+        })
+    });
+    let failed = s.enter(|| {
+        submit_fallible_with("failed", |ctx: &TaskContext| {
+            ctx.check_cancelled()?;
+            Err::<u32, String>("no disk".to_owned())
+        })
+    });
+    let timed_out = s.enter(|| {
+        submit_with("timed out", |ctx: &TaskContext| {
+            ctx.wait_cancelled(Duration::from_millis(1))
+        })
+    });
+    started.recv_timeout(LONG).expect("the task starts");
+    stopped.cancel();
+    assert!(s.wait_idle(LONG));
+    assert_eq!(stopped.status(), TaskStatus::Cancelled);
+    assert_eq!((stopped.result(), stopped.error()), (None, None));
+    assert_eq!(failed.status(), TaskStatus::Error);
+    assert_eq!(failed.error().as_deref(), Some("no disk"));
+    assert_eq!(
+        timed_out.result(),
+        Some(false),
+        "no request: the timeout passes"
+    );
 }
 
 #[test]

@@ -1,12 +1,16 @@
-//! Background tasks, with the names of the Python reference: a component calls
-//! [`submit`] on every rerun; the first call for a key starts the closure on a worker
-//! thread, later reruns get a [`TaskHandle`] to the same task and poll it.
+//! Background tasks: a component calls [`submit`] on every rerun; the first call for a key
+//! starts the closure on a worker thread, later reruns get a [`TaskHandle`] to the same
+//! task and poll it.
 //!
 //! The free functions resolve the session they act on like this: the session entered on
 //! this thread ([`Session::enter`](crate::Session::enter), a rerun) if any, else — on a
 //! worker thread — the session of the task the worker is running. So inside a task,
 //! [`set_task_progress`], [`is_task_cancel_requested`], [`complete_cancelled`] and
 //! follow-up [`submit`]s reach the task's own session.
+//!
+//! A task that can be cancelled takes a [`TaskContext`] and returns a `Result`
+//! ([`submit_fallible_with`]): `ctx.check_cancelled()?` stops it, and it ends
+//! [`Cancelled`](TaskStatus::Cancelled).
 //!
 //! ```
 //! use std::time::Duration;
@@ -15,19 +19,16 @@
 //! let session = Session::new();
 //! let sub = session.subscribe();
 //! let handle = session.enter(|| {
-//!     submit("report", || {
+//!     submit_fallible_with("report", |ctx: &TaskContext| {
 //!         for i in 0..4 {
-//!             if is_task_cancel_requested("report") {
-//!                 complete_cancelled("report");
-//!                 return String::new();
-//!             }
-//!             set_task_progress("report", (i as f64 / 4.0, format!("part {i}")));
+//!             ctx.check_cancelled()?;
+//!             ctx.set_progress((i as f64 / 4.0, format!("part {i}")));
 //!         }
-//!         "report ready".to_string()
+//!         Ok::<_, Cancelled>("report ready".to_string())
 //!     })
 //! });
 //! while !handle.status().is_terminal() {
-//!     sub.wait_timeout(Duration::from_secs(10));
+//!     assert!(sub.wait_timeout(Duration::from_secs(10)), "the report finishes");
 //! }
 //! assert_eq!(handle.result().as_deref(), Some("report ready"));
 //! assert_eq!(handle.progress().unwrap().to_string(), "75% part 3");
@@ -36,17 +37,14 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::runtime::{Slot, current_set, find_current};
+use crate::runtime::{Slot, current_set, find_current, is_own_task};
 
-pub use crate::runtime::{Progress, TaskContext, TaskHandle, TaskStatus, TaskSummary};
+pub use crate::runtime::{Cancelled, Progress, TaskContext, TaskHandle, TaskStatus, TaskSummary};
 
-/// Bytes of one task's bookkeeping slot, excluding its key's text and its boxed result:
-/// what a finished task costs a session until it is dismissed.
-///
-/// # Example
-/// ```
-/// assert!(streamtree::asyncio::TASK_SLOT_BYTES <= 256);
-/// ```
+/// Bytes of one task's bookkeeping slot, excluding its key's text and its result: what a
+/// finished task costs a session until it is dismissed. Not API: printed by the tasks
+/// bench and checked by the runtime's unit tests.
+#[doc(hidden)]
 pub const TASK_SLOT_BYTES: usize = crate::runtime::MAX_SLOT_BYTES;
 
 #[track_caller]
@@ -120,7 +118,8 @@ pub fn submit<T: Send + 'static>(
 }
 
 /// Like [`submit`], for work that can fail: `Err(e)` ends the task as
-/// [`TaskStatus::Error`] with `e.to_string()`.
+/// [`TaskStatus::Error`] with `e.to_string()`, or as [`TaskStatus::Cancelled`] when a
+/// cancel was requested (the `Err` is then taken as the task stopping on it).
 ///
 /// # Panics
 /// As [`submit`].
@@ -139,7 +138,17 @@ pub fn submit_fallible<T: Send + 'static, E: fmt::Display>(
     key: &str,
     f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> TaskHandle<T> {
-    submit_inner(key, move |_: &Slot| f().map_err(|e| e.to_string()))
+    submit_inner(key, move |slot: &Slot| ended(slot, f()))
+}
+
+/// A fallible closure's outcome: `Err` while a cancel is requested ends the task
+/// Cancelled (the request is honoured here, on the task's own worker), any other `Err`
+/// ends it Error with the message.
+fn ended<T, E: fmt::Display>(slot: &Slot, outcome: Result<T, E>) -> Result<T, String> {
+    outcome.map_err(|e| {
+        slot.honour_cancel();
+        e.to_string()
+    })
 }
 
 /// Like [`submit`], but the closure gets a [`TaskContext`] for its own task, so it need
@@ -168,6 +177,45 @@ pub fn submit_with<T: Send + 'static>(
     f: impl FnOnce(&TaskContext<'_>) -> T + Send + 'static,
 ) -> TaskHandle<T> {
     submit_inner(key, move |slot: &Slot| Ok(f(&TaskContext::new(slot))))
+}
+
+/// [`submit_with`] for work that can fail or stop: the closure gets its [`TaskContext`]
+/// and returns a `Result`. `Err(e)` while a cancel is requested (typically
+/// [`Cancelled`] from [`TaskContext::check_cancelled`] through `?`) ends the task
+/// [`TaskStatus::Cancelled`]; any other `Err(e)` ends it [`TaskStatus::Error`] with
+/// `e.to_string()`.
+///
+/// # Panics
+/// As [`submit`].
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// let (started_tx, started) = std::sync::mpsc::channel();
+/// let h = session.enter(|| {
+///     submit_fallible_with("crunch", move |ctx: &TaskContext| {
+///         started_tx.send(()).unwrap();
+///         ctx.wait_cancelled(Duration::from_secs(60));
+///         ctx.check_cancelled()?;
+///         Ok::<u32, String>(42)
+///     })
+/// });
+/// started.recv().unwrap();
+/// h.cancel();
+/// assert!(session.wait_idle(Duration::from_secs(10)));
+/// assert_eq!(h.status(), TaskStatus::Cancelled);
+/// assert_eq!(h.error(), None);
+/// ```
+#[track_caller]
+pub fn submit_fallible_with<T: Send + 'static, E: fmt::Display>(
+    key: &str,
+    f: impl FnOnce(&TaskContext<'_>) -> Result<T, E> + Send + 'static,
+) -> TaskHandle<T> {
+    submit_inner(key, move |slot: &Slot| {
+        ended(slot, f(&TaskContext::new(slot)))
+    })
 }
 
 /// Submits several tasks at once and returns their handles in input order. Keys already
@@ -240,8 +288,11 @@ pub fn is_task_cancel_requested(key: &str) -> bool {
     find_current(key).is_some_and(|slot| slot.is_cancel_requested())
 }
 
-/// Ends the running task under `key` as [`TaskStatus::Cancelled`], if it has a cancel
-/// request; a no-op otherwise. The task's return value is then discarded.
+/// Called by a task on its own worker: ends it as [`TaskStatus::Cancelled`] when its
+/// closure returns, if a cancel was requested (its return value is then discarded); a
+/// no-op without a request. Called from any other thread (the session's, another task's),
+/// it does nothing: only a task's own closure decides how it ends, and while it runs the
+/// task stays Running, its cancel request visible, and its key taken.
 ///
 /// # Example
 /// ```
@@ -259,15 +310,18 @@ pub fn is_task_cancel_requested(key: &str) -> bool {
 /// }));
 /// started.recv().unwrap();
 /// h.cancel();
+/// session.enter(|| complete_cancelled("long")); // not its worker: no effect
+/// assert_eq!(h.status(), TaskStatus::Running);
 /// go_tx.send(()).unwrap();
 /// session.wait_idle(std::time::Duration::from_secs(10));
 /// assert_eq!(h.status(), TaskStatus::Cancelled);
 /// assert_eq!(h.result(), None);
 /// ```
 pub fn complete_cancelled(key: &str) {
-    if let Some(slot) = find_current(key) {
-        let change = slot.complete_cancelled();
-        slot.publish(change);
+    if let Some(slot) = find_current(key)
+        && is_own_task(&slot)
+    {
+        slot.honour_cancel();
     }
 }
 

@@ -2,7 +2,7 @@
 //! (to run it, or to drop it unrun).
 
 use std::marker::PhantomData;
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError};
 
 use super::slot::{Outcome, Slot};
 use super::unwind;
@@ -48,7 +48,7 @@ where
     fn run(&self, slot: &Slot) -> Option<Outcome> {
         let f = self.take()?;
         Some(match unwind::halt_unwinding(|| f(slot)) {
-            Ok(Ok(value)) => Ok(Box::new(value)),
+            Ok(Ok(value)) => Ok(Arc::new(std::sync::Mutex::new(value))),
             Ok(Err(message)) | Err(message) => Err(message),
         })
     }

@@ -3,8 +3,12 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use std::time::Duration;
+
+use super::cancelled::Cancelled;
+use super::current::is_own_task;
 use super::slot::Slot;
 use super::status::{Progress, TaskStatus};
 
@@ -24,10 +28,23 @@ use super::status::{Progress, TaskStatus};
 /// assert_eq!(h.result(), Some(42));
 /// assert_eq!(h.error(), None);
 /// ```
+///
+/// Only [`result`](Self::result) needs `T: Clone`; everything else works for any result:
+/// ```
+/// use std::time::Duration;
+/// use streamtree::prelude::*;
+/// struct Connection; // not Clone
+/// let session = Session::new();
+/// let h: TaskHandle<Connection> = session.enter(|| submit("connect", || Connection));
+/// assert!(session.wait_idle(Duration::from_secs(10)));
+/// assert_eq!((h.key(), h.status()), ("connect", TaskStatus::Done));
+/// assert_eq!((h.error(), h.progress(), h.is_cancel_requested()), (None, None, false));
+/// h.cancel(); // a finished task is left alone
+/// ```
 pub struct TaskHandle<T> {
     slot: Arc<Slot>,
     /// `fn() -> T`: the handle only hands out clones of `T`, so it is `Send + Sync` for any
-    /// `T` (the value itself sits behind the slot's lock).
+    /// `T` (the value itself sits behind its own mutex in the slot).
     _result: PhantomData<fn() -> T>,
 }
 
@@ -64,9 +81,7 @@ impl<T> TaskHandle<T> {
             _result: PhantomData,
         }
     }
-}
 
-impl<T: Clone + Send + 'static> TaskHandle<T> {
     /// The task's key.
     ///
     /// # Example
@@ -91,27 +106,6 @@ impl<T: Clone + Send + 'static> TaskHandle<T> {
     /// ```
     pub fn status(&self) -> TaskStatus {
         self.slot.status()
-    }
-
-    /// A clone of the result: `Some` only when the task is Done (so `Some(())` tells
-    /// "returned nothing" apart from "no result yet").
-    ///
-    /// # Example
-    /// ```
-    /// use streamtree::prelude::*;
-    /// let s = Session::new();
-    /// let h = s.enter(|| submit("unit", || ()));
-    /// s.wait_idle(std::time::Duration::from_secs(10));
-    /// assert_eq!(h.result(), Some(()));
-    /// ```
-    pub fn result(&self) -> Option<T> {
-        self.slot.with_state(|st| {
-            st.value().map(|v| {
-                v.downcast_ref::<T>()
-                    .expect("a slot's value has the type its handles were created with")
-                    .clone()
-            })
-        })
     }
 
     /// The error message: `Some` only when the task is Error (it returned `Err` through
@@ -177,8 +171,35 @@ impl<T: Clone + Send + 'static> TaskHandle<T> {
     }
 }
 
-/// A running task's view of itself, given by [`submit_with`](crate::asyncio::submit_with): progress and cooperative
-/// cancel without repeating the key.
+impl<T: Clone + 'static> TaskHandle<T> {
+    /// A clone of the result: `Some` only when the task is Done (so `Some(())` tells
+    /// "returned nothing" apart from "no result yet").
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let s = Session::new();
+    /// let h = s.enter(|| submit("unit", || ()));
+    /// s.wait_idle(std::time::Duration::from_secs(10));
+    /// assert_eq!(h.result(), Some(()));
+    /// ```
+    pub fn result(&self) -> Option<T> {
+        // The `Arc` is cloned under the slot's lock, `T` after it is released.
+        let value = self.slot.with_state(|st| st.value().cloned())?;
+        let cell = value
+            .downcast_ref::<Mutex<T>>()
+            .expect("a slot's value has the type its handles were created with");
+        let copy = cell.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        // `value` may be the last reference (the task was dismissed meanwhile): it drops
+        // here, outside every lock.
+        drop(value);
+        Some(copy)
+    }
+}
+
+/// A running task's view of itself, given by [`submit_with`](crate::asyncio::submit_with)
+/// and [`submit_fallible_with`](crate::asyncio::submit_fallible_with): progress and
+/// cooperative cancel without repeating the key.
 ///
 /// # Example
 /// ```
@@ -240,7 +261,9 @@ impl TaskContext<'_> {
         self.slot.publish(change);
     }
 
-    /// Whether a cancel was requested, as [`is_task_cancel_requested`](crate::asyncio::is_task_cancel_requested).
+    /// Whether a cancel was requested, as
+    /// [`is_task_cancel_requested`](crate::asyncio::is_task_cancel_requested). A request
+    /// stays visible until the closure returns.
     ///
     /// # Example
     /// ```
@@ -254,8 +277,65 @@ impl TaskContext<'_> {
         self.slot.is_cancel_requested()
     }
 
-    /// Ends the task as Cancelled if a cancel was requested, as [`complete_cancelled`](crate::asyncio::complete_cancelled);
-    /// the closure's return value is then discarded.
+    /// Stop here if a cancel was requested: `Err(Cancelled)` then, for `?` in a closure
+    /// given to [`submit_fallible_with`](crate::asyncio::submit_fallible_with), which ends
+    /// the task [`Cancelled`](TaskStatus::Cancelled). `Ok(())` otherwise.
+    ///
+    /// # Errors
+    /// [`Cancelled`] when a cancel was requested.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let s = Session::new();
+    /// let h = s.enter(|| submit_fallible_with("steps", |ctx: &TaskContext| {
+    ///     let mut done = 0;
+    ///     for _ in 0..3 {
+    ///         ctx.check_cancelled()?;
+    ///         done += 1;
+    ///     }
+    ///     Ok::<_, Cancelled>(done)
+    /// }));
+    /// s.wait_idle(std::time::Duration::from_secs(10));
+    /// assert_eq!(h.result(), Some(3)); // nobody cancelled it
+    /// ```
+    pub fn check_cancelled(&self) -> Result<(), Cancelled> {
+        if self.slot.is_cancel_requested() {
+            Err(Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Blocks until a cancel is requested or `timeout` passes; true when one was
+    /// requested. For workers that wait between steps: they stop waiting at once on a
+    /// cancel, with no polling.
+    ///
+    /// # Example
+    /// ```
+    /// use std::time::Duration;
+    /// use streamtree::prelude::*;
+    /// let s = Session::new();
+    /// let (started_tx, started) = std::sync::mpsc::channel();
+    /// let h = s.enter(|| submit_fallible_with("poll", move |ctx: &TaskContext| {
+    ///     started_tx.send(()).unwrap();
+    ///     // Wait for the next poll, unless cancelled first.
+    ///     while !ctx.wait_cancelled(Duration::from_secs(60)) {}
+    ///     Err::<(), _>(Cancelled)
+    /// }));
+    /// started.recv().unwrap();
+    /// h.cancel();
+    /// assert!(s.wait_idle(Duration::from_secs(10)));
+    /// assert_eq!(h.status(), TaskStatus::Cancelled);
+    /// ```
+    pub fn wait_cancelled(&self, timeout: Duration) -> bool {
+        self.slot.wait_cancelled(timeout)
+    }
+
+    /// Ends the task as Cancelled when its closure returns, if a cancel was requested (as
+    /// [`complete_cancelled`](crate::asyncio::complete_cancelled)); the closure's return
+    /// value is then discarded. Only the task's own worker thread can do this: called on
+    /// any other thread (the context handed to a helper thread), it does nothing.
     ///
     /// # Example
     /// ```
@@ -266,7 +346,8 @@ impl TaskContext<'_> {
     /// assert_eq!(h.status(), TaskStatus::Done); // no cancel was requested
     /// ```
     pub fn cancelled(&self) {
-        let change = self.slot.complete_cancelled();
-        self.slot.publish(change);
+        if is_own_task(self.slot) {
+            self.slot.honour_cancel();
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! Loom model checks of the task state machine: every interleaving of cancel, start,
-//! finish, `complete_cancelled`, dismiss and progress keeps the invariants of `README.md`.
+//! finish, honouring a cancel, dismiss and progress keeps the invariants of `README.md`.
 //!
 //! Run: `RUSTFLAGS="--cfg streamtree_loom" cargo test -p streamtree --release --lib runtime::loom`
 
@@ -31,7 +31,7 @@ fn worker(s: &Slot, value: u32) -> (bool, Vec<Change>) {
     if !s.start() {
         return (false, vec![]);
     }
-    let (change, discarded) = s.finish(Ok(Box::new(value)));
+    let (change, discarded) = s.finish(Ok(Arc::new(value)));
     assert!(discarded.is_none() || change == Change::None);
     (true, vec![change])
 }
@@ -67,7 +67,8 @@ fn cancel_races_start_and_finish() {
 }
 
 /// I3, I4: a running worker that honours a cancel request races the request. Either it saw
-/// the request and ends Cancelled (its value discarded), or it did not and ends Done.
+/// the request and ends Cancelled (its value discarded), or it did not and ends Done. The
+/// end comes only from `finish`, after the closure returned.
 #[test]
 fn cooperative_cancel_races_finish() {
     loom::model(|| {
@@ -75,59 +76,70 @@ fn cooperative_cancel_races_finish() {
         let w = {
             let s = s.clone();
             thread::spawn(move || {
-                let mut changes = vec![];
-                if s.is_cancel_requested() {
-                    changes.push(s.complete_cancelled());
-                }
-                let (change, discarded) = s.finish(Ok(Box::new(1u32)));
+                let honoured = s.is_cancel_requested() && s.honour_cancel();
+                assert_eq!(
+                    s.status(),
+                    TaskStatus::Running,
+                    "honouring a request does not end the task before its closure returns"
+                );
+                let (change, discarded) = s.finish(Ok(Arc::new(1u32)));
                 assert_eq!(
                     discarded.is_some(),
-                    change == Change::None,
-                    "a finish after complete_cancelled discards its value"
+                    honoured,
+                    "a finish after an honoured request discards its value"
                 );
-                changes.push(change);
-                changes
+                (honoured, change)
             })
         };
         let cancel = s.cancel();
-        let mut changes = w.join().unwrap();
-        changes.push(cancel);
-        assert_eq!(terminal(&changes), 1, "exactly one terminal transition");
+        let (honoured, fin) = w.join().unwrap();
+        assert_eq!(fin, Change::Terminal, "the closure's return is the one end");
         assert_ne!(cancel, Change::Terminal, "cancel on Running only requests");
         match s.status() {
-            TaskStatus::Done => s.with_state(|st| assert!(st.value().is_some())),
-            TaskStatus::Cancelled => s.with_state(|st| assert!(st.value().is_none())),
+            TaskStatus::Done => {
+                assert!(!honoured);
+                s.with_state(|st| assert!(st.value().is_some()));
+            }
+            TaskStatus::Cancelled => {
+                assert!(honoured);
+                s.with_state(|st| assert!(st.value().is_none()));
+            }
             other => panic!("unexpected end state {other}"),
         }
-        assert!(!s.is_cancel_requested());
+        assert!(!s.is_cancel_requested(), "no request survives the end");
     });
 }
 
-/// I3: `complete_cancelled` from another thread (the session thread) racing the cancel
-/// request and the finish: it only acts on Running-with-request, and the end is single.
+/// I3: a request and its honouring race the finish: honouring acts only on a request made
+/// before it, the request stays visible until the finish, and the finish is the only end.
 #[test]
-fn complete_cancelled_without_request_is_noop() {
+fn honour_without_request_is_noop() {
     loom::model(|| {
         let s = running();
-        let a = {
-            let s = s.clone();
-            thread::spawn(move || s.complete_cancelled())
-        };
         let b = {
             let s = s.clone();
             thread::spawn(move || s.cancel())
         };
+        let honoured = s.honour_cancel();
+        let seen = s.is_cancel_requested();
         let (fin, _) = s.finish(Err("boom".into()));
-        let (a, b) = (a.join().unwrap(), b.join().unwrap());
-        assert_eq!(terminal(&[a, b, fin]), 1);
-        match s.status() {
-            TaskStatus::Error => assert_eq!(fin, Change::Terminal),
-            TaskStatus::Cancelled => {
-                assert_eq!(a, Change::Terminal);
-                assert_eq!(b, Change::Changed, "completion needs a prior request");
-            }
-            other => panic!("unexpected end state {other}"),
-        }
+        let b = b.join().unwrap();
+        assert_eq!(fin, Change::Terminal);
+        assert_ne!(b, Change::Terminal, "a cancel on Running only requests");
+        assert!(
+            !honoured || b == Change::Changed,
+            "honouring needs a request first"
+        );
+        assert!(
+            !honoured || seen,
+            "an honoured request stays visible until the end"
+        );
+        let expected = if honoured {
+            TaskStatus::Cancelled
+        } else {
+            TaskStatus::Error
+        };
+        assert_eq!(s.status(), expected);
     });
 }
 
@@ -143,7 +155,7 @@ fn dismiss_races_finish() {
             let map = map.clone();
             thread::spawn(move || dismiss(&map, "k").is_some())
         };
-        let (fin, _) = s.finish(Ok(Box::new(3u32)));
+        let (fin, _) = s.finish(Ok(Arc::new(3u32)));
         assert_eq!(fin, Change::Terminal);
         let dismissed = d.join().unwrap();
         let in_map = map.lock().unwrap().contains("k");
@@ -167,7 +179,7 @@ fn progress_races_finish() {
             let s = s.clone();
             thread::spawn(move || s.set_progress(Progress::from((0.5, "half"))))
         };
-        let (fin, _) = s.finish(Ok(Box::new(0u32)));
+        let (fin, _) = s.finish(Ok(Arc::new(0u32)));
         let accepted = p.join().unwrap() == Change::Changed;
         assert_eq!(fin, Change::Terminal);
         assert_eq!(s.status(), TaskStatus::Done);

@@ -4,6 +4,7 @@
 //! See `README.md` beside this file for the state machine, the keyed-dedupe rules and
 //! shutdown. The public task API is [`crate::asyncio`].
 
+mod cancelled;
 mod closure;
 mod current;
 mod handle;
@@ -29,8 +30,9 @@ use std::time::Duration;
 
 use crossbeam_channel::Sender;
 
+pub use self::cancelled::Cancelled;
 use self::current::WorkerScope;
-pub(crate) use self::current::{current_set, enter, find_current};
+pub(crate) use self::current::{current_set, enter, find_current, is_own_task};
 pub use self::handle::{TaskContext, TaskHandle};
 use self::pool::{Job, Pool};
 pub(crate) use self::set::TaskSet;
@@ -324,7 +326,7 @@ pub(crate) fn run_task(slot: Arc<Slot>) {
         Some(set) => set.changed(change),
         None => slot.publish(change),
     }
-    // A value discarded after `complete_cancelled`: dropped here, outside every lock; its
-    // `Drop` may panic, which the worker contains.
+    // A value discarded because the task honoured a cancel: dropped here, outside every
+    // lock; its `Drop` may panic, which the worker contains.
     drop(discarded);
 }

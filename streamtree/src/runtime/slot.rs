@@ -13,10 +13,17 @@ use std::time::{Duration, Instant};
 use super::TaskSet;
 use super::closure::{BoxedFn, FnCell, InlineCaptures, NoFn, TaskFn};
 use super::status::{Progress, TaskStatus};
-use super::sync::{Mutex, MutexGuardOf};
+use super::sync::{Condvar, Mutex, MutexGuardOf};
 
-/// What a task produced: its boxed value or its error message.
-pub(crate) type Outcome = Result<Box<dyn Any + Send>, String>;
+/// What a task produced: its value or its error message.
+pub(crate) type Outcome = Result<TaskValue, String>;
+
+/// A finished task's value: a `std::sync::Mutex<T>` behind an `Arc`. Readers clone the
+/// `Arc` under the slot's lock and clone `T` after releasing it, so a large or slow
+/// `Clone` never holds up the worker, the status or the summaries. The value's own mutex
+/// exists only because `T` need not be `Sync`: it serialises clones of this one value and
+/// guards nothing else.
+pub(crate) type TaskValue = Arc<dyn Any + Send + Sync>;
 
 /// A slot's phase. `Missing` is not a phase: a dismissed slot keeps its phase and sets
 /// `dismissed`.
@@ -49,17 +56,31 @@ pub(crate) enum Change {
     Terminal,
 }
 
+/// A running task's cancel request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cancel {
+    /// No request.
+    None,
+    /// `cancel` asked the running task to stop; its closure sees this until it returns.
+    Requested,
+    /// The task's own worker agreed (`complete_cancelled`, or `Err` returned while
+    /// requested): the task ends Cancelled when its closure returns.
+    Honoured,
+}
+
 /// The mutable part of a slot, behind its lock.
 pub(crate) struct SlotState {
-    /// Written by `start` (worker), `finish`/`complete_cancelled` (worker), `cancel` (any
-    /// thread). Invariant: once terminal, never changes again.
+    /// Written by `start` and `finish` (the worker), and by `cancel` (any thread: Pending →
+    /// Cancelled only). Invariants: once terminal, never changes again; a Running task
+    /// becomes terminal only in `finish`, after its closure returned, so a key never has
+    /// two closures running and `wait_idle` never sees a closure still running as idle.
     phase: Phase,
-    /// Set by `dismiss` (under the set's map lock) on a terminal slot only; then the slot is
-    /// no longer in the map and every handle reports `Missing`.
+    /// Set by `dismiss` (under the set's table lock) on a terminal slot only; then the slot
+    /// is no longer in the table and every handle reports `Missing`.
     dismissed: bool,
-    /// Set by `cancel` on a Running task; cleared when it finishes normally. Invariant:
-    /// only ever true while Running.
-    cancel_requested: bool,
+    /// Set to Requested by `cancel` on a Running task, to Honoured by its own worker;
+    /// cleared by `finish`. Invariant: `Cancel::None` unless Running.
+    cancel: Cancel,
     /// Last progress; written only while Pending or Running, kept after the end.
     progress: Option<Box<Progress>>,
     /// `Some` exactly when the phase is Done (`Ok`) or Error (`Err`).
@@ -86,6 +107,8 @@ pub(crate) struct SlotOf<J: ?Sized> {
     set: Arc<SetLink>,
     /// Everything that changes; see [`SlotState`] for who writes each field.
     state: Mutex<SlotState>,
+    /// Signalled (under `state`) when a cancel is requested; `wait_cancelled` waits on it.
+    cancel_signal: Condvar,
     /// The closure, until the worker that dequeues the slot takes it (to run it, or to drop
     /// it unrun when the task was cancelled first).
     job: J,
@@ -204,31 +227,37 @@ impl Slot {
         true
     }
 
-    /// `Running → Done | Error` with `outcome`, clearing any cancel request. When the
-    /// worker already completed the task as cancelled, the outcome is discarded and
-    /// returned so the caller drops it outside the lock.
+    /// `Running → Done | Error` with `outcome` (the closure returned), or `→ Cancelled`
+    /// when its worker honoured a cancel request: then the outcome is discarded and
+    /// returned, for the caller to drop outside the lock. Clears the cancel request.
     pub(crate) fn finish(&self, outcome: Outcome) -> (Change, Option<Outcome>) {
         let mut st = self.lock();
         if st.phase != Phase::Running {
             debug_assert!(
-                st.phase == Phase::Cancelled,
+                false,
                 "only the task's own worker ends a running task, once"
             );
             return (Change::None, Some(outcome));
         }
-        st.phase = if outcome.is_ok() {
-            Phase::Done
+        let discarded = if st.cancel == Cancel::Honoured {
+            st.phase = Phase::Cancelled;
+            Some(outcome)
         } else {
-            Phase::Error
+            st.phase = if outcome.is_ok() {
+                Phase::Done
+            } else {
+                Phase::Error
+            };
+            st.outcome = Some(outcome);
+            None
         };
-        st.outcome = Some(outcome);
-        st.cancel_requested = false;
+        st.cancel = Cancel::None;
         st.finished = Since::at(st.submitted, Instant::now());
-        (Change::Terminal, None)
+        (Change::Terminal, discarded)
     }
 
-    /// Cancels: `Pending → Cancelled` at once; on `Running` only records the request; a
-    /// no-op on a terminal task.
+    /// Cancels: `Pending → Cancelled` at once; on `Running` only records the request (and
+    /// wakes `wait_cancelled`); a no-op on a terminal task.
     pub(crate) fn cancel(&self) -> Change {
         let mut st = self.lock();
         match st.phase {
@@ -237,8 +266,9 @@ impl Slot {
                 st.finished = Since::at(st.submitted, Instant::now());
                 Change::Terminal
             }
-            Phase::Running if !st.cancel_requested => {
-                st.cancel_requested = true;
+            Phase::Running if st.cancel == Cancel::None => {
+                st.cancel = Cancel::Requested;
+                self.cancel_signal.notify_all();
                 Change::Changed
             }
             _ => Change::None,
@@ -247,19 +277,41 @@ impl Slot {
 
     /// Whether a cancel was requested (and the task is still running).
     pub(crate) fn is_cancel_requested(&self) -> bool {
-        self.lock().cancel_requested
+        self.lock().cancel != Cancel::None
     }
 
-    /// `Running` with a cancel request `→ Cancelled`; a no-op otherwise.
-    pub(crate) fn complete_cancelled(&self) -> Change {
+    /// Blocks until a cancel is requested or `timeout` passes (the task's own worker calls
+    /// this); true when requested. Returns at once on a task that is not Running.
+    pub(crate) fn wait_cancelled(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now().checked_add(timeout);
         let mut st = self.lock();
-        if st.phase == Phase::Running && st.cancel_requested {
-            st.phase = Phase::Cancelled;
-            st.cancel_requested = false;
-            st.finished = Since::at(st.submitted, Instant::now());
-            Change::Terminal
+        while st.phase == Phase::Running && st.cancel == Cancel::None {
+            let left = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()),
+                None => Duration::from_secs(3600),
+            };
+            if left.is_zero() {
+                break;
+            }
+            st = self
+                .cancel_signal
+                .wait_timeout(st, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        st.cancel != Cancel::None
+    }
+
+    /// Agrees to a cancel request: the task will end Cancelled when its closure returns
+    /// (its value discarded). Only the task's own worker may call this (callers check);
+    /// a no-op without a request. True when the request is (now) honoured.
+    pub(crate) fn honour_cancel(&self) -> bool {
+        let mut st = self.lock();
+        if st.phase == Phase::Running && st.cancel != Cancel::None {
+            st.cancel = Cancel::Honoured;
+            true
         } else {
-            Change::None
+            false
         }
     }
 
@@ -309,6 +361,7 @@ impl<J> SlotOf<J> {
             key: compact_str::CompactString::new(key),
             result_type: ResultType::of::<T>(),
             set,
+            cancel_signal: Condvar::new(),
             state: Mutex::new(SlotState {
                 phase: if cancelled {
                     Phase::Cancelled
@@ -316,7 +369,7 @@ impl<J> SlotOf<J> {
                     Phase::Pending
                 },
                 dismissed: false,
-                cancel_requested: false,
+                cancel: Cancel::None,
                 progress: None,
                 outcome: None,
                 submitted: now,
@@ -402,15 +455,16 @@ impl SlotState {
         }
     }
 
-    pub(crate) fn value(&self) -> Option<&(dyn Any + Send)> {
+    /// The value, if Done and not dismissed.
+    pub(crate) fn value(&self) -> Option<&TaskValue> {
         match (&self.outcome, self.dismissed) {
-            (Some(Ok(v)), false) => Some(&**v),
+            (Some(Ok(v)), false) => Some(v),
             _ => None,
         }
     }
 
     pub(crate) fn cancel_requested(&self) -> bool {
-        self.cancel_requested
+        self.cancel != Cancel::None
     }
 
     /// Time spent queued: until it started, or until now / its end if it never started.
