@@ -87,7 +87,8 @@ fn reusing_a_key_with_another_type_panics_naming_both() {
         s.enter(|| submit("k", String::new));
     });
     assert!(msg.contains("`k`"), "{msg}");
-    assert!(msg.contains("u32") && msg.contains("String"), "{msg}");
+    assert!(msg.contains("`u32`") && msg.contains("`String`"), "{msg}");
+    assert!(!msg.contains("alloc::"), "type names are short: {msg}");
     // The session still works afterwards.
     assert!(s.wait_idle(LONG));
 }
@@ -576,25 +577,47 @@ fn summaries_are_sorted_previewed_and_serialisable() {
     let s = Session::new();
     let long = "x".repeat(300);
     let l = long.clone();
+    let (reported_tx, reported) = channel();
+    let (go, go_rx) = channel::<()>();
     s.enter(|| {
-        submit("b", move || set_task_progress("b", (0.5, l)));
+        submit("b", move || {
+            set_task_progress("b", (0.5, l));
+            reported_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+        });
         submit_fallible("a", || Err::<(), _>("y".repeat(500)));
         submit("c", || 1u8);
+        submit("d", || vec![String::new()]);
     });
+    reported.recv_timeout(LONG).expect("b reports progress");
+    let running = s.enter(summarize_async_tasks);
+    let b = &running[1];
+    assert_eq!(b.status, TaskStatus::Running);
+    assert_eq!(b.progress.chars().count(), 120);
+    assert!(b.progress.starts_with("50% xxx") && b.progress.ends_with("..."));
+    assert_eq!(b.progress_fraction, Some(0.5));
+    go.send(()).unwrap();
     assert!(s.wait_idle(LONG));
     let rows: Vec<TaskSummary> = s.enter(summarize_async_tasks);
     let keys: Vec<_> = rows.iter().map(|r| r.key.as_str()).collect();
-    assert_eq!(keys, ["a", "b", "c"]);
-    let (a, b, c) = (&rows[0], &rows[1], &rows[2]);
+    assert_eq!(keys, ["a", "b", "c", "d"]);
+    let (a, b, c, d) = (&rows[0], &rows[1], &rows[2], &rows[3]);
     assert!(a.has_error && !a.has_result && a.status == TaskStatus::Error);
     let preview = a.error_preview.as_deref().unwrap();
     assert_eq!(preview.chars().count(), 120);
     assert!(preview.ends_with("..."));
-    assert_eq!(b.progress.chars().count(), 120);
-    assert!(b.progress.starts_with("50% xxx") && b.progress.ends_with("..."));
-    assert_eq!(b.progress_fraction, Some(0.5));
+    assert_eq!(b.status, TaskStatus::Done);
+    assert_eq!(
+        (b.progress.as_str(), b.progress_fraction),
+        ("", None),
+        "a finished task shows no progress"
+    );
     assert!(c.has_result && c.progress.is_empty() && c.result_type == "u8");
     assert!(c.running_ms.is_some() && c.queued_ms >= 0.0);
+    assert_eq!(
+        d.result_type, "Vec<String>",
+        "type names without module paths"
+    );
     let json = serde_json::to_value(&rows).unwrap();
     assert_eq!(json[2]["status"], "done");
     assert_eq!(json[0]["has_error"], true);

@@ -178,8 +178,10 @@ impl Slot {
         self.set.0.upgrade()
     }
 
-    pub(crate) fn result_type_name(&self) -> &'static str {
-        (self.result_type.name)()
+    /// The result type's name without module paths (`Vec<String>`, not
+    /// `alloc::vec::Vec<alloc::string::String>`).
+    pub(crate) fn result_type_name(&self) -> String {
+        short_type_name((self.result_type.name)())
     }
 
     fn lock(&self) -> MutexGuardOf<'_, SlotState> {
@@ -200,7 +202,7 @@ impl Slot {
                  wants result type `{}`: use another key, or dismiss the task first",
                 self.key,
                 self.result_type_name(),
-                std::any::type_name::<T>()
+                short_type_name(std::any::type_name::<T>())
             );
         }
     }
@@ -483,4 +485,24 @@ impl SlotState {
                 .saturating_duration_since(s)
         })
     }
+}
+
+/// `full` (a `std::any::type_name`) with every path cut to its last segment:
+/// `alloc::vec::Vec<alloc::string::String>` → `Vec<String>`.
+pub(crate) fn short_type_name(full: &str) -> String {
+    let mut out = String::with_capacity(full.len());
+    let mut segment_start = 0;
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            out.truncate(segment_start);
+        } else {
+            out.push(c);
+            if !(c.is_alphanumeric() || c == '_') {
+                segment_start = out.len();
+            }
+        }
+    }
+    out
 }

@@ -36,13 +36,14 @@ pub struct TaskSummary {
     pub has_result: bool,
     /// Whether a cancel request is pending.
     pub cancel_requested: bool,
-    /// Readable progress (`"50% half way"`), at most 120 characters, ending in `...` when cut.
+    /// Readable progress (`"50% half way"`) while Pending or Running, else empty; at most
+    /// 120 characters, ending in `...` when cut.
     pub progress: String,
-    /// The progress fraction, if any.
+    /// The progress fraction, if any, while Pending or Running.
     pub progress_fraction: Option<f64>,
     /// The error message, at most 120 characters, ending in `...` when cut.
     pub error_preview: Option<String>,
-    /// The result type's name.
+    /// The result type's name, without module paths (`Vec<String>`).
     pub result_type: String,
     /// Milliseconds spent queued (so far, if still pending).
     pub queued_ms: f64,
@@ -64,22 +65,39 @@ pub(crate) fn preview(s: &str) -> String {
 }
 
 impl TaskSummary {
+    /// The row for `slot` at `now`. Progress shows only while the task is Pending or
+    /// Running: a finished task's last progress ("80% step 4 of 5") would contradict its
+    /// status. The state is copied under the slot's lock; text is built after it.
     pub(crate) fn of(slot: &Slot, now: Instant) -> TaskSummary {
-        slot.with_state(|st| TaskSummary {
+        let (status, has_result, cancel_requested, progress, error, queued, running) = slot
+            .with_state(|st| {
+                let status = st.status();
+                let live = matches!(status, TaskStatus::Pending | TaskStatus::Running);
+                (
+                    status,
+                    st.value().is_some(),
+                    st.cancel_requested(),
+                    st.progress().filter(|_| live).cloned(),
+                    st.error().map(str::to_owned),
+                    st.queued_for(now),
+                    st.running_for(now),
+                )
+            });
+        TaskSummary {
             key: slot.key().to_owned(),
-            status: st.status(),
-            has_error: st.error().is_some(),
-            has_result: st.value().is_some(),
-            cancel_requested: st.cancel_requested(),
-            progress: st
-                .progress()
+            status,
+            has_error: error.is_some(),
+            has_result,
+            cancel_requested,
+            progress: progress
+                .as_ref()
                 .map(|p| preview(&p.to_string()))
                 .unwrap_or_default(),
-            progress_fraction: st.progress().and_then(Progress::fraction),
-            error_preview: st.error().map(preview),
-            result_type: slot.result_type_name().to_owned(),
-            queued_ms: st.queued_for(now).as_secs_f64() * 1e3,
-            running_ms: st.running_for(now).map(|d| d.as_secs_f64() * 1e3),
-        })
+            progress_fraction: progress.as_ref().and_then(Progress::fraction),
+            error_preview: error.as_deref().map(preview),
+            result_type: slot.result_type_name(),
+            queued_ms: queued.as_secs_f64() * 1e3,
+            running_ms: running.map(|d| d.as_secs_f64() * 1e3),
+        }
     }
 }

@@ -132,3 +132,15 @@ fn parallel_tasks_get_their_own_workers_up_to_the_bound() {
     });
     assert!(s.wait_idle(LONG));
 }
+
+#[test]
+fn type_names_lose_their_module_paths() {
+    use super::slot::short_type_name;
+    assert_eq!(short_type_name("u8"), "u8");
+    assert_eq!(short_type_name("alloc::string::String"), "String");
+    assert_eq!(
+        short_type_name("core::option::Option<alloc::vec::Vec<(u8, alloc::string::String)>>"),
+        "Option<Vec<(u8, String)>>"
+    );
+    assert_eq!(short_type_name("&[my_app::Row; 3]"), "&[Row; 3]");
+}
