@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use streamtree::asyncio::{TaskHandle, TaskSummary};
 use streamtree::prelude::*;
@@ -29,15 +29,33 @@ fn panic_text(f: impl FnOnce()) -> String {
 fn gated(started: Sender<()>, go: Receiver<()>) -> impl FnOnce() -> u32 + Send + 'static {
     move || {
         started.send(()).unwrap();
-        go.recv().unwrap();
+        go.recv_timeout(LONG).expect("the test lets the task go");
         1
     }
 }
 
-/// Waits (on notifications) until `cond` holds.
+/// Waits (on notifications) until `cond` holds, at most `LONG` in all.
 fn wait_until(sub: &Subscription, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + LONG;
     while !cond() {
-        assert!(sub.wait_timeout(LONG), "no change within {LONG:?}");
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            sub.wait_timeout(left),
+            "the condition did not hold within {LONG:?}"
+        );
+    }
+}
+
+/// Waits for `sub`'s session to be gone (its channel disconnected), at most `LONG`.
+fn wait_disconnected(sub: &Subscription) {
+    let deadline = Instant::now() + LONG;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match sub.receiver().recv_timeout(left) {
+            Ok(()) => {}
+            Err(e) if e.is_disconnected() => return,
+            Err(_) => panic!("the session was not freed within {LONG:?}"),
+        }
     }
 }
 
@@ -160,7 +178,7 @@ fn pending_running_done_with_a_bounded_pool() {
     let (go, go_rx) = channel();
     let first = s.enter(|| submit("first", gated(started_tx, go_rx)));
     let second = s.enter(|| submit("second", || 2));
-    started.recv().unwrap();
+    started.recv_timeout(LONG).expect("the task starts");
     assert_eq!(first.status(), TaskStatus::Running);
     assert_eq!(second.status(), TaskStatus::Pending);
     assert!(!s.wait_idle(Duration::ZERO));
@@ -180,7 +198,7 @@ fn cancel_pending_never_runs() {
     let r = ran.clone();
     s.enter(|| submit("block", gated(started_tx, go_rx)));
     let queued = s.enter(|| submit("queued", move || r.fetch_add(1, Ordering::SeqCst)));
-    started.recv().unwrap();
+    started.recv_timeout(LONG).expect("the task starts");
     queued.cancel();
     assert_eq!(queued.status(), TaskStatus::Cancelled);
     assert!(!queued.is_cancel_requested());
@@ -201,7 +219,7 @@ fn cooperative_cancel_of_a_running_task() {
     let h = s.enter(|| {
         submit("long", move || {
             started_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
+            go_rx.recv_timeout(LONG).expect("the test lets the task go");
             // Worker-side free functions see the task's own session.
             if is_task_cancel_requested("long") {
                 complete_cancelled("long");
@@ -210,7 +228,7 @@ fn cooperative_cancel_of_a_running_task() {
             99
         })
     });
-    started.recv().unwrap();
+    started.recv_timeout(LONG).expect("the task starts");
     h.cancel();
     assert_eq!(
         h.status(),
@@ -231,7 +249,7 @@ fn finishing_normally_wins_over_a_cancel_request() {
     let (started_tx, started) = channel();
     let (go, go_rx) = channel();
     let h = s.enter(|| submit("k", gated(started_tx, go_rx)));
-    started.recv().unwrap();
+    started.recv_timeout(LONG).expect("the task starts");
     h.cancel();
     go.send(()).unwrap();
     assert!(s.wait_idle(LONG));
@@ -258,7 +276,7 @@ fn cancel_then_complete_from_the_session_thread() -> ForeignComplete {
     let h = s.enter(|| {
         submit("k", move || {
             started_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
+            go_rx.recv_timeout(LONG).expect("the test lets the task go");
             saw_tx.send(is_task_cancel_requested("k")).unwrap();
             1u32
         })
@@ -338,7 +356,7 @@ fn a_context_lent_to_a_helper_thread_cannot_end_the_task() {
     let h = s.enter(|| {
         submit_with("k", move |ctx: &TaskContext| {
             started_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
+            go_rx.recv_timeout(LONG).expect("the test lets the task go");
             std::thread::scope(|scope| scope.spawn(|| ctx.cancelled()).join().unwrap());
             5u32
         })
@@ -446,7 +464,7 @@ fn worker_side_functions_resolve_to_the_tasks_own_session() {
                 "no session is entered on a worker"
             );
             set_task_progress("parent", (0.5, "half"));
-            go_rx.recv().unwrap();
+            go_rx.recv_timeout(LONG).expect("the test lets the task go");
             // Follow-up work lands in the same session.
             submit("child", || "from the worker").key().to_owned()
         })
@@ -469,7 +487,7 @@ fn session_thread_functions_work_and_missing_keys_are_noops() {
     let (go, go_rx) = channel();
     s.enter(|| submit("block", gated(started_tx, go_rx)));
     let queued = s.enter(|| submit("queued", || ()));
-    started.recv().unwrap();
+    started.recv_timeout(LONG).expect("the task starts");
     s.enter(|| set_task_progress("queued", "waiting for a worker"));
     assert_eq!(
         queued.progress().unwrap().message(),
@@ -546,7 +564,7 @@ fn dismiss_frees_finished_keys_only() {
     let (go, go_rx) = channel();
     let running = s.enter(|| submit("running", gated(started_tx, go_rx)));
     let pending = s.enter(|| submit("pending", || 0u32));
-    started.recv().unwrap();
+    started.recv_timeout(LONG).expect("the task starts");
     s.enter(|| {
         assert!(!dismiss_task("running"));
         assert!(!dismiss_task("pending"));
@@ -583,7 +601,7 @@ fn summaries_are_sorted_previewed_and_serialisable() {
         submit("b", move || {
             set_task_progress("b", (0.5, l));
             reported_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
+            go_rx.recv_timeout(LONG).expect("the test lets the task go");
         });
         submit_fallible("a", || Err::<(), _>("y".repeat(500)));
         submit("c", || 1u8);
@@ -634,21 +652,24 @@ fn dropping_the_session_cancels_pending_and_asks_running_to_stop() {
     let running = s.enter(|| {
         submit("running", move || {
             started_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
+            go_rx.recv_timeout(LONG).expect("the test lets the task go");
             saw_tx.send(is_task_cancel_requested("running")).unwrap();
             complete_cancelled("running");
         })
     });
     let pending = s.enter(|| submit("pending", || ()));
     let sub = s.subscribe();
-    started.recv().unwrap();
+    started.recv_timeout(LONG).expect("the task starts");
     drop(s);
     assert_eq!(pending.status(), TaskStatus::Cancelled);
     assert!(running.is_cancel_requested());
     go.send(()).unwrap();
-    assert!(saw.recv().unwrap(), "the worker sees the request");
+    assert!(
+        saw.recv_timeout(LONG).expect("the worker reports"),
+        "the worker sees the request"
+    );
     // The subscription ends when the worker lets go of the session's tasks: nothing leaks.
-    while sub.recv() {}
+    wait_disconnected(&sub);
     assert_eq!(running.status(), TaskStatus::Cancelled);
     drop(rt);
 }
@@ -659,31 +680,49 @@ fn subscribers_hear_every_status_and_progress_change() {
     let sub = s.subscribe();
     let (started_tx, started) = channel();
     let (step, step_rx) = channel::<()>();
+    let (stepped_tx, stepped) = channel();
     let h = s.enter(|| {
         submit("k", move || {
             started_tx.send(()).unwrap();
-            step_rx.recv().unwrap();
+            step_rx
+                .recv_timeout(LONG)
+                .expect("the test lets the task go");
             set_task_progress("k", 0.5);
-            step_rx.recv().unwrap();
+            stepped_tx.send(()).unwrap();
+            step_rx
+                .recv_timeout(LONG)
+                .expect("the test lets the task go");
         })
     });
-    started.recv().unwrap();
-    // Drain what submission and start produced.
+    started.recv_timeout(LONG).expect("the task starts");
+    // Drain what submission and start produced (both notified before the task started).
     while sub.try_recv() {}
-    assert!(!s.wait_idle(Duration::from_millis(1)));
+    assert!(!s.wait_idle(Duration::ZERO));
     step.send(()).unwrap();
-    wait_until(&sub, || h.progress().is_some());
+    stepped
+        .recv_timeout(LONG)
+        .expect("the task reports progress");
+    // The progress change notified before the task reported it, so it is waiting now.
+    assert!(sub.try_recv(), "a progress change notifies");
+    assert_eq!(h.progress().and_then(|p| p.fraction()), Some(0.5));
     step.send(()).unwrap();
-    wait_until(&sub, || h.status() == TaskStatus::Done);
+    assert!(sub.wait_timeout(LONG), "the end notifies");
+    assert_eq!(h.status(), TaskStatus::Done, "notified only after the end");
     assert!(s.wait_idle(Duration::ZERO));
     // Dismissal is a change too.
     while sub.try_recv() {}
-    s.enter(|| dismiss_task("k"));
-    assert!(sub.try_recv());
+    assert!(s.enter(|| dismiss_task("k")));
+    assert!(sub.try_recv(), "a dismissal notifies");
+    assert_eq!(
+        h.status(),
+        TaskStatus::Missing,
+        "the old handle reports Missing"
+    );
+    assert_eq!((h.result(), h.error()), (None, None));
     // A subscription ends with its session.
     let sub2 = s.subscribe();
     drop(s);
-    assert!(!sub2.recv());
+    wait_disconnected(&sub2);
 }
 
 #[test]
@@ -711,10 +750,9 @@ fn handles_work_from_other_threads() {
     let s = Session::new();
     let h = s.enter(|| submit("k", || vec![1, 2, 3]));
     let h2 = h.clone();
+    let sub = s.subscribe();
     let got = std::thread::spawn(move || {
-        while !h2.status().is_terminal() {
-            std::thread::yield_now();
-        }
+        wait_until(&sub, || h2.status().is_terminal());
         h2.result()
     })
     .join()

@@ -81,10 +81,10 @@ fn last_runtime_dropped_on_its_own_worker_does_not_deadlock() {
     s.enter(|| {
         submit("k", move || {
             started_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
+            go_rx.recv_timeout(LONG).expect("the test lets the task go");
         })
     });
-    started.recv().unwrap();
+    started.recv_timeout(LONG).expect("the task starts");
     // The worker now holds the last reference to the set, hence to the runtime.
     drop(s);
     go.send(()).unwrap();
@@ -103,9 +103,9 @@ fn tasks_over_the_bound_wait_in_fifo_order() {
     s.enter(|| {
         submit("block", move || {
             started_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
+            go_rx.recv_timeout(LONG).expect("the test lets the task go");
         });
-        started.recv().unwrap();
+        started.recv_timeout(LONG).expect("the task starts");
         for i in 0..20 {
             let order_tx = order_tx.clone();
             submit(&format!("q{i}"), move || order_tx.send(i).unwrap());
