@@ -1,9 +1,14 @@
 //! Loom model checks of the task state machine: every interleaving of cancel, start,
 //! finish, honouring a cancel, dismiss and progress keeps the invariants of `README.md`.
 //!
-//! Run: `RUSTFLAGS="--cfg streamtree_loom" cargo test -p streamtree --release --lib runtime::loom`
+//! The set-level models (`close` racing `submit`, the active count) run the real `TaskSet`
+//! and `run_task`; the model threads play the workers (no pool thread starts). The pool's
+//! own lock-free counts are modelled beside `pool.rs`.
+//!
+//! Run: `RUSTFLAGS="--cfg streamtree_loom" CARGO_TARGET_DIR=target/loom cargo test -p streamtree --release --lib runtime::loom`
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use loom::thread;
 
@@ -11,6 +16,7 @@ use super::slot::{Change, SetLink, Slot};
 use super::status::{Progress, TaskStatus};
 use super::sync::Mutex;
 use super::table::{TaskTable, dismiss};
+use super::{Runtime, TaskSet};
 
 fn slot() -> Arc<Slot> {
     Slot::new::<u32>("k", SetLink::detached(), false)
@@ -213,5 +219,87 @@ fn cancels_and_dismiss_on_pending() {
             TaskStatus::Cancelled
         };
         assert_eq!(s.status(), expected);
+    });
+}
+
+/// A set on a runtime whose pool never starts a thread: the models play the workers.
+fn set() -> Arc<TaskSet> {
+    TaskSet::new(Runtime::builder().max_workers(1).build())
+}
+
+/// Two-thread set models take a bounded number of preemptions (loom's advice for models
+/// this size); every interleaving within the bound is explored.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.check(f);
+}
+
+/// I1, shutdown: `close` racing a task's worker and the follow-up `submit` it makes. Every
+/// task ends (a Pending one Cancelled, a Running one asked and then finishing), the active
+/// count returns to exactly zero, and a task submitted after the close is Cancelled without
+/// being counted or queued.
+#[test]
+fn close_races_submit_and_the_worker() {
+    model(|| {
+        let set = set();
+        let (first, job) = set.admit_for_model::<u32, _>("first", |_: &Slot| Ok(1));
+        let job = job.expect("an open set queues a new task");
+        let worker = {
+            let set = set.clone();
+            thread::spawn(move || {
+                super::run_task(job);
+                let (second, job) = set.admit_for_model::<u32, _>("second", |_: &Slot| Ok(2));
+                if let Some(job) = job {
+                    super::run_task(job);
+                }
+                second
+            })
+        };
+        set.close();
+        let second = worker.join().unwrap();
+        assert!(
+            set.wait_idle(Duration::ZERO),
+            "the active count is back to zero"
+        );
+        for task in [&first, &second] {
+            assert!(
+                matches!(task.status(), TaskStatus::Done | TaskStatus::Cancelled),
+                "every task ends: {}",
+                task.status()
+            );
+            assert!(!task.is_cancel_requested(), "no request outlives its task");
+        }
+        let (late, job) = set.admit_for_model::<u32, _>("late", |_: &Slot| Ok(3));
+        assert!(job.is_none(), "a closed set queues nothing");
+        assert_eq!(late.status(), TaskStatus::Cancelled);
+        assert!(set.wait_idle(Duration::ZERO), "and counts nothing");
+    });
+}
+
+/// The active count: a worker finishing one task and another thread cancelling a pending
+/// one race a waiter. Under loom a wait has no timeout, so a missed wake-up would deadlock
+/// the model; the waiter returns only once both tasks ended.
+#[test]
+fn active_count_wakes_the_waiter() {
+    model(|| {
+        let set = set();
+        let (a, job) = set.admit_for_model::<u32, _>("a", |_: &Slot| Ok(1));
+        let (b, _never_run) = set.admit_for_model::<u32, _>("b", |_: &Slot| Ok(2));
+        let job = job.expect("an open set queues a new task");
+        let worker = thread::spawn(move || super::run_task(job));
+        let canceller = {
+            let (set, b) = (set.clone(), b.clone());
+            thread::spawn(move || set.changed(b.cancel()))
+        };
+        assert!(set.wait_idle(Duration::from_secs(3600)), "woken at zero");
+        assert_eq!(
+            a.status(),
+            TaskStatus::Done,
+            "idle only after the closure returned"
+        );
+        assert_eq!(b.status(), TaskStatus::Cancelled);
+        worker.join().unwrap();
+        canceller.join().unwrap();
     });
 }

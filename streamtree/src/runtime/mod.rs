@@ -4,6 +4,7 @@
 //! See `README.md` beside this file for the state machine, the keyed-dedupe rules and
 //! shutdown. The public task API is [`crate::asyncio`].
 
+mod active;
 mod cancelled;
 mod closure;
 mod current;

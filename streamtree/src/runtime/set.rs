@@ -4,13 +4,14 @@
 //! Lock order: `tasks`, then a slot's state. `subscribers` and `hooks` are taken on their
 //! own (hooks after subscribers), and every hook runs after both are released.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Sender, TrySendError};
 
 use super::Runtime;
+use super::active::ActiveCount;
 use super::handle::TaskHandle;
 use super::slot::{Change, SetLink, Slot};
 use super::subscription::Subscription;
@@ -26,16 +27,12 @@ pub(crate) struct TaskSet {
     /// Tasks by key. Written by `submit` (insert) and `dismiss` (remove); lock order: this,
     /// then a slot's state.
     tasks: sync::Mutex<TaskTable>,
-    /// Set once by `close` (under `tasks`); later submits create tasks already Cancelled.
-    closed: AtomicBool,
-    /// Tasks Pending or Running.
-    /// - incremented by `submit` before the task is queued;
-    /// - decremented once per task, on its single terminal transition (`changed`);
-    /// - reaching zero takes `idle_lock` before `idle` is signalled, so a waiter that
-    ///   checked under `idle_lock` cannot miss the wake-up.
-    active: AtomicUsize,
-    idle_lock: Mutex<()>,
-    idle: Condvar,
+    /// Set once by `close`, and read by `submit`, both under `tasks`: a submit after the
+    /// close creates its task already Cancelled (never counted, never queued).
+    closed: sync::AtomicBool,
+    /// Tasks Pending or Running: counted in by `submit` (under `tasks`), out by `changed`
+    /// on each task's single terminal transition.
+    active: ActiveCount,
     /// Notification senders, one per live [`Subscription`]; pruned when a send finds its
     /// receiver gone.
     subscribers: Mutex<Vec<Sender<()>>>,
@@ -43,7 +40,8 @@ pub(crate) struct TaskSet {
     /// guard) dropped them. Called after `hooks` is unlocked, so a callback may
     /// subscribe or register again.
     hooks: Mutex<Vec<Weak<dyn Fn() + Send + Sync>>>,
-    /// `subscribers.len()`, readable without the lock (the common case is none).
+    /// `subscribers.len() + hooks.len()`, readable without the locks (the common case is
+    /// none).
     subscriber_count: AtomicUsize,
 }
 
@@ -53,10 +51,8 @@ impl TaskSet {
             runtime,
             link: Arc::new(SetLink(me.clone())),
             tasks: sync::Mutex::new(TaskTable::default()),
-            closed: AtomicBool::new(false),
-            active: AtomicUsize::new(0),
-            idle_lock: Mutex::new(()),
-            idle: Condvar::new(),
+            closed: sync::AtomicBool::new(false),
+            active: ActiveCount::new(),
             subscribers: Mutex::new(Vec::new()),
             hooks: Mutex::new(Vec::new()),
             subscriber_count: AtomicUsize::new(0),
@@ -115,7 +111,7 @@ impl TaskSet {
     #[inline(never)]
     fn submit_new<T, F>(
         self: &Arc<Self>,
-        mut tasks: sync::MutexGuardOf<'_, TaskTable>,
+        tasks: sync::MutexGuardOf<'_, TaskTable>,
         vacancy: Vacancy,
         key: &str,
         f: F,
@@ -125,25 +121,63 @@ impl TaskSet {
         T: Send + 'static,
         F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
     {
+        let (slot, queue) = self.admit(tasks, vacancy, key, f, unused);
+        if queue {
+            self.runtime.execute(slot.clone());
+        }
+        self.notify();
+        TaskHandle::new(slot)
+    }
+
+    /// Adds a new task under `key` (where `tasks` has a vacancy) and unlocks the table:
+    /// counted and to be queued (`true`), or, in a closed set, already Cancelled with `f`
+    /// handed back in `unused`.
+    fn admit<T, F>(
+        &self,
+        mut tasks: sync::MutexGuardOf<'_, TaskTable>,
+        vacancy: Vacancy,
+        key: &str,
+        f: F,
+        unused: &mut Option<F>,
+    ) -> (Arc<Slot>, bool)
+    where
+        T: Send + 'static,
+        F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+    {
         let set = self.link.clone();
         if self.closed.load(Ordering::Acquire) {
             let slot = Slot::new::<T>(key, set, true);
             tasks.insert(vacancy, slot.clone());
             drop(tasks);
-            self.notify();
             *unused = Some(f);
-            return TaskHandle::new(slot);
+            return (slot, false);
         }
-        // Counted before anyone can see the task (the map is still locked), so `wait_idle`
-        // never misses it; and before the slot is written, so this atomic does not wait
-        // for those stores.
-        self.active.fetch_add(1, Ordering::SeqCst);
+        // Counted before anyone can see the task (the table is still locked), so
+        // `wait_idle` never misses it.
+        self.active.started();
         let slot = Slot::with_fn(key, set, f);
         tasks.insert(vacancy, slot.clone());
         drop(tasks);
-        self.runtime.execute(slot.clone());
-        self.notify();
-        TaskHandle::new(slot)
+        (slot, true)
+    }
+
+    /// `submit` without queueing, for the loom models (which play the worker): the task
+    /// under `key`, and its job when one must run.
+    #[cfg(all(test, streamtree_loom))]
+    pub(crate) fn admit_for_model<T, F>(&self, key: &str, f: F) -> (Arc<Slot>, Option<Arc<Slot>>)
+    where
+        T: Send + 'static,
+        F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+    {
+        let tasks = self.lock_tasks();
+        match tasks.find(key) {
+            Ok(existing) => (existing.clone(), None),
+            Err(vacancy) => {
+                let (slot, queue) = self.admit(tasks, vacancy, key, f, &mut None);
+                let job = queue.then(|| slot.clone());
+                (slot, job)
+            }
+        }
     }
 
     /// Removes the terminal task under `key`; false for Pending, Running or absent keys.
@@ -170,16 +204,7 @@ impl TaskSet {
     /// `wait_idle` at zero), then notifies subscribers.
     pub(crate) fn changed(&self, change: Change) {
         if change == Change::Terminal {
-            let before = self.active.fetch_sub(1, Ordering::SeqCst);
-            debug_assert!(before > 0, "each counted task ends exactly once");
-            if before == 1 {
-                drop(
-                    self.idle_lock
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner),
-                );
-                self.idle.notify_all();
-            }
+            self.active.ended();
         }
         if change != Change::None {
             self.notify();
@@ -224,15 +249,7 @@ impl TaskSet {
 
     /// Blocks until no task is Pending or Running, or `timeout` passes; true when idle.
     pub(crate) fn wait_idle(&self, timeout: Duration) -> bool {
-        let guard = self
-            .idle_lock
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let (_guard, _) = self
-            .idle
-            .wait_timeout_while(guard, timeout, |()| self.active.load(Ordering::SeqCst) > 0)
-            .unwrap_or_else(PoisonError::into_inner);
-        self.active.load(Ordering::SeqCst) == 0
+        self.active.wait_idle(timeout)
     }
 
     /// The session is gone: cancel Pending tasks, ask Running ones to stop, and make later
