@@ -49,9 +49,7 @@ pub const TASK_SLOT_BYTES: usize = crate::runtime::MAX_SLOT_BYTES;
 
 #[track_caller]
 fn check_key(key: &str) {
-    // Most keys start with a visible ASCII character: not blank, without scanning.
-    let visible = key.as_bytes().first().is_some_and(u8::is_ascii_graphic);
-    if !visible && key.trim().is_empty() {
+    if key.trim().is_empty() {
         panic!("task key {key:?} is blank: give every task a non-empty key that names its work");
     }
 }
@@ -75,10 +73,7 @@ where
     let Some(set) = current_set() else {
         no_session()
     };
-    let mut unused = None;
-    let handle = set.submit(key, f, &mut unused);
-    drop(unused);
-    handle
+    set.submit(key, f)
 }
 
 /// Starts `f` on a worker under `key`, or returns the handle of the task already under
@@ -254,7 +249,7 @@ pub fn submit_many<K: AsRef<str>, T: Send + 'static, F: FnOnce() -> T + Send + '
         set.check_type::<T>(key.as_ref());
     }
     jobs.into_iter()
-        .map(|(key, f)| set.submit(key.as_ref(), move |_: &Slot| Ok(f()), &mut None))
+        .map(|(key, f)| set.submit(key.as_ref(), move |_: &Slot| Ok(f())))
         .collect()
 }
 

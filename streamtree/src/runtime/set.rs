@@ -22,7 +22,7 @@ use super::table::{self, TaskTable, Vacancy};
 /// One session's tasks by key, and who to tell when they change.
 pub(crate) struct TaskSet {
     runtime: Runtime,
-    /// What this set's slots hold to reach it (see [`SetLink`]).
+    /// What this set's slots hold to reach it (see [`SetLink`]: kept for throughput).
     link: Arc<SetLink>,
     /// Tasks by key. Written by `submit` (insert) and `dismiss` (remove); lock order: this,
     /// then a slot's state.
@@ -76,19 +76,12 @@ impl TaskSet {
         }
     }
 
-    /// The task under `key`, starting `f` for it on the runtime if there is none; `f` is
-    /// handed back in `unused` when the key already holds a task, for the caller to drop
-    /// outside any borrow (an out-parameter, so the handle alone comes back in registers).
-    /// `f` gets the task's slot (for [`TaskContext`](crate::asyncio::TaskContext)). The
-    /// every-rerun path (key present) takes one lock and allocates nothing.
+    /// The task under `key`, starting `f` for it on the runtime if there is none (else
+    /// `f` is dropped unrun, after the table is unlocked: its captures may have any
+    /// `Drop`). `f` gets the task's slot (for its `TaskContext`). The every-rerun path
+    /// (key present) takes one lock and allocates nothing.
     #[track_caller]
-    #[inline]
-    pub(crate) fn submit<T, F>(
-        self: &Arc<Self>,
-        key: &str,
-        f: F,
-        unused: &mut Option<F>,
-    ) -> TaskHandle<T>
+    pub(crate) fn submit<T, F>(self: &Arc<Self>, key: &str, f: F) -> TaskHandle<T>
     where
         T: Send + 'static,
         F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
@@ -98,30 +91,27 @@ impl TaskSet {
             Ok(existing) => {
                 let existing = existing.clone();
                 drop(tasks);
+                drop(f);
                 existing.check_type::<T>();
-                *unused = Some(f);
                 TaskHandle::new(existing)
             }
-            Err(vacancy) => self.submit_new(tasks, vacancy, key, f, unused),
+            Err(vacancy) => self.submit_new(tasks, vacancy, key, f),
         }
     }
 
     /// `submit` for a key without a task: a new slot, queued unless the set is closed.
-    /// Kept out of line so the every-rerun path above inlines into its caller.
-    #[inline(never)]
     fn submit_new<T, F>(
         self: &Arc<Self>,
         tasks: sync::MutexGuardOf<'_, TaskTable>,
         vacancy: Vacancy,
         key: &str,
         f: F,
-        unused: &mut Option<F>,
     ) -> TaskHandle<T>
     where
         T: Send + 'static,
         F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
     {
-        let (slot, queue) = self.admit(tasks, vacancy, key, f, unused);
+        let (slot, queue) = self.admit(tasks, vacancy, key, f);
         if queue {
             self.runtime.execute(slot.clone());
         }
@@ -130,15 +120,14 @@ impl TaskSet {
     }
 
     /// Adds a new task under `key` (where `tasks` has a vacancy) and unlocks the table:
-    /// counted and to be queued (`true`), or, in a closed set, already Cancelled with `f`
-    /// handed back in `unused`.
+    /// counted and to be queued (`true`), or, in a closed set, already Cancelled (`f`
+    /// dropped unrun, after the unlock).
     fn admit<T, F>(
         &self,
         mut tasks: sync::MutexGuardOf<'_, TaskTable>,
         vacancy: Vacancy,
         key: &str,
         f: F,
-        unused: &mut Option<F>,
     ) -> (Arc<Slot>, bool)
     where
         T: Send + 'static,
@@ -149,7 +138,7 @@ impl TaskSet {
             let slot = Slot::new::<T>(key, set, true);
             tasks.insert(vacancy, slot.clone());
             drop(tasks);
-            *unused = Some(f);
+            drop(f);
             return (slot, false);
         }
         // Counted before anyone can see the task (the table is still locked), so
@@ -173,7 +162,7 @@ impl TaskSet {
         match tasks.find(key) {
             Ok(existing) => (existing.clone(), None),
             Err(vacancy) => {
-                let (slot, queue) = self.admit(tasks, vacancy, key, f, &mut None);
+                let (slot, queue) = self.admit(tasks, vacancy, key, f);
                 let job = queue.then(|| slot.clone());
                 (slot, job)
             }

@@ -12,6 +12,11 @@ use super::sync::Mutex;
 /// flood-resistant) hasher, and the map itself is keyed by that `u64` with an identity
 /// hash: lookups, inserts and growth never hash a key again. Keys whose 64-bit hashes
 /// collide share a bucket.
+///
+/// Kept for throughput: growth never reads a slot (a plain set keyed through the slots
+/// rehashes every key, one pointer chase each, at each doubling); see the figures on
+/// [`SetLink`](super::slot::SetLink), measured together with it. The every-rerun lookup
+/// is no faster for it (`submit_existing_key` 39 ns with it, 36 ns without: noise).
 #[derive(Default)]
 pub(crate) struct TaskTable {
     by_hash: HashMap<u64, Bucket, BuildHasherDefault<IdentityHasher>>,
