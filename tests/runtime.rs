@@ -170,6 +170,81 @@ fn an_on_change_hook_may_enter_another_session() {
     assert_eq!(h.result(), Some(1));
 }
 
+/// A value whose `Drop` re-enters the runtime: it reads its own session's tasks (which
+/// takes the session's table lock) and enters another session. Dropped under any runtime
+/// lock or borrow, it would deadlock or panic.
+struct Reenters {
+    own: Session,
+    other: Session,
+    dropped: Sender<&'static str>,
+    what: &'static str,
+}
+
+impl Drop for Reenters {
+    fn drop(&mut self) {
+        let rows = self.own.enter(summarize_async_tasks).len();
+        self.other.enter(|| submit(self.what, || ()));
+        let _ = self.dropped.send(self.what);
+        assert!(rows < 100);
+    }
+}
+
+#[test]
+fn user_values_are_dropped_outside_every_runtime_lock() {
+    let s = Session::builder().max_workers(1).build();
+    let other = Session::new();
+    let (dropped_tx, dropped) = channel();
+    let value = |what| Reenters {
+        own: s.clone(),
+        other: other.clone(),
+        dropped: dropped_tx.clone(),
+        what,
+    };
+    let expect = |what: &str| {
+        let got = dropped.recv_timeout(LONG).expect("the value is dropped");
+        assert_eq!(got, what);
+    };
+    // A result, dropped when its task is dismissed.
+    let result = value("result");
+    s.enter(|| submit("result", move || result));
+    assert!(s.wait_idle(LONG));
+    assert!(s.enter(|| dismiss_task("result")));
+    expect("result");
+    // A closure's capture, dropped unrun on the every-rerun path (the key is taken).
+    let unused = value("unused");
+    s.enter(|| submit("taken", || ()));
+    s.enter(|| submit("taken", move || drop(unused)));
+    expect("unused");
+    // A capture dropped unrun because its task was cancelled in the queue.
+    let (started_tx, started) = channel();
+    let (go, go_rx) = channel::<()>();
+    s.enter(|| submit("block", gated(started_tx, go_rx)));
+    started.recv_timeout(LONG).expect("the task starts");
+    let queued = value("queued");
+    let h = s.enter(|| submit("queued", move || drop(queued)));
+    h.cancel();
+    go.send(()).unwrap();
+    expect("queued");
+    // A value discarded because its task honoured a cancel.
+    let (started_tx, started) = channel();
+    let (go, go_rx) = channel::<()>();
+    let discarded = value("discarded");
+    let h = s.enter(|| {
+        submit("discarded", move || {
+            started_tx.send(()).unwrap();
+            go_rx.recv_timeout(LONG).expect("the test lets the task go");
+            complete_cancelled("discarded");
+            discarded
+        })
+    });
+    started.recv_timeout(LONG).expect("the task starts");
+    h.cancel();
+    go.send(()).unwrap();
+    expect("discarded");
+    assert!(s.wait_idle(LONG));
+    assert_eq!(h.status(), TaskStatus::Cancelled);
+}
+
 #[test]
 fn pending_running_done_with_a_bounded_pool() {
     let s = Session::builder().max_workers(1).build();
