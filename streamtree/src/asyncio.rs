@@ -272,7 +272,10 @@ pub fn set_task_progress(key: &str, value: impl Into<Progress>) {
 }
 
 /// Whether the task under `key` in the current session has a cancel request; false if
-/// there is no such task. Workers poll this to stop early.
+/// there is no such task. Workers check this to stop early (a request stays visible until
+/// the task's closure returns); inside [`submit_with`] closures,
+/// [`TaskContext::check_cancelled`] and [`TaskContext::wait_cancelled`] do the same
+/// without the key.
 ///
 /// # Example
 /// ```

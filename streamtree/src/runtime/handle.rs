@@ -138,7 +138,8 @@ impl<T> TaskHandle<T> {
     }
 
     /// Cancels: a Pending task becomes Cancelled at once and never runs; a Running task
-    /// gets a cancel request its worker may honour; a finished task is left alone.
+    /// gets a cancel request its closure may honour (it stays Running until the closure
+    /// returns); a finished task is left alone.
     ///
     /// # Example
     /// ```

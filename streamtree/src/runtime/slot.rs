@@ -243,11 +243,12 @@ impl Slot {
     /// returned, for the caller to drop outside the lock. Clears the cancel request.
     pub(crate) fn finish(&self, outcome: Outcome) -> (Change, Option<Outcome>) {
         let mut st = self.lock();
+        debug_assert_eq!(
+            st.phase,
+            Phase::Running,
+            "only the task's own worker ends its running task, once"
+        );
         if st.phase != Phase::Running {
-            debug_assert!(
-                false,
-                "only the task's own worker ends a running task, once"
-            );
             return (Change::None, Some(outcome));
         }
         let discarded = if st.cancel == Cancel::Honoured {
@@ -299,7 +300,7 @@ impl Slot {
         while st.phase == Phase::Running && st.cancel == Cancel::None {
             let left = match deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()),
-                None => Duration::from_secs(3600),
+                None => Duration::MAX,
             };
             if left.is_zero() {
                 break;
