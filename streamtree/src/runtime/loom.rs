@@ -222,6 +222,30 @@ fn cancels_and_dismiss_on_pending() {
     });
 }
 
+/// `wait_cancelled` racing `cancel`: the waiter checks the request under the slot's lock
+/// and `cancel` signals under it, so the wake-up cannot be missed (under loom a wait has no
+/// timeout: a missed one would deadlock the model).
+#[test]
+fn wait_cancelled_wakes_on_a_request() {
+    loom::model(|| {
+        let s = running();
+        let c = {
+            let s = s.clone();
+            thread::spawn(move || s.cancel())
+        };
+        assert!(
+            s.wait_cancelled(Duration::from_secs(3600)),
+            "woken by the request"
+        );
+        assert_eq!(c.join().unwrap(), Change::Changed);
+        assert_eq!(
+            s.status(),
+            TaskStatus::Running,
+            "a request does not end the task"
+        );
+    });
+}
+
 /// A set on a runtime whose pool never starts a thread: the models play the workers.
 fn set() -> Arc<TaskSet> {
     TaskSet::new(Runtime::builder().max_workers(1).build())
