@@ -21,6 +21,8 @@ use super::table::{self, TaskTable, Vacancy};
 
 /// One session's tasks by key, and who to tell when they change.
 pub(crate) struct TaskSet {
+    /// The runtime its tasks run on. The first field, so a set's drop lets go of its
+    /// runtime before its subscribers see the disconnection (a test relies on it).
     runtime: Runtime,
     /// What this set's slots hold to reach it (see [`SetLink`]: kept for throughput).
     link: Arc<SetLink>,

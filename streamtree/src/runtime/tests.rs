@@ -77,7 +77,17 @@ fn dropping_the_runtime_joins_its_workers() {
     submit(&s, "b", || ());
     assert!(s.wait_idle(LONG));
     assert!(pool.workers() > 0);
+    // A worker may still hold the set (and through it the runtime) just after the tasks
+    // ended; the set's subscription disconnects once the set, its runtime clone first (the
+    // first field), is dropped. Then this thread's drop is the runtime's last.
+    let sub = s.subscribe();
     close(s);
+    let deadline = std::time::Instant::now() + LONG;
+    while sub.wait_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {}
+    assert!(
+        sub.receiver().is_empty() && std::time::Instant::now() < deadline,
+        "the set was not freed within {LONG:?}"
+    );
     drop(rt);
     assert_eq!(
         pool.workers(),
