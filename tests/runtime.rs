@@ -1,6 +1,6 @@
 //! The task runtime through its public API (`streamtree::asyncio`): keyed dedupe, the
-//! state machine, cooperative cancel, worker-side resolution, panics, dismissal,
-//! summaries, notifications, session drop and the pool bound. Workers are gated with
+//! state machine, worker-side resolution, panics, dismissal, summaries, notifications and
+//! the pool bound (cancelling is in `runtime_cancel.rs`). Workers are gated with
 //! channels; nothing sleeps to order events.
 
 use std::collections::HashSet;
@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use streamtree::asyncio::TaskSummary;
 use streamtree::prelude::*;
@@ -29,15 +29,33 @@ fn panic_text(f: impl FnOnce()) -> String {
 fn gated(started: Sender<()>, go: Receiver<()>) -> impl FnOnce() -> u32 + Send + 'static {
     move || {
         started.send(()).unwrap();
-        go.recv().unwrap();
+        go.recv_timeout(LONG).expect("the test lets the task go");
         1
     }
 }
 
-/// Waits (on notifications) until `cond` holds.
+/// Waits (on notifications) until `cond` holds, at most `LONG` in all.
 fn wait_until(sub: &Subscription, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + LONG;
     while !cond() {
-        assert!(sub.wait_timeout(LONG), "no change within {LONG:?}");
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            sub.wait_timeout(left),
+            "the condition did not hold within {LONG:?}"
+        );
+    }
+}
+
+/// Waits for `sub`'s session to be gone (its channel disconnected), at most `LONG`.
+fn wait_disconnected(sub: &Subscription) {
+    let deadline = Instant::now() + LONG;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match sub.receiver().recv_timeout(left) {
+            Ok(()) => {}
+            Err(e) if e.is_disconnected() => return,
+            Err(_) => panic!("the session was not freed within {LONG:?}"),
+        }
     }
 }
 
@@ -87,7 +105,8 @@ fn reusing_a_key_with_another_type_panics_naming_both() {
         s.enter(|| submit("k", String::new));
     });
     assert!(msg.contains("`k`"), "{msg}");
-    assert!(msg.contains("u32") && msg.contains("String"), "{msg}");
+    assert!(msg.contains("`u32`") && msg.contains("`String`"), "{msg}");
+    assert!(!msg.contains("alloc::"), "type names are short: {msg}");
     // The session still works afterwards.
     assert!(s.wait_idle(LONG));
 }
@@ -121,6 +140,112 @@ fn submit_many_returns_handles_in_order_and_rejects_bad_keys_first() {
 }
 
 #[test]
+fn an_on_change_hook_may_enter_another_session() {
+    // Before the fix, `submit` held the current-session borrow while it notified, so a hook
+    // entering a session panicked with "already borrowed".
+    let s = Session::new();
+    let other = Session::new();
+    other.enter(|| submit("other's", || ()));
+    let o = other.clone();
+    let (seen_tx, seen) = channel();
+    let seen_tx = Mutex::new(seen_tx);
+    let _guard = s.on_change(move || {
+        let keys: Vec<String> = o
+            .enter(summarize_async_tasks)
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
+        let _ = seen_tx.lock().unwrap().send(keys);
+    });
+    let h = s.enter(|| submit("mine", || 1));
+    let keys = seen
+        .recv_timeout(LONG)
+        .expect("the hook ran within the timeout");
+    assert_eq!(
+        keys,
+        ["other's"],
+        "inside the hook, the entered session is current"
+    );
+    assert!(s.wait_idle(LONG));
+    assert_eq!(h.result(), Some(1));
+}
+
+/// A value whose `Drop` re-enters the runtime: it reads its own session's tasks (which
+/// takes the session's table lock) and enters another session. Dropped under any runtime
+/// lock or borrow, it would deadlock or panic.
+struct Reenters {
+    own: Session,
+    other: Session,
+    dropped: Sender<&'static str>,
+    what: &'static str,
+}
+
+impl Drop for Reenters {
+    fn drop(&mut self) {
+        let rows = self.own.enter(summarize_async_tasks).len();
+        self.other.enter(|| submit(self.what, || ()));
+        let _ = self.dropped.send(self.what);
+        assert!(rows < 100);
+    }
+}
+
+#[test]
+fn user_values_are_dropped_outside_every_runtime_lock() {
+    let s = Session::builder().max_workers(1).build();
+    let other = Session::new();
+    let (dropped_tx, dropped) = channel();
+    let value = |what| Reenters {
+        own: s.clone(),
+        other: other.clone(),
+        dropped: dropped_tx.clone(),
+        what,
+    };
+    let expect = |what: &str| {
+        let got = dropped.recv_timeout(LONG).expect("the value is dropped");
+        assert_eq!(got, what);
+    };
+    // A result, dropped when its task is dismissed.
+    let result = value("result");
+    s.enter(|| submit("result", move || result));
+    assert!(s.wait_idle(LONG));
+    assert!(s.enter(|| dismiss_task("result")));
+    expect("result");
+    // A closure's capture, dropped unrun on the every-rerun path (the key is taken).
+    let unused = value("unused");
+    s.enter(|| submit("taken", || ()));
+    s.enter(|| submit("taken", move || drop(unused)));
+    expect("unused");
+    // A capture dropped unrun because its task was cancelled in the queue.
+    let (started_tx, started) = channel();
+    let (go, go_rx) = channel::<()>();
+    s.enter(|| submit("block", gated(started_tx, go_rx)));
+    started.recv_timeout(LONG).expect("the task starts");
+    let queued = value("queued");
+    let h = s.enter(|| submit("queued", move || drop(queued)));
+    h.cancel();
+    go.send(()).unwrap();
+    expect("queued");
+    // A value discarded because its task honoured a cancel.
+    let (started_tx, started) = channel();
+    let (go, go_rx) = channel::<()>();
+    let discarded = value("discarded");
+    let h = s.enter(|| {
+        submit("discarded", move || {
+            started_tx.send(()).unwrap();
+            go_rx.recv_timeout(LONG).expect("the test lets the task go");
+            complete_cancelled("discarded");
+            discarded
+        })
+    });
+    started.recv_timeout(LONG).expect("the task starts");
+    h.cancel();
+    go.send(()).unwrap();
+    expect("discarded");
+    assert!(s.wait_idle(LONG));
+    assert_eq!(h.status(), TaskStatus::Cancelled);
+}
+
+#[test]
 fn pending_running_done_with_a_bounded_pool() {
     let s = Session::builder().max_workers(1).build();
     let sub = s.subscribe();
@@ -128,7 +253,7 @@ fn pending_running_done_with_a_bounded_pool() {
     let (go, go_rx) = channel();
     let first = s.enter(|| submit("first", gated(started_tx, go_rx)));
     let second = s.enter(|| submit("second", || 2));
-    started.recv().unwrap();
+    started.recv_timeout(LONG).expect("the task starts");
     assert_eq!(first.status(), TaskStatus::Running);
     assert_eq!(second.status(), TaskStatus::Pending);
     assert!(!s.wait_idle(Duration::ZERO));
@@ -140,87 +265,24 @@ fn pending_running_done_with_a_bounded_pool() {
 }
 
 #[test]
-fn cancel_pending_never_runs() {
-    let s = Session::builder().max_workers(1).build();
-    let (started_tx, started) = channel();
-    let (go, go_rx) = channel();
-    let ran = Arc::new(AtomicUsize::new(0));
-    let r = ran.clone();
-    s.enter(|| submit("block", gated(started_tx, go_rx)));
-    let queued = s.enter(|| submit("queued", move || r.fetch_add(1, Ordering::SeqCst)));
-    started.recv().unwrap();
-    queued.cancel();
-    assert_eq!(queued.status(), TaskStatus::Cancelled);
-    assert!(!queued.is_cancel_requested());
-    go.send(()).unwrap();
-    assert!(s.wait_idle(LONG));
-    assert_eq!(ran.load(Ordering::SeqCst), 0);
-    assert_eq!(queued.status(), TaskStatus::Cancelled);
-    assert_eq!(queued.result(), None);
-    queued.cancel(); // terminal: no-op
-    assert_eq!(queued.status(), TaskStatus::Cancelled);
-}
-
-#[test]
-fn cooperative_cancel_of_a_running_task() {
+fn handles_of_non_clone_results_work_without_clone() {
+    // Only `result()` needs `Clone`.
+    struct Report {
+        _lines: Vec<String>,
+    }
     let s = Session::new();
-    let (started_tx, started) = channel();
-    let (go, go_rx) = channel::<()>();
-    let h = s.enter(|| {
-        submit("long", move || {
-            started_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
-            // Worker-side free functions see the task's own session.
-            if is_task_cancel_requested("long") {
-                complete_cancelled("long");
-                return 0;
-            }
-            99
+    let h: TaskHandle<Report> = s.enter(|| {
+        submit("report", || Report {
+            _lines: vec!["a".to_owned()],
         })
     });
-    started.recv().unwrap();
-    h.cancel();
-    assert_eq!(
-        h.status(),
-        TaskStatus::Running,
-        "a running task only gets a request"
-    );
-    assert!(h.is_cancel_requested());
-    go.send(()).unwrap();
+    assert_eq!(h.key(), "report");
     assert!(s.wait_idle(LONG));
-    assert_eq!(h.status(), TaskStatus::Cancelled);
-    assert_eq!(h.result(), None, "the return value is discarded");
+    assert_eq!(h.status(), TaskStatus::Done);
+    assert_eq!(h.error(), None);
+    assert_eq!(h.progress(), None);
     assert!(!h.is_cancel_requested());
-}
-
-#[test]
-fn finishing_normally_wins_over_a_cancel_request() {
-    let s = Session::new();
-    let (started_tx, started) = channel();
-    let (go, go_rx) = channel();
-    let h = s.enter(|| submit("k", gated(started_tx, go_rx)));
-    started.recv().unwrap();
     h.cancel();
-    go.send(()).unwrap();
-    assert!(s.wait_idle(LONG));
-    assert_eq!(h.status(), TaskStatus::Done);
-    assert_eq!(h.result(), Some(1));
-    assert!(!h.is_cancel_requested(), "the request is cleared");
-}
-
-#[test]
-fn complete_cancelled_without_a_request_is_a_noop() {
-    let s = Session::new();
-    let h = s.enter(|| {
-        submit("k", || {
-            complete_cancelled("k");
-            3
-        })
-    });
-    assert!(s.wait_idle(LONG));
-    assert_eq!(h.status(), TaskStatus::Done);
-    assert_eq!(h.result(), Some(3));
-    s.enter(|| complete_cancelled("k"));
     assert_eq!(h.status(), TaskStatus::Done);
 }
 
@@ -237,7 +299,7 @@ fn worker_side_functions_resolve_to_the_tasks_own_session() {
                 "no session is entered on a worker"
             );
             set_task_progress("parent", (0.5, "half"));
-            go_rx.recv().unwrap();
+            go_rx.recv_timeout(LONG).expect("the test lets the task go");
             // Follow-up work lands in the same session.
             submit("child", || "from the worker").key().to_owned()
         })
@@ -260,7 +322,7 @@ fn session_thread_functions_work_and_missing_keys_are_noops() {
     let (go, go_rx) = channel();
     s.enter(|| submit("block", gated(started_tx, go_rx)));
     let queued = s.enter(|| submit("queued", || ()));
-    started.recv().unwrap();
+    started.recv_timeout(LONG).expect("the task starts");
     s.enter(|| set_task_progress("queued", "waiting for a worker"));
     assert_eq!(
         queued.progress().unwrap().message(),
@@ -337,7 +399,7 @@ fn dismiss_frees_finished_keys_only() {
     let (go, go_rx) = channel();
     let running = s.enter(|| submit("running", gated(started_tx, go_rx)));
     let pending = s.enter(|| submit("pending", || 0u32));
-    started.recv().unwrap();
+    started.recv_timeout(LONG).expect("the task starts");
     s.enter(|| {
         assert!(!dismiss_task("running"));
         assert!(!dismiss_task("pending"));
@@ -368,58 +430,51 @@ fn summaries_are_sorted_previewed_and_serialisable() {
     let s = Session::new();
     let long = "x".repeat(300);
     let l = long.clone();
+    let (reported_tx, reported) = channel();
+    let (go, go_rx) = channel::<()>();
     s.enter(|| {
-        submit("b", move || set_task_progress("b", (0.5, l)));
+        submit("b", move || {
+            set_task_progress("b", (0.5, l));
+            reported_tx.send(()).unwrap();
+            go_rx.recv_timeout(LONG).expect("the test lets the task go");
+        });
         submit_fallible("a", || Err::<(), _>("y".repeat(500)));
         submit("c", || 1u8);
+        submit("d", || vec![String::new()]);
     });
+    reported.recv_timeout(LONG).expect("b reports progress");
+    let running = s.enter(summarize_async_tasks);
+    let b = &running[1];
+    assert_eq!(b.status, TaskStatus::Running);
+    assert_eq!(b.progress.chars().count(), 120);
+    assert!(b.progress.starts_with("50% xxx") && b.progress.ends_with("..."));
+    assert_eq!(b.progress_fraction, Some(0.5));
+    go.send(()).unwrap();
     assert!(s.wait_idle(LONG));
     let rows: Vec<TaskSummary> = s.enter(summarize_async_tasks);
     let keys: Vec<_> = rows.iter().map(|r| r.key.as_str()).collect();
-    assert_eq!(keys, ["a", "b", "c"]);
-    let (a, b, c) = (&rows[0], &rows[1], &rows[2]);
+    assert_eq!(keys, ["a", "b", "c", "d"]);
+    let (a, b, c, d) = (&rows[0], &rows[1], &rows[2], &rows[3]);
     assert!(a.has_error && !a.has_result && a.status == TaskStatus::Error);
     let preview = a.error_preview.as_deref().unwrap();
     assert_eq!(preview.chars().count(), 120);
     assert!(preview.ends_with("..."));
-    assert_eq!(b.progress.chars().count(), 120);
-    assert!(b.progress.starts_with("50% xxx") && b.progress.ends_with("..."));
-    assert_eq!(b.progress_fraction, Some(0.5));
+    assert_eq!(b.status, TaskStatus::Done);
+    assert_eq!(
+        (b.progress.as_str(), b.progress_fraction),
+        ("", None),
+        "a finished task shows no progress"
+    );
     assert!(c.has_result && c.progress.is_empty() && c.result_type == "u8");
     assert!(c.running_ms.is_some() && c.queued_ms >= 0.0);
+    assert_eq!(
+        d.result_type, "Vec<String>",
+        "type names without module paths"
+    );
     let json = serde_json::to_value(&rows).unwrap();
     assert_eq!(json[2]["status"], "done");
     assert_eq!(json[0]["has_error"], true);
     assert_eq!(json[1]["cancel_requested"], false);
-}
-
-#[test]
-fn dropping_the_session_cancels_pending_and_asks_running_to_stop() {
-    let rt = Runtime::builder().max_workers(1).build();
-    let s = Session::builder().runtime(rt.clone()).build();
-    let (started_tx, started) = channel();
-    let (go, go_rx) = channel::<()>();
-    let (saw_tx, saw) = channel();
-    let running = s.enter(|| {
-        submit("running", move || {
-            started_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
-            saw_tx.send(is_task_cancel_requested("running")).unwrap();
-            complete_cancelled("running");
-        })
-    });
-    let pending = s.enter(|| submit("pending", || ()));
-    let sub = s.subscribe();
-    started.recv().unwrap();
-    drop(s);
-    assert_eq!(pending.status(), TaskStatus::Cancelled);
-    assert!(running.is_cancel_requested());
-    go.send(()).unwrap();
-    assert!(saw.recv().unwrap(), "the worker sees the request");
-    // The subscription ends when the worker lets go of the session's tasks: nothing leaks.
-    while sub.recv() {}
-    assert_eq!(running.status(), TaskStatus::Cancelled);
-    drop(rt);
 }
 
 #[test]
@@ -428,31 +483,49 @@ fn subscribers_hear_every_status_and_progress_change() {
     let sub = s.subscribe();
     let (started_tx, started) = channel();
     let (step, step_rx) = channel::<()>();
+    let (stepped_tx, stepped) = channel();
     let h = s.enter(|| {
         submit("k", move || {
             started_tx.send(()).unwrap();
-            step_rx.recv().unwrap();
+            step_rx
+                .recv_timeout(LONG)
+                .expect("the test lets the task go");
             set_task_progress("k", 0.5);
-            step_rx.recv().unwrap();
+            stepped_tx.send(()).unwrap();
+            step_rx
+                .recv_timeout(LONG)
+                .expect("the test lets the task go");
         })
     });
-    started.recv().unwrap();
-    // Drain what submission and start produced.
+    started.recv_timeout(LONG).expect("the task starts");
+    // Drain what submission and start produced (both notified before the task started).
     while sub.try_recv() {}
-    assert!(!s.wait_idle(Duration::from_millis(1)));
+    assert!(!s.wait_idle(Duration::ZERO));
     step.send(()).unwrap();
-    wait_until(&sub, || h.progress().is_some());
+    stepped
+        .recv_timeout(LONG)
+        .expect("the task reports progress");
+    // The progress change notified before the task reported it, so it is waiting now.
+    assert!(sub.try_recv(), "a progress change notifies");
+    assert_eq!(h.progress().and_then(|p| p.fraction()), Some(0.5));
     step.send(()).unwrap();
-    wait_until(&sub, || h.status() == TaskStatus::Done);
+    assert!(sub.wait_timeout(LONG), "the end notifies");
+    assert_eq!(h.status(), TaskStatus::Done, "notified only after the end");
     assert!(s.wait_idle(Duration::ZERO));
     // Dismissal is a change too.
     while sub.try_recv() {}
-    s.enter(|| dismiss_task("k"));
-    assert!(sub.try_recv());
+    assert!(s.enter(|| dismiss_task("k")));
+    assert!(sub.try_recv(), "a dismissal notifies");
+    assert_eq!(
+        h.status(),
+        TaskStatus::Missing,
+        "the old handle reports Missing"
+    );
+    assert_eq!((h.result(), h.error()), (None, None));
     // A subscription ends with its session.
     let sub2 = s.subscribe();
     drop(s);
-    assert!(!sub2.recv());
+    wait_disconnected(&sub2);
 }
 
 #[test]
@@ -480,10 +553,9 @@ fn handles_work_from_other_threads() {
     let s = Session::new();
     let h = s.enter(|| submit("k", || vec![1, 2, 3]));
     let h2 = h.clone();
+    let sub = s.subscribe();
     let got = std::thread::spawn(move || {
-        while !h2.status().is_terminal() {
-            std::thread::yield_now();
-        }
+        wait_until(&sub, || h2.status().is_terminal());
         h2.result()
     })
     .join()

@@ -176,12 +176,7 @@ const LADDER: &[(&str, &[&str])] = &[
 /// Edges that break the ladder today and are being removed by work in flight, as
 /// (file, module it names). The test fails once an edge is gone, so the entry is deleted
 /// with it.
-const LADDER_EXCEPTIONS: &[(&str, &str)] = &[
-    // The "current task set" thread-local moves from `session` into `runtime` (issue 8,
-    // section 3: `Session::enter` pushes onto it, as rayon-core's registry owns
-    // `WorkerThread::current`).
-    ("runtime/mod.rs", "session"),
-];
+const LADDER_EXCEPTIONS: &[(&str, &str)] = &[];
 
 /// The layer (index into `LADDER`) of a path relative to `src/`, or of a top-level
 /// module named in `crate::<module>`.

@@ -1,12 +1,16 @@
-//! Background tasks, with the names of the Python reference: a component calls
-//! [`submit`] on every rerun; the first call for a key starts the closure on a worker
-//! thread, later reruns get a [`TaskHandle`] to the same task and poll it.
+//! Background tasks: a component calls [`submit`] on every rerun; the first call for a key
+//! starts the closure on a worker thread, later reruns get a [`TaskHandle`] to the same
+//! task and poll it.
 //!
 //! The free functions resolve the session they act on like this: the session entered on
 //! this thread ([`Session::enter`](crate::Session::enter), a rerun) if any, else — on a
 //! worker thread — the session of the task the worker is running. So inside a task,
 //! [`set_task_progress`], [`is_task_cancel_requested`], [`complete_cancelled`] and
 //! follow-up [`submit`]s reach the task's own session.
+//!
+//! A task that can be cancelled takes a [`TaskContext`] and returns a `Result`
+//! ([`submit_fallible_with`]): `ctx.check_cancelled()?` stops it, and it ends
+//! [`Cancelled`](TaskStatus::Cancelled).
 //!
 //! ```
 //! use std::time::Duration;
@@ -15,19 +19,16 @@
 //! let session = Session::new();
 //! let sub = session.subscribe();
 //! let handle = session.enter(|| {
-//!     submit("report", || {
+//!     submit_fallible_with("report", |ctx: &TaskContext| {
 //!         for i in 0..4 {
-//!             if is_task_cancel_requested("report") {
-//!                 complete_cancelled("report");
-//!                 return String::new();
-//!             }
-//!             set_task_progress("report", (i as f64 / 4.0, format!("part {i}")));
+//!             ctx.check_cancelled()?;
+//!             ctx.set_progress((i as f64 / 4.0, format!("part {i}")));
 //!         }
-//!         "report ready".to_string()
+//!         Ok::<_, Cancelled>("report ready".to_string())
 //!     })
 //! });
 //! while !handle.status().is_terminal() {
-//!     sub.wait_timeout(Duration::from_secs(10));
+//!     assert!(sub.wait_timeout(Duration::from_secs(10)), "the report finishes");
 //! }
 //! assert_eq!(handle.result().as_deref(), Some("report ready"));
 //! assert_eq!(handle.progress().unwrap().to_string(), "75% part 3");
@@ -35,27 +36,20 @@
 
 use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
 
-use crate::runtime::task::Slot;
-use crate::runtime::{TaskSet, find_current, with_current};
+use crate::runtime::{Slot, current_set, find_current, is_own_task};
 
-pub use crate::runtime::task::{Progress, TaskHandle, TaskStatus, TaskSummary};
+pub use crate::runtime::{Cancelled, Progress, TaskContext, TaskHandle, TaskStatus, TaskSummary};
 
-/// Bytes of one task's bookkeeping slot, excluding its key's text and its boxed result:
-/// what a finished task costs a session until it is dismissed.
-///
-/// # Example
-/// ```
-/// assert!(streamtree::asyncio::TASK_SLOT_BYTES <= 256);
-/// ```
-pub const TASK_SLOT_BYTES: usize = crate::runtime::task::MAX_SLOT_BYTES;
+/// Bytes of one task's bookkeeping slot, excluding its key's text and its result: what a
+/// finished task costs a session until it is dismissed. Not API: printed by the tasks
+/// bench and checked by the runtime's unit tests.
+#[doc(hidden)]
+pub const TASK_SLOT_BYTES: usize = crate::runtime::MAX_SLOT_BYTES;
 
 #[track_caller]
 fn check_key(key: &str) {
-    // Most keys start with a visible ASCII character: not blank, without scanning.
-    let visible = key.as_bytes().first().is_some_and(u8::is_ascii_graphic);
-    if !visible && key.trim().is_empty() {
+    if key.trim().is_empty() {
         panic!("task key {key:?} is blank: give every task a non-empty key that names its work");
     }
 }
@@ -68,11 +62,6 @@ fn no_session() -> ! {
     )
 }
 
-/// The current set, cloned (for the paths that may run user `Drop` code).
-fn current_set() -> Option<Arc<TaskSet>> {
-    with_current(|set, _| set.cloned())
-}
-
 #[track_caller]
 fn submit_inner<T, F>(key: &str, f: F) -> TaskHandle<T>
 where
@@ -80,15 +69,11 @@ where
     F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
 {
     check_key(key);
-    // The set is borrowed, not cloned. An unused `f` comes back out and is dropped after
-    // the thread-local borrow ends, as its captures may run arbitrary `Drop` code.
-    let mut unused = None;
-    let submitted = with_current(|set, _| set.map(|set| set.submit(key, f, &mut unused)));
-    drop(unused);
-    match submitted {
-        Some(handle) => handle,
-        None => no_session(),
-    }
+    // Cloned out of the thread-local: submitting notifies hooks, which may enter sessions.
+    let Some(set) = current_set() else {
+        no_session()
+    };
+    set.submit(key, f)
 }
 
 /// Starts `f` on a worker under `key`, or returns the handle of the task already under
@@ -128,7 +113,8 @@ pub fn submit<T: Send + 'static>(
 }
 
 /// Like [`submit`], for work that can fail: `Err(e)` ends the task as
-/// [`TaskStatus::Error`] with `e.to_string()`.
+/// [`TaskStatus::Error`] with `e.to_string()`, or as [`TaskStatus::Cancelled`] when a
+/// cancel was requested (the `Err` is then taken as the task stopping on it).
 ///
 /// # Panics
 /// As [`submit`].
@@ -147,7 +133,17 @@ pub fn submit_fallible<T: Send + 'static, E: fmt::Display>(
     key: &str,
     f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> TaskHandle<T> {
-    submit_inner(key, move |_: &Slot| f().map_err(|e| e.to_string()))
+    submit_inner(key, move |slot: &Slot| ended(slot, f()))
+}
+
+/// A fallible closure's outcome: `Err` while a cancel is requested ends the task
+/// Cancelled (the request is honoured here, on the task's own worker), any other `Err`
+/// ends it Error with the message.
+fn ended<T, E: fmt::Display>(slot: &Slot, outcome: Result<T, E>) -> Result<T, String> {
+    outcome.map_err(|e| {
+        slot.honour_cancel();
+        e.to_string()
+    })
 }
 
 /// Like [`submit`], but the closure gets a [`TaskContext`] for its own task, so it need
@@ -175,7 +171,46 @@ pub fn submit_with<T: Send + 'static>(
     key: &str,
     f: impl FnOnce(&TaskContext<'_>) -> T + Send + 'static,
 ) -> TaskHandle<T> {
-    submit_inner(key, move |slot: &Slot| Ok(f(&TaskContext { slot })))
+    submit_inner(key, move |slot: &Slot| Ok(f(&TaskContext::new(slot))))
+}
+
+/// [`submit_with`] for work that can fail or stop: the closure gets its [`TaskContext`]
+/// and returns a `Result`. `Err(e)` while a cancel is requested (typically
+/// [`Cancelled`] from [`TaskContext::check_cancelled`] through `?`) ends the task
+/// [`TaskStatus::Cancelled`]; any other `Err(e)` ends it [`TaskStatus::Error`] with
+/// `e.to_string()`.
+///
+/// # Panics
+/// As [`submit`].
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// let (started_tx, started) = std::sync::mpsc::channel();
+/// let h = session.enter(|| {
+///     submit_fallible_with("crunch", move |ctx: &TaskContext| {
+///         started_tx.send(()).unwrap();
+///         ctx.wait_cancelled(Duration::from_secs(60));
+///         ctx.check_cancelled()?;
+///         Ok::<u32, String>(42)
+///     })
+/// });
+/// started.recv().unwrap();
+/// h.cancel();
+/// assert!(session.wait_idle(Duration::from_secs(10)));
+/// assert_eq!(h.status(), TaskStatus::Cancelled);
+/// assert_eq!(h.error(), None);
+/// ```
+#[track_caller]
+pub fn submit_fallible_with<T: Send + 'static, E: fmt::Display>(
+    key: &str,
+    f: impl FnOnce(&TaskContext<'_>) -> Result<T, E> + Send + 'static,
+) -> TaskHandle<T> {
+    submit_inner(key, move |slot: &Slot| {
+        ended(slot, f(&TaskContext::new(slot)))
+    })
 }
 
 /// Submits several tasks at once and returns their handles in input order. Keys already
@@ -214,7 +249,7 @@ pub fn submit_many<K: AsRef<str>, T: Send + 'static, F: FnOnce() -> T + Send + '
         set.check_type::<T>(key.as_ref());
     }
     jobs.into_iter()
-        .map(|(key, f)| set.submit(key.as_ref(), move |_: &Slot| Ok(f()), &mut None))
+        .map(|(key, f)| set.submit(key.as_ref(), move |_: &Slot| Ok(f())))
         .collect()
 }
 
@@ -237,7 +272,10 @@ pub fn set_task_progress(key: &str, value: impl Into<Progress>) {
 }
 
 /// Whether the task under `key` in the current session has a cancel request; false if
-/// there is no such task. Workers poll this to stop early.
+/// there is no such task. Workers check this to stop early (a request stays visible until
+/// the task's closure returns); inside [`submit_with`] closures,
+/// [`TaskContext::check_cancelled`] and [`TaskContext::wait_cancelled`] do the same
+/// without the key.
 ///
 /// # Example
 /// ```
@@ -248,8 +286,11 @@ pub fn is_task_cancel_requested(key: &str) -> bool {
     find_current(key).is_some_and(|slot| slot.is_cancel_requested())
 }
 
-/// Ends the running task under `key` as [`TaskStatus::Cancelled`], if it has a cancel
-/// request; a no-op otherwise. The task's return value is then discarded.
+/// Called by a task on its own worker: ends it as [`TaskStatus::Cancelled`] when its
+/// closure returns, if a cancel was requested (its return value is then discarded); a
+/// no-op without a request. Called from any other thread (the session's, another task's),
+/// it does nothing: only a task's own closure decides how it ends, and while it runs the
+/// task stays Running, its cancel request visible, and its key taken.
 ///
 /// # Example
 /// ```
@@ -267,15 +308,18 @@ pub fn is_task_cancel_requested(key: &str) -> bool {
 /// }));
 /// started.recv().unwrap();
 /// h.cancel();
+/// session.enter(|| complete_cancelled("long")); // not its worker: no effect
+/// assert_eq!(h.status(), TaskStatus::Running);
 /// go_tx.send(()).unwrap();
 /// session.wait_idle(std::time::Duration::from_secs(10));
 /// assert_eq!(h.status(), TaskStatus::Cancelled);
 /// assert_eq!(h.result(), None);
 /// ```
 pub fn complete_cancelled(key: &str) {
-    if let Some(slot) = find_current(key) {
-        let change = slot.complete_cancelled();
-        slot.publish(change);
+    if let Some(slot) = find_current(key)
+        && is_own_task(&slot)
+    {
+        slot.honour_cancel();
     }
 }
 
@@ -344,107 +388,34 @@ pub(crate) struct TaskSnapshot<T> {
     pub(crate) error: Option<String>,
 }
 
-/// Reads `handle` once (see [`TaskSnapshot`]). Clones the result under the lock, as
-/// [`TaskHandle::result`] does.
+/// Reads `handle` once (see [`TaskSnapshot`]). The result's `Arc` is taken under the
+/// task's lock and `T` is cloned after it is released, as [`TaskHandle::result`] does.
 pub(crate) fn snapshot<T: Clone + 'static>(handle: &TaskHandle<T>) -> TaskSnapshot<T> {
-    handle.slot().with_state(|st| TaskSnapshot {
-        status: st.status(),
-        // Progress describes unfinished work only: not a finished or dismissed task.
-        progress: matches!(st.status(), TaskStatus::Pending | TaskStatus::Running)
-            .then(|| st.progress().cloned())
-            .flatten(),
-        result: st.value().map(|v| {
-            v.downcast_ref::<T>()
-                .expect("a slot's value has the type its handles were created with")
-                .clone()
-        }),
-        error: st.error().map(str::to_owned),
-    })
-}
-
-/// A running task's view of itself, given by [`submit_with`]: progress and cooperative
-/// cancel without repeating the key.
-///
-/// # Example
-/// ```
-/// use streamtree::prelude::*;
-/// let session = Session::new();
-/// let h = session.enter(|| submit_with("k", |ctx: &TaskContext| {
-///     assert_eq!(ctx.key(), "k");
-///     ctx.is_cancel_requested()
-/// }));
-/// session.wait_idle(std::time::Duration::from_secs(10));
-/// assert_eq!(h.result(), Some(false));
-/// ```
-pub struct TaskContext<'a> {
-    slot: &'a Slot,
-}
-
-impl fmt::Debug for TaskContext<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskContext")
-            .field("key", &self.slot.key())
-            .finish()
-    }
-}
-
-impl TaskContext<'_> {
-    /// The task's key.
-    ///
-    /// # Example
-    /// ```
-    /// use streamtree::prelude::*;
-    /// let s = Session::new();
-    /// let h = s.enter(|| submit_with("me", |ctx: &TaskContext| ctx.key().to_owned()));
-    /// s.wait_idle(std::time::Duration::from_secs(10));
-    /// assert_eq!(h.result().as_deref(), Some("me"));
-    /// ```
-    pub fn key(&self) -> &str {
-        self.slot.key()
-    }
-
-    /// Records progress, as [`set_task_progress`].
-    ///
-    /// # Example
-    /// ```
-    /// use streamtree::prelude::*;
-    /// let s = Session::new();
-    /// let h = s.enter(|| submit_with("p", |ctx: &TaskContext| ctx.set_progress("step 1")));
-    /// s.wait_idle(std::time::Duration::from_secs(10));
-    /// assert_eq!(h.progress().unwrap().message(), Some("step 1"));
-    /// ```
-    pub fn set_progress(&self, value: impl Into<Progress>) {
-        let change = self.slot.set_progress(value.into());
-        self.slot.publish(change);
-    }
-
-    /// Whether a cancel was requested, as [`is_task_cancel_requested`].
-    ///
-    /// # Example
-    /// ```
-    /// use streamtree::prelude::*;
-    /// let s = Session::new();
-    /// let h = s.enter(|| submit_with("c", |ctx: &TaskContext| ctx.is_cancel_requested()));
-    /// s.wait_idle(std::time::Duration::from_secs(10));
-    /// assert_eq!(h.result(), Some(false));
-    /// ```
-    pub fn is_cancel_requested(&self) -> bool {
-        self.slot.is_cancel_requested()
-    }
-
-    /// Ends the task as Cancelled if a cancel was requested, as [`complete_cancelled`];
-    /// the closure's return value is then discarded.
-    ///
-    /// # Example
-    /// ```
-    /// use streamtree::prelude::*;
-    /// let s = Session::new();
-    /// let h = s.enter(|| submit_with("c", |ctx: &TaskContext| ctx.cancelled()));
-    /// s.wait_idle(std::time::Duration::from_secs(10));
-    /// assert_eq!(h.status(), TaskStatus::Done); // no cancel was requested
-    /// ```
-    pub fn cancelled(&self) {
-        let change = self.slot.complete_cancelled();
-        self.slot.publish(change);
+    let (status, progress, value, error) = handle.slot().with_state(|st| {
+        (
+            st.status(),
+            // Progress describes unfinished work only: not a finished or dismissed task.
+            matches!(st.status(), TaskStatus::Pending | TaskStatus::Running)
+                .then(|| st.progress().cloned())
+                .flatten(),
+            st.value().cloned(),
+            st.error().map(str::to_owned),
+        )
+    });
+    let result = value.as_ref().map(|v| {
+        let cell = v
+            .downcast_ref::<std::sync::Mutex<T>>()
+            .expect("a slot's value has the type its handles were created with");
+        cell.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    });
+    // `value` may be the last reference (dismissed meanwhile): dropped outside every lock.
+    drop(value);
+    TaskSnapshot {
+        status,
+        progress,
+        result,
+        error,
     }
 }

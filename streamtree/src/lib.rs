@@ -74,9 +74,9 @@ pub use live::serve::{Running, Server, serve};
 /// ```
 pub mod prelude {
     pub use crate::asyncio::{
-        Progress, TaskContext, TaskHandle, TaskStatus, complete_cancelled, dismiss_task,
+        Cancelled, Progress, TaskContext, TaskHandle, TaskStatus, complete_cancelled, dismiss_task,
         dismiss_tasks, is_task_cancel_requested, set_task_progress, submit, submit_fallible,
-        submit_many, submit_with, summarize_async_tasks,
+        submit_fallible_with, submit_many, submit_with, summarize_async_tasks,
     };
     pub use crate::component;
     pub use crate::element::Element;

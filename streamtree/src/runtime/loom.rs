@@ -1,14 +1,22 @@
 //! Loom model checks of the task state machine: every interleaving of cancel, start,
-//! finish, `complete_cancelled`, dismiss and progress keeps the invariants of `README.md`.
+//! finish, honouring a cancel, dismiss and progress keeps the invariants of `README.md`.
 //!
-//! Run: `RUSTFLAGS="--cfg streamtree_loom" cargo test -p streamtree --release --lib runtime::loom`
+//! The set-level models (`close` racing `submit`, the active count) run the real `TaskSet`
+//! and `run_task`; the model threads play the workers (no pool thread starts). The pool's
+//! own lock-free counts are modelled beside `pool.rs`.
+//!
+//! Run: `RUSTFLAGS="--cfg streamtree_loom" CARGO_TARGET_DIR=target/loom cargo test -p streamtree --release --lib runtime::loom`
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use loom::thread;
 
+use super::slot::{Change, SetLink, Slot};
+use super::status::{Progress, TaskStatus};
 use super::sync::Mutex;
-use super::task::{Change, Progress, SetLink, Slot, TaskMap, TaskStatus, dismiss};
+use super::table::{TaskTable, dismiss};
+use super::{Runtime, TaskSet};
 
 fn slot() -> Arc<Slot> {
     Slot::new::<u32>("k", SetLink::detached(), false)
@@ -29,7 +37,7 @@ fn worker(s: &Slot, value: u32) -> (bool, Vec<Change>) {
     if !s.start() {
         return (false, vec![]);
     }
-    let (change, discarded) = s.finish(Ok(Box::new(value)));
+    let (change, discarded) = s.finish(Ok(Arc::new(value)));
     assert!(discarded.is_none() || change == Change::None);
     (true, vec![change])
 }
@@ -65,7 +73,8 @@ fn cancel_races_start_and_finish() {
 }
 
 /// I3, I4: a running worker that honours a cancel request races the request. Either it saw
-/// the request and ends Cancelled (its value discarded), or it did not and ends Done.
+/// the request and ends Cancelled (its value discarded), or it did not and ends Done. The
+/// end comes only from `finish`, after the closure returned.
 #[test]
 fn cooperative_cancel_races_finish() {
     loom::model(|| {
@@ -73,59 +82,70 @@ fn cooperative_cancel_races_finish() {
         let w = {
             let s = s.clone();
             thread::spawn(move || {
-                let mut changes = vec![];
-                if s.is_cancel_requested() {
-                    changes.push(s.complete_cancelled());
-                }
-                let (change, discarded) = s.finish(Ok(Box::new(1u32)));
+                let honoured = s.is_cancel_requested() && s.honour_cancel();
+                assert_eq!(
+                    s.status(),
+                    TaskStatus::Running,
+                    "honouring a request does not end the task before its closure returns"
+                );
+                let (change, discarded) = s.finish(Ok(Arc::new(1u32)));
                 assert_eq!(
                     discarded.is_some(),
-                    change == Change::None,
-                    "a finish after complete_cancelled discards its value"
+                    honoured,
+                    "a finish after an honoured request discards its value"
                 );
-                changes.push(change);
-                changes
+                (honoured, change)
             })
         };
         let cancel = s.cancel();
-        let mut changes = w.join().unwrap();
-        changes.push(cancel);
-        assert_eq!(terminal(&changes), 1, "exactly one terminal transition");
+        let (honoured, fin) = w.join().unwrap();
+        assert_eq!(fin, Change::Terminal, "the closure's return is the one end");
         assert_ne!(cancel, Change::Terminal, "cancel on Running only requests");
         match s.status() {
-            TaskStatus::Done => s.with_state(|st| assert!(st.value().is_some())),
-            TaskStatus::Cancelled => s.with_state(|st| assert!(st.value().is_none())),
+            TaskStatus::Done => {
+                assert!(!honoured);
+                s.with_state(|st| assert!(st.value().is_some()));
+            }
+            TaskStatus::Cancelled => {
+                assert!(honoured);
+                s.with_state(|st| assert!(st.value().is_none()));
+            }
             other => panic!("unexpected end state {other}"),
         }
-        assert!(!s.is_cancel_requested());
+        assert!(!s.is_cancel_requested(), "no request survives the end");
     });
 }
 
-/// I3: `complete_cancelled` from another thread (the session thread) racing the cancel
-/// request and the finish: it only acts on Running-with-request, and the end is single.
+/// I3: a request and its honouring race the finish: honouring acts only on a request made
+/// before it, the request stays visible until the finish, and the finish is the only end.
 #[test]
-fn complete_cancelled_without_request_is_noop() {
+fn honour_without_request_is_noop() {
     loom::model(|| {
         let s = running();
-        let a = {
-            let s = s.clone();
-            thread::spawn(move || s.complete_cancelled())
-        };
         let b = {
             let s = s.clone();
             thread::spawn(move || s.cancel())
         };
+        let honoured = s.honour_cancel();
+        let seen = s.is_cancel_requested();
         let (fin, _) = s.finish(Err("boom".into()));
-        let (a, b) = (a.join().unwrap(), b.join().unwrap());
-        assert_eq!(terminal(&[a, b, fin]), 1);
-        match s.status() {
-            TaskStatus::Error => assert_eq!(fin, Change::Terminal),
-            TaskStatus::Cancelled => {
-                assert_eq!(a, Change::Terminal);
-                assert_eq!(b, Change::Changed, "completion needs a prior request");
-            }
-            other => panic!("unexpected end state {other}"),
-        }
+        let b = b.join().unwrap();
+        assert_eq!(fin, Change::Terminal);
+        assert_ne!(b, Change::Terminal, "a cancel on Running only requests");
+        assert!(
+            !honoured || b == Change::Changed,
+            "honouring needs a request first"
+        );
+        assert!(
+            !honoured || seen,
+            "an honoured request stays visible until the end"
+        );
+        let expected = if honoured {
+            TaskStatus::Cancelled
+        } else {
+            TaskStatus::Error
+        };
+        assert_eq!(s.status(), expected);
     });
 }
 
@@ -135,13 +155,13 @@ fn complete_cancelled_without_request_is_noop() {
 fn dismiss_races_finish() {
     loom::model(|| {
         let s = running();
-        let map = Arc::new(Mutex::new(TaskMap::default()));
+        let map = Arc::new(Mutex::new(TaskTable::default()));
         map.lock().unwrap().insert_new(s.clone());
         let d = {
             let map = map.clone();
             thread::spawn(move || dismiss(&map, "k").is_some())
         };
-        let (fin, _) = s.finish(Ok(Box::new(3u32)));
+        let (fin, _) = s.finish(Ok(Arc::new(3u32)));
         assert_eq!(fin, Change::Terminal);
         let dismissed = d.join().unwrap();
         let in_map = map.lock().unwrap().contains("k");
@@ -165,7 +185,7 @@ fn progress_races_finish() {
             let s = s.clone();
             thread::spawn(move || s.set_progress(Progress::from((0.5, "half"))))
         };
-        let (fin, _) = s.finish(Ok(Box::new(0u32)));
+        let (fin, _) = s.finish(Ok(Arc::new(0u32)));
         let accepted = p.join().unwrap() == Change::Changed;
         assert_eq!(fin, Change::Terminal);
         assert_eq!(s.status(), TaskStatus::Done);
@@ -179,7 +199,7 @@ fn progress_races_finish() {
 fn cancels_and_dismiss_on_pending() {
     loom::model(|| {
         let s = slot();
-        let map = Arc::new(Mutex::new(TaskMap::default()));
+        let map = Arc::new(Mutex::new(TaskTable::default()));
         map.lock().unwrap().insert_new(s.clone());
         let c = {
             let s = s.clone();
@@ -199,5 +219,111 @@ fn cancels_and_dismiss_on_pending() {
             TaskStatus::Cancelled
         };
         assert_eq!(s.status(), expected);
+    });
+}
+
+/// `wait_cancelled` racing `cancel`: the waiter checks the request under the slot's lock
+/// and `cancel` signals under it, so the wake-up cannot be missed (under loom a wait has no
+/// timeout: a missed one would deadlock the model).
+#[test]
+fn wait_cancelled_wakes_on_a_request() {
+    loom::model(|| {
+        let s = running();
+        let c = {
+            let s = s.clone();
+            thread::spawn(move || s.cancel())
+        };
+        assert!(
+            s.wait_cancelled(Duration::from_secs(3600)),
+            "woken by the request"
+        );
+        assert_eq!(c.join().unwrap(), Change::Changed);
+        assert_eq!(
+            s.status(),
+            TaskStatus::Running,
+            "a request does not end the task"
+        );
+    });
+}
+
+/// A set on a runtime whose pool never starts a thread: the models play the workers.
+fn set() -> Arc<TaskSet> {
+    TaskSet::new(Runtime::builder().max_workers(1).build())
+}
+
+/// Two-thread set models take a bounded number of preemptions (loom's advice for models
+/// this size); every interleaving within the bound is explored.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.check(f);
+}
+
+/// I1, shutdown: `close` racing a task's worker and the follow-up `submit` it makes. Every
+/// task ends (a Pending one Cancelled, a Running one asked and then finishing), the active
+/// count returns to exactly zero, and a task submitted after the close is Cancelled without
+/// being counted or queued.
+#[test]
+fn close_races_submit_and_the_worker() {
+    model(|| {
+        let set = set();
+        let (first, job) = set.admit_for_model::<u32, _>("first", |_: &Slot| Ok(1));
+        let job = job.expect("an open set queues a new task");
+        let worker = {
+            let set = set.clone();
+            thread::spawn(move || {
+                super::run_task(job);
+                let (second, job) = set.admit_for_model::<u32, _>("second", |_: &Slot| Ok(2));
+                if let Some(job) = job {
+                    super::run_task(job);
+                }
+                second
+            })
+        };
+        set.close();
+        let second = worker.join().unwrap();
+        assert!(
+            set.wait_idle(Duration::ZERO),
+            "the active count is back to zero"
+        );
+        for task in [&first, &second] {
+            assert!(
+                matches!(task.status(), TaskStatus::Done | TaskStatus::Cancelled),
+                "every task ends: {}",
+                task.status()
+            );
+            assert!(!task.is_cancel_requested(), "no request outlives its task");
+        }
+        let (late, job) = set.admit_for_model::<u32, _>("late", |_: &Slot| Ok(3));
+        assert!(job.is_none(), "a closed set queues nothing");
+        assert_eq!(late.status(), TaskStatus::Cancelled);
+        assert!(set.wait_idle(Duration::ZERO), "and counts nothing");
+    });
+}
+
+/// The active count: a worker finishing one task and another thread cancelling a pending
+/// one race a waiter. Under loom a wait has no timeout, so a missed wake-up would deadlock
+/// the model; the waiter returns only once both tasks ended.
+#[test]
+fn active_count_wakes_the_waiter() {
+    model(|| {
+        let set = set();
+        let (a, job) = set.admit_for_model::<u32, _>("a", |_: &Slot| Ok(1));
+        let (b, _never_run) = set.admit_for_model::<u32, _>("b", |_: &Slot| Ok(2));
+        let job = job.expect("an open set queues a new task");
+        let worker = thread::spawn(move || super::run_task(job));
+        let canceller = {
+            let (set, b) = (set.clone(), b.clone());
+            thread::spawn(move || set.changed(b.cancel()))
+        };
+        assert!(set.wait_idle(Duration::from_secs(3600)), "woken at zero");
+        assert_eq!(
+            a.status(),
+            TaskStatus::Done,
+            "idle only after the closure returned"
+        );
+        assert_eq!(b.status(), TaskStatus::Cancelled);
+        worker.join().unwrap();
+        canceller.join().unwrap();
     });
 }

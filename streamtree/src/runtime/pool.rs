@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
-use super::task::Slot;
+use super::slot::Slot;
 use super::unwind::halt_unwinding;
 
 /// A unit of work: a task's slot, holding its closure. Task jobs catch their own panics;

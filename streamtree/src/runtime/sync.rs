@@ -1,13 +1,19 @@
 //! Sync shim: `loom`'s model-checked types under `--cfg streamtree_loom`, `std`'s otherwise.
 //!
-//! Only the task state machine ([`super::task`]) goes through this shim: it is what the
-//! loom tests model. The pool and the notification plumbing use `std` and
+//! The task state machine (`slot.rs`), the table (`table.rs`), the active count
+//! (`active.rs`) and the set's `closed` flag go through this shim: they are what the loom
+//! tests model. The pool and the notification plumbing use `std` and
 //! `crossbeam-channel` directly; loom cannot model them and they hold no task state.
 
 #[cfg(streamtree_loom)]
-pub(crate) use loom::sync::Mutex;
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize};
+#[cfg(streamtree_loom)]
+pub(crate) use loom::sync::{Condvar, Mutex};
+pub(crate) use std::sync::atomic::Ordering;
 #[cfg(not(streamtree_loom))]
-pub(crate) use std::sync::Mutex;
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize};
+#[cfg(not(streamtree_loom))]
+pub(crate) use std::sync::{Condvar, Mutex};
 
 /// The guard type of the shim's [`Mutex`].
 #[cfg(streamtree_loom)]

@@ -1,22 +1,40 @@
 //! Unit tests that need the runtime's insides: slot size, pool accounting, worker
-//! retirement and shutdown. Behaviour through the public API is in `tests/runtime.rs`.
+//! retirement and shutdown, driven through `TaskSet` (nothing above the runtime).
+//! Behaviour through the public API is in `tests/runtime.rs`.
 
 use std::sync::mpsc::channel;
 use std::time::Duration;
 
-use super::task::{SetLink, Slot};
+use super::slot::{SetLink, Slot};
 use super::*;
-use crate::Session;
-use crate::asyncio::submit;
 
 const LONG: Duration = Duration::from_secs(20);
+
+/// A task set on `rt`, as a session holds one (these tests stay below the session layer).
+fn set_on(rt: &Runtime) -> Arc<TaskSet> {
+    TaskSet::new(rt.clone())
+}
+
+/// Submits `f` under `key` to `set`.
+fn submit<T: Send + 'static>(
+    set: &Arc<TaskSet>,
+    key: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> TaskHandle<T> {
+    set.submit(key, move |_: &Slot| Ok(f()))
+}
+
+/// Ends a set as its session's last drop does.
+fn close(set: Arc<TaskSet>) {
+    set.close();
+    drop(set);
+}
 
 #[test]
 fn a_finished_slot_is_small() {
     // The slot without its key's heap text and without the boxed result; its closure's
     // captures are inline up to a bound, boxed beyond it.
-    let size = super::task::MAX_SLOT_BYTES;
-    assert_eq!(size, crate::asyncio::TASK_SLOT_BYTES);
+    let size = super::MAX_SLOT_BYTES;
     println!("largest slot = {size} bytes");
     assert!(size <= 256, "a task slot takes {size} bytes");
     let small = [7usize; 4];
@@ -37,17 +55,15 @@ fn idle_workers_retire_after_keep_alive() {
         .max_workers(3)
         .keep_alive(Duration::from_millis(20))
         .build();
-    let s = Session::builder().runtime(rt.clone()).build();
-    s.enter(|| {
-        for i in 0..10 {
-            submit(&format!("t{i}"), || ());
-        }
-    });
+    let s = set_on(&rt);
+    for i in 0..10 {
+        submit(&s, &format!("t{i}"), || ());
+    }
     assert!(s.wait_idle(LONG));
     assert!(rt.inner.pool.wait_exited(LONG), "idle workers exit");
     assert_eq!(rt.workers(), 0);
     // And start again on demand.
-    let h = s.enter(|| submit("again", || 1));
+    let h = submit(&s, "again", || 1);
     assert!(s.wait_idle(LONG));
     assert_eq!(h.result(), Some(1));
 }
@@ -56,14 +72,23 @@ fn idle_workers_retire_after_keep_alive() {
 fn dropping_the_runtime_joins_its_workers() {
     let rt = Runtime::builder().max_workers(2).build();
     let pool = rt.inner.pool.clone();
-    let s = Session::builder().runtime(rt.clone()).build();
-    s.enter(|| {
-        submit("a", || ());
-        submit("b", || ());
-    });
+    let s = set_on(&rt);
+    submit(&s, "a", || ());
+    submit(&s, "b", || ());
     assert!(s.wait_idle(LONG));
     assert!(pool.workers() > 0);
-    drop((s, rt));
+    // A worker may still hold the set (and through it the runtime) just after the tasks
+    // ended; the set's subscription disconnects once the set, its runtime clone first (the
+    // first field), is dropped. Then this thread's drop is the runtime's last.
+    let sub = s.subscribe();
+    close(s);
+    let deadline = std::time::Instant::now() + LONG;
+    while sub.wait_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {}
+    assert!(
+        sub.receiver().is_empty() && std::time::Instant::now() < deadline,
+        "the set was not freed within {LONG:?}"
+    );
+    drop(rt);
     assert_eq!(
         pool.workers(),
         0,
@@ -75,18 +100,17 @@ fn dropping_the_runtime_joins_its_workers() {
 fn last_runtime_dropped_on_its_own_worker_does_not_deadlock() {
     let rt = Runtime::builder().max_workers(1).build();
     let pool = rt.inner.pool.clone();
-    let s = Session::builder().runtime(rt).build();
+    let s = set_on(&rt);
+    drop(rt);
     let (started_tx, started) = channel();
     let (go, go_rx) = channel::<()>();
-    s.enter(|| {
-        submit("k", move || {
-            started_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
-        })
+    submit(&s, "k", move || {
+        started_tx.send(()).unwrap();
+        go_rx.recv_timeout(LONG).expect("the test lets the task go");
     });
-    started.recv().unwrap();
+    started.recv_timeout(LONG).expect("the task starts");
     // The worker now holds the last reference to the set, hence to the runtime.
-    drop(s);
+    close(s);
     go.send(()).unwrap();
     assert!(
         pool.wait_exited(LONG),
@@ -96,21 +120,19 @@ fn last_runtime_dropped_on_its_own_worker_does_not_deadlock() {
 
 #[test]
 fn tasks_over_the_bound_wait_in_fifo_order() {
-    let s = Session::builder().max_workers(1).build();
+    let s = set_on(&Runtime::builder().max_workers(1).build());
     let (started_tx, started) = channel();
     let (go, go_rx) = channel::<()>();
     let (order_tx, order) = channel();
-    s.enter(|| {
-        submit("block", move || {
-            started_tx.send(()).unwrap();
-            go_rx.recv().unwrap();
-        });
-        started.recv().unwrap();
-        for i in 0..20 {
-            let order_tx = order_tx.clone();
-            submit(&format!("q{i}"), move || order_tx.send(i).unwrap());
-        }
+    submit(&s, "block", move || {
+        started_tx.send(()).unwrap();
+        go_rx.recv_timeout(LONG).expect("the test lets the task go");
     });
+    started.recv_timeout(LONG).expect("the task starts");
+    for i in 0..20 {
+        let order_tx = order_tx.clone();
+        submit(&s, &format!("q{i}"), move || order_tx.send(i).unwrap());
+    }
     go.send(()).unwrap();
     assert!(s.wait_idle(LONG));
     let got: Vec<i32> = order.try_iter().collect();
@@ -120,15 +142,25 @@ fn tasks_over_the_bound_wait_in_fifo_order() {
 #[test]
 fn parallel_tasks_get_their_own_workers_up_to_the_bound() {
     // Four tasks that only finish together: they must run at once on four workers.
-    let s = Session::builder().max_workers(4).build();
-    let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
-    s.enter(|| {
-        for i in 0..4 {
-            let b = barrier.clone();
-            submit(&format!("t{i}"), move || {
-                b.wait();
-            });
-        }
-    });
+    let s = set_on(&Runtime::builder().max_workers(4).build());
+    let barrier = Arc::new(std::sync::Barrier::new(4));
+    for i in 0..4 {
+        let b = barrier.clone();
+        submit(&s, &format!("t{i}"), move || {
+            b.wait();
+        });
+    }
     assert!(s.wait_idle(LONG));
+}
+
+#[test]
+fn type_names_lose_their_module_paths() {
+    use super::slot::short_type_name;
+    assert_eq!(short_type_name("u8"), "u8");
+    assert_eq!(short_type_name("alloc::string::String"), "String");
+    assert_eq!(
+        short_type_name("core::option::Option<alloc::vec::Vec<(u8, alloc::string::String)>>"),
+        "Option<Vec<(u8, String)>>"
+    );
+    assert_eq!(short_type_name("&[my_app::Row; 3]"), "&[Row; 3]");
 }

@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Once;
 
-pub(crate) use crate::runtime::unwind::panic_message;
+pub(crate) use crate::runtime::panic_message;
 
 thread_local! {
     /// How many `contain` calls are running on this thread.

@@ -285,6 +285,8 @@ impl Session {
     pub fn enter<R>(&self, f: impl FnOnce() -> R) -> R {
         CURRENT.with(|c| c.borrow_mut().push(self.clone()));
         let _leave = Leave;
+        // The runtime's own "current task set" stack; popped first, on every exit.
+        let _tasks = crate::runtime::enter(self.tasks());
         f()
     }
 
@@ -463,12 +465,6 @@ impl Session {
     pub(crate) fn state_store(&self) -> &state::Store {
         &self.inner.state
     }
-}
-
-/// Runs `f` with the current session's task set, borrowed rather than cloned: the
-/// every-rerun `submit` path. `f` must not enter or leave a session.
-pub(crate) fn with_current_tasks<R>(f: impl FnOnce(Option<&Arc<TaskSet>>) -> R) -> R {
-    CURRENT.with(|c| f(c.borrow().last().map(Session::tasks)))
 }
 
 /// Records every button's handler under its address; a second button with the same

@@ -1,0 +1,277 @@
+//! `TaskSet`: one session's tasks by key, its count of unfinished tasks (for `wait_idle`)
+//! and who to tell when they change (subscribers and hooks).
+//!
+//! Lock order: `tasks`, then a slot's state. `subscribers` and `hooks` are taken on their
+//! own (hooks after subscribers), and every hook runs after both are released.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Sender, TrySendError};
+
+use super::Runtime;
+use super::active::ActiveCount;
+use super::handle::TaskHandle;
+use super::slot::{Change, SetLink, Slot};
+use super::subscription::Subscription;
+use super::summary::TaskSummary;
+use super::sync;
+use super::table::{self, TaskTable, Vacancy};
+
+/// One session's tasks by key, and who to tell when they change.
+pub(crate) struct TaskSet {
+    /// The runtime its tasks run on. The first field, so a set's drop lets go of its
+    /// runtime before its subscribers see the disconnection (a test relies on it).
+    runtime: Runtime,
+    /// What this set's slots hold to reach it (see [`SetLink`]: kept for throughput).
+    link: Arc<SetLink>,
+    /// Tasks by key. Written by `submit` (insert) and `dismiss` (remove); lock order: this,
+    /// then a slot's state.
+    tasks: sync::Mutex<TaskTable>,
+    /// Set once by `close`, and read by `submit`, both under `tasks`: a submit after the
+    /// close creates its task already Cancelled (never counted, never queued).
+    closed: sync::AtomicBool,
+    /// Tasks Pending or Running: counted in by `submit` (under `tasks`), out by `changed`
+    /// on each task's single terminal transition.
+    active: ActiveCount,
+    /// Notification senders, one per live [`Subscription`]; pruned when a send finds its
+    /// receiver gone.
+    subscribers: Mutex<Vec<Sender<()>>>,
+    /// Change callbacks, held weakly: pruned when their owner (the session's `OnChange`
+    /// guard) dropped them. Called after `hooks` is unlocked, so a callback may
+    /// subscribe or register again.
+    hooks: Mutex<Vec<Weak<dyn Fn() + Send + Sync>>>,
+    /// `subscribers.len() + hooks.len()`, readable without the locks (the common case is
+    /// none).
+    subscriber_count: AtomicUsize,
+}
+
+impl TaskSet {
+    pub(crate) fn new(runtime: Runtime) -> Arc<TaskSet> {
+        Arc::new_cyclic(|me| TaskSet {
+            runtime,
+            link: Arc::new(SetLink(me.clone())),
+            tasks: sync::Mutex::new(TaskTable::default()),
+            closed: sync::AtomicBool::new(false),
+            active: ActiveCount::new(),
+            subscribers: Mutex::new(Vec::new()),
+            hooks: Mutex::new(Vec::new()),
+            subscriber_count: AtomicUsize::new(0),
+        })
+    }
+
+    fn lock_tasks(&self) -> sync::MutexGuardOf<'_, TaskTable> {
+        self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The slot under `key`, if any.
+    pub(crate) fn get(&self, key: &str) -> Option<Arc<Slot>> {
+        self.lock_tasks().get(key).cloned()
+    }
+
+    /// Panics if `key` holds a task whose result type is not `T`.
+    #[track_caller]
+    pub(crate) fn check_type<T: 'static>(&self, key: &str) {
+        if let Some(slot) = self.get(key) {
+            slot.check_type::<T>();
+        }
+    }
+
+    /// The task under `key`, starting `f` for it on the runtime if there is none (else
+    /// `f` is dropped unrun, after the table is unlocked: its captures may have any
+    /// `Drop`). `f` gets the task's slot (for its `TaskContext`). The every-rerun path
+    /// (key present) takes one lock and allocates nothing.
+    #[track_caller]
+    pub(crate) fn submit<T, F>(self: &Arc<Self>, key: &str, f: F) -> TaskHandle<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+    {
+        let tasks = self.lock_tasks();
+        match tasks.find(key) {
+            Ok(existing) => {
+                let existing = existing.clone();
+                drop(tasks);
+                drop(f);
+                existing.check_type::<T>();
+                TaskHandle::new(existing)
+            }
+            Err(vacancy) => self.submit_new(tasks, vacancy, key, f),
+        }
+    }
+
+    /// `submit` for a key without a task: a new slot, queued unless the set is closed.
+    fn submit_new<T, F>(
+        self: &Arc<Self>,
+        tasks: sync::MutexGuardOf<'_, TaskTable>,
+        vacancy: Vacancy,
+        key: &str,
+        f: F,
+    ) -> TaskHandle<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+    {
+        let (slot, queue) = self.admit(tasks, vacancy, key, f);
+        if queue {
+            self.runtime.execute(slot.clone());
+        }
+        self.notify();
+        TaskHandle::new(slot)
+    }
+
+    /// Adds a new task under `key` (where `tasks` has a vacancy) and unlocks the table:
+    /// counted and to be queued (`true`), or, in a closed set, already Cancelled (`f`
+    /// dropped unrun, after the unlock).
+    fn admit<T, F>(
+        &self,
+        mut tasks: sync::MutexGuardOf<'_, TaskTable>,
+        vacancy: Vacancy,
+        key: &str,
+        f: F,
+    ) -> (Arc<Slot>, bool)
+    where
+        T: Send + 'static,
+        F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+    {
+        let set = self.link.clone();
+        if self.closed.load(Ordering::Acquire) {
+            let slot = Slot::new::<T>(key, set, true);
+            tasks.insert(vacancy, slot.clone());
+            drop(tasks);
+            drop(f);
+            return (slot, false);
+        }
+        // Counted before anyone can see the task (the table is still locked), so
+        // `wait_idle` never misses it.
+        self.active.started();
+        let slot = Slot::with_fn(key, set, f);
+        tasks.insert(vacancy, slot.clone());
+        drop(tasks);
+        (slot, true)
+    }
+
+    /// `submit` without queueing, for the loom models (which play the worker): the task
+    /// under `key`, and its job when one must run.
+    #[cfg(all(test, streamtree_loom))]
+    pub(crate) fn admit_for_model<T, F>(&self, key: &str, f: F) -> (Arc<Slot>, Option<Arc<Slot>>)
+    where
+        T: Send + 'static,
+        F: FnOnce(&Slot) -> Result<T, String> + Send + 'static,
+    {
+        let tasks = self.lock_tasks();
+        match tasks.find(key) {
+            Ok(existing) => (existing.clone(), None),
+            Err(vacancy) => {
+                let (slot, queue) = self.admit(tasks, vacancy, key, f);
+                let job = queue.then(|| slot.clone());
+                (slot, job)
+            }
+        }
+    }
+
+    /// Removes the terminal task under `key`; false for Pending, Running or absent keys.
+    pub(crate) fn dismiss(&self, key: &str) -> bool {
+        let removed = table::dismiss(&self.tasks, key);
+        let dismissed = removed.is_some();
+        drop(removed);
+        if dismissed {
+            self.notify();
+        }
+        dismissed
+    }
+
+    /// One row per task, sorted by key.
+    pub(crate) fn summaries(&self) -> Vec<TaskSummary> {
+        let slots: Vec<Arc<Slot>> = self.lock_tasks().slots().cloned().collect();
+        let now = Instant::now();
+        let mut rows: Vec<TaskSummary> = slots.iter().map(|s| TaskSummary::of(s, now)).collect();
+        rows.sort_by(|a, b| a.key.cmp(&b.key));
+        rows
+    }
+
+    /// Reacts to a slot's change: counts a terminal transition out of `active` (waking
+    /// `wait_idle` at zero), then notifies subscribers.
+    pub(crate) fn changed(&self, change: Change) {
+        if change == Change::Terminal {
+            self.active.ended();
+        }
+        if change != Change::None {
+            self.notify();
+        }
+    }
+
+    /// Wakes every subscriber (coalescing: a subscriber with a wake-up pending gets no
+    /// second one).
+    fn notify(&self) {
+        if self.subscriber_count.load(Ordering::SeqCst) == 0 {
+            return;
+        }
+        let mut subs = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        subs.retain(|tx| !matches!(tx.try_send(()), Err(TrySendError::Disconnected(()))));
+        let live: Vec<Arc<dyn Fn() + Send + Sync>> = {
+            let mut hooks = self.hooks.lock().unwrap_or_else(PoisonError::into_inner);
+            hooks.retain(|w| w.strong_count() > 0);
+            hooks.iter().filter_map(Weak::upgrade).collect()
+        };
+        self.subscriber_count
+            .store(subs.len() + live.len(), Ordering::SeqCst);
+        drop(subs);
+        for hook in live {
+            hook();
+        }
+    }
+
+    /// Registers `hook` to run on every change; it stays registered while `hook` lives.
+    pub(crate) fn add_hook(&self, hook: &Arc<dyn Fn() + Send + Sync>) {
+        let subs = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut hooks = self.hooks.lock().unwrap_or_else(PoisonError::into_inner);
+        hooks.push(Arc::downgrade(hook));
+        self.subscriber_count
+            .store(subs.len() + hooks.len(), Ordering::SeqCst);
+    }
+
+    /// Blocks until no task is Pending or Running, or `timeout` passes; true when idle.
+    pub(crate) fn wait_idle(&self, timeout: Duration) -> bool {
+        self.active.wait_idle(timeout)
+    }
+
+    /// The session is gone: cancel Pending tasks, ask Running ones to stop, and make later
+    /// submits (from its tasks' workers) start nothing.
+    pub(crate) fn close(&self) {
+        let slots: Vec<Arc<Slot>> = {
+            let tasks = self.lock_tasks();
+            self.closed.store(true, Ordering::Release);
+            tasks.slots().cloned().collect()
+        };
+        for slot in slots {
+            let change = slot.cancel();
+            self.changed(change);
+        }
+    }
+
+    /// A new subscription to this set's changes.
+    pub(crate) fn subscribe(&self) -> Subscription {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let mut subs = self
+            .subscribers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        subs.push(tx);
+        let hooks = self
+            .hooks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        self.subscriber_count
+            .store(subs.len() + hooks, Ordering::SeqCst);
+        Subscription::new(rx)
+    }
+}

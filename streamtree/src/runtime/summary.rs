@@ -1,0 +1,103 @@
+//! [`TaskSummary`]: one row of the task debugging panel.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::slot::Slot;
+use super::status::{Progress, TaskStatus};
+
+/// A debugging-panel row for one task, from
+/// [`summarize_async_tasks`](crate::asyncio::summarize_async_tasks).
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let s = Session::new();
+/// s.enter(|| submit("a", || 1));
+/// s.wait_idle(std::time::Duration::from_secs(10));
+/// let rows = s.enter(summarize_async_tasks);
+/// assert_eq!(rows[0].key, "a");
+/// assert_eq!(rows[0].status, TaskStatus::Done);
+/// assert!(rows[0].has_result);
+/// let json = serde_json::to_value(&rows[0]).unwrap();
+/// assert_eq!(json["status"], "done");
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct TaskSummary {
+    /// The task's key.
+    pub key: String,
+    /// Its status.
+    pub status: TaskStatus,
+    /// Whether it ended with an error.
+    pub has_error: bool,
+    /// Whether it ended with a result.
+    pub has_result: bool,
+    /// Whether a cancel request is pending.
+    pub cancel_requested: bool,
+    /// Readable progress (`"50% half way"`) while Pending or Running, else empty; at most
+    /// 120 characters, ending in `...` when cut.
+    pub progress: String,
+    /// The progress fraction, if any, while Pending or Running.
+    pub progress_fraction: Option<f64>,
+    /// The error message, at most 120 characters, ending in `...` when cut.
+    pub error_preview: Option<String>,
+    /// The result type's name, without module paths (`Vec<String>`).
+    pub result_type: String,
+    /// Milliseconds spent queued (so far, if still pending).
+    pub queued_ms: f64,
+    /// Milliseconds spent running (so far, if still running); `None` if it never started.
+    pub running_ms: Option<f64>,
+}
+
+/// Longest preview in a [`TaskSummary`], in characters.
+const PREVIEW_CHARS: usize = 120;
+
+/// `s` cut to at most [`PREVIEW_CHARS`] characters, ending in `...` when cut.
+pub(crate) fn preview(s: &str) -> String {
+    if s.chars().count() <= PREVIEW_CHARS {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(PREVIEW_CHARS - 3).collect();
+    out.push_str("...");
+    out
+}
+
+impl TaskSummary {
+    /// The row for `slot` at `now`. Progress shows only while the task is Pending or
+    /// Running: a finished task's last progress ("80% step 4 of 5") would contradict its
+    /// status. The state is copied under the slot's lock; text is built after it.
+    pub(crate) fn of(slot: &Slot, now: Instant) -> TaskSummary {
+        let (status, has_result, cancel_requested, progress, error, queued, running) = slot
+            .with_state(|st| {
+                let status = st.status();
+                let live = matches!(status, TaskStatus::Pending | TaskStatus::Running);
+                (
+                    status,
+                    st.value().is_some(),
+                    st.cancel_requested(),
+                    st.progress().filter(|_| live).cloned(),
+                    st.error().map(str::to_owned),
+                    st.queued_for(now),
+                    st.running_for(now),
+                )
+            });
+        TaskSummary {
+            key: slot.key().to_owned(),
+            status,
+            has_error: error.is_some(),
+            has_result,
+            cancel_requested,
+            progress: progress
+                .as_ref()
+                .map(|p| preview(&p.to_string()))
+                .unwrap_or_default(),
+            progress_fraction: progress.as_ref().and_then(Progress::fraction),
+            error_preview: error.as_deref().map(preview),
+            result_type: slot.result_type_name(),
+            queued_ms: queued.as_secs_f64() * 1e3,
+            running_ms: running.map(|d| d.as_secs_f64() * 1e3),
+        }
+    }
+}
