@@ -11,6 +11,8 @@ mod unwind;
 
 #[cfg(all(test, streamtree_loom))]
 mod loom;
+#[cfg(all(test, streamtree_loom))]
+mod loom_pool;
 #[cfg(all(test, not(streamtree_loom)))]
 mod tests;
 
@@ -22,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError};
 
-use self::pool::{Job, Pool};
+use self::pool::{Job, Lane, Pool, Queue};
 use self::task::{Change, SetLink, Slot, TaskHandle, TaskMap, TaskSummary};
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
@@ -52,7 +54,7 @@ pub struct Runtime {
 struct RuntimeInner {
     pool: Arc<Pool>,
     /// The queue's sending side; taken (closing the queue) when the runtime drops.
-    tx: Option<Sender<Job>>,
+    tx: Option<Queue>,
     shutdown_timeout: Duration,
 }
 
@@ -190,13 +192,14 @@ impl Runtime {
         self.inner.pool.peak_workers()
     }
 
-    pub(crate) fn execute(&self, job: Job) {
+    /// Runs `job`, a task of the set that owns `lane` (see `Pool::execute`).
+    pub(crate) fn execute(&self, lane: &Lane, job: Job) {
         let tx = self
             .inner
             .tx
             .as_ref()
             .expect("a live runtime has its queue: the sender is taken only in drop");
-        self.inner.pool.execute(tx, job);
+        self.inner.pool.execute(tx, lane, job);
     }
 }
 
@@ -270,6 +273,8 @@ impl RuntimeBuilder {
 /// One session's tasks by key, and who to tell when they change.
 pub(crate) struct TaskSet {
     runtime: Runtime,
+    /// This set's FIFO in the runtime's queue, served round-robin with other sets'.
+    lane: Lane,
     /// What this set's slots hold to reach it (see [`SetLink`]).
     link: Arc<SetLink>,
     /// Tasks by key. Written by `submit` (insert) and `dismiss` (remove); lock order: this,
@@ -385,6 +390,7 @@ impl TaskSet {
     pub(crate) fn new(runtime: Runtime) -> Arc<TaskSet> {
         Arc::new_cyclic(|me| TaskSet {
             runtime,
+            lane: Lane::new(),
             link: Arc::new(SetLink(me.clone())),
             tasks: sync::Mutex::new(TaskMap::default()),
             closed: AtomicBool::new(false),
@@ -475,7 +481,7 @@ impl TaskSet {
         let slot = Slot::with_fn(key, set, f);
         tasks.insert(vacancy, slot.clone());
         drop(tasks);
-        self.runtime.execute(slot.clone());
+        self.runtime.execute(&self.lane, slot.clone());
         self.notify();
         TaskHandle::new(slot)
     }

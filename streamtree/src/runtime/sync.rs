@@ -1,8 +1,9 @@
 //! Sync shim: `loom`'s model-checked types under `--cfg streamtree_loom`, `std`'s otherwise.
 //!
-//! Only the task state machine ([`super::task`]) goes through this shim: it is what the
-//! loom tests model. The pool and the notification plumbing use `std` and
-//! `crossbeam-channel` directly; loom cannot model them and they hold no task state.
+//! Only the task state machine ([`super::task`]) and the pool's worker counts
+//! (`pool/counts.rs`) go through this shim: they are what the loom tests model. The rest of
+//! the pool and the notification plumbing use `std` and `crossbeam-channel` directly; loom
+//! cannot model them and they hold no task state.
 
 #[cfg(streamtree_loom)]
 pub(crate) use loom::sync::Mutex;
@@ -15,3 +16,8 @@ pub(crate) type MutexGuardOf<'a, T> = loom::sync::MutexGuard<'a, T>;
 /// The guard type of the shim's [`Mutex`].
 #[cfg(not(streamtree_loom))]
 pub(crate) type MutexGuardOf<'a, T> = std::sync::MutexGuard<'a, T>;
+
+#[cfg(streamtree_loom)]
+pub(crate) use loom::sync::atomic::AtomicU64;
+#[cfg(not(streamtree_loom))]
+pub(crate) use std::sync::atomic::AtomicU64;
