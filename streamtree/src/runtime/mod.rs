@@ -33,7 +33,9 @@ static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
 ///
 /// Workers start on demand up to [`max_workers`](RuntimeBuilder::max_workers) and exit
 /// after [`keep_alive`](RuntimeBuilder::keep_alive) without work; tasks beyond the bound
-/// wait as `Pending`, first in first out. Threads are named `streamtree-rt{id}-w{n}`.
+/// wait as `Pending`, first in first out within a session, while sessions with waiting
+/// tasks take turns (one task each), so one session's backlog cannot starve another's.
+/// Threads are named `streamtree-rt{id}-w{n}`.
 /// Cloning is cheap; dropping the last clone shuts the pool down and waits (bounded by
 /// [`shutdown_timeout`](RuntimeBuilder::shutdown_timeout)) for its workers to exit.
 ///
