@@ -26,8 +26,9 @@ const JOBS: usize = 2;
 struct Model {
     max_workers: usize,
     counts: Counts,
-    /// Tokens sent and not yet received: the queue.
-    tokens: Mutex<usize>,
+    /// The queue: tokens sent and not yet received, and whether it is closed (the
+    /// runtime dropped its sending side).
+    queue: Mutex<(usize, bool)>,
     /// Jobs run by workers.
     ran: AtomicUsize,
     /// Jobs whose task ended in Error (failed spawn, no live worker).
@@ -41,7 +42,7 @@ impl Model {
         Arc::new(Model {
             max_workers,
             counts: Counts::new(),
-            tokens: Mutex::new(0),
+            queue: Mutex::new((0, false)),
             ran: AtomicUsize::new(0),
             failed: AtomicUsize::new(0),
             workers: Mutex::new(Vec::new()),
@@ -58,16 +59,28 @@ impl Model {
     }
 
     fn send(&self) {
-        *self.tokens.lock().unwrap() += 1;
+        let mut queue = self.queue.lock().unwrap();
+        assert!(!queue.1, "no submit after the runtime dropped its queue");
+        queue.0 += 1;
     }
 
-    fn try_recv(&self) -> bool {
-        let mut tokens = self.tokens.lock().unwrap();
-        let got = *tokens > 0;
-        if got {
-            *tokens -= 1;
+    /// The channel's `try_recv` (and, for an idle worker, its `recv_timeout`, where `Empty`
+    /// stands for the keep-alive timeout): closed only once drained.
+    fn try_recv(&self) -> Recv {
+        let mut queue = self.queue.lock().unwrap();
+        match *queue {
+            (0, false) => Recv::Empty,
+            (0, true) => Recv::Closed,
+            (ref mut tokens, _) => {
+                *tokens -= 1;
+                Recv::Token
+            }
         }
-        got
+    }
+
+    /// The runtime drops its last handle: the queue closes.
+    fn close(&self) {
+        self.queue.lock().unwrap().1 = true;
     }
 
     fn run(&self) {
@@ -98,27 +111,36 @@ impl Model {
         self.check();
     }
 
-    /// The `worker` loop: its first job, then queued ones, until it retires.
+    /// The `worker` loop: its first job, then queued ones, until it retires or finds the
+    /// queue closed.
     fn worker(&self) {
         self.run();
         loop {
-            if self.try_recv() {
-                self.counts.took();
-                self.run();
-                continue;
+            match self.try_recv() {
+                Recv::Token => {
+                    self.counts.took();
+                    self.run();
+                    continue;
+                }
+                Recv::Closed => return self.counts.left(),
+                Recv::Empty => {}
             }
             self.counts.idle();
             self.check();
-            if self.try_recv() {
-                self.counts.woke();
-                self.run();
-                continue;
+            match self.try_recv() {
+                Recv::Token => {
+                    self.counts.woke();
+                    self.run();
+                }
+                Recv::Closed => {
+                    self.counts.closed();
+                    self.counts.left();
+                    return;
+                }
+                Recv::Empty if self.counts.retire_idle() => return,
+                // Stayed: a job is counted in whose token is on its way.
+                Recv::Empty => thread::yield_now(),
             }
-            if self.counts.retire_idle() {
-                return;
-            }
-            // Stayed: a job is counted in whose token is on its way.
-            thread::yield_now();
         }
     }
 
@@ -140,7 +162,7 @@ impl Model {
             JOBS,
             "every job ran once or failed; none stranded"
         );
-        assert_eq!(*self.tokens.lock().unwrap(), 0, "no token left unreceived");
+        assert_eq!(self.queue.lock().unwrap().0, 0, "no token left unreceived");
         let c = self.counts.load();
         assert_eq!(
             (c.workers, c.idle, c.queued),
@@ -148,6 +170,13 @@ impl Model {
             "every count returns to zero"
         );
     }
+}
+
+/// What a worker's poll of the queue finds.
+enum Recv {
+    Token,
+    Empty,
+    Closed,
 }
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
@@ -210,5 +239,23 @@ fn counts_failed_spawn() {
             m.failed.load(Ordering::SeqCst) <= 1,
             "only the failed spawn's job"
         );
+    });
+}
+
+/// The runtime drops its queue once both submits returned, racing the workers: they drain
+/// every queued job before they see the queue closed, and each leaves counted out once,
+/// whether it retired first or saw the close (idle or between jobs).
+#[test]
+fn counts_close_races_workers() {
+    model(|| {
+        let m = Model::new(1);
+        let other = {
+            let m = m.clone();
+            thread::spawn(move || m.execute(true))
+        };
+        m.execute(true);
+        other.join().unwrap();
+        m.close();
+        m.settle();
     });
 }

@@ -177,7 +177,7 @@ impl Pool {
     }
 
     /// Makes the next `n` worker spawns fail (tests of the spawn-failure paths).
-    #[cfg(test)]
+    #[cfg(all(test, not(streamtree_loom)))]
     pub(crate) fn fail_next_spawns(&self, n: usize) {
         self.fail_spawns.store(n, Ordering::SeqCst);
     }
