@@ -100,3 +100,34 @@ fn busy_sessions_take_turns_in_order() {
         assert!(session.wait_idle(LONG), "session {name} settles");
     }
 }
+
+/// The flood, scaled down: ten sessions queue ten tasks each, then a victim
+/// queues one. The victim's task runs after at most one task of each other session (ten),
+/// not after all hundred.
+#[test]
+fn a_victim_waits_for_one_task_per_flooding_session_at_most() {
+    let rt = Runtime::builder().max_workers(1).build();
+    let gate = Session::builder().runtime(rt.clone()).build();
+    let floods: Vec<Session> = (0..10)
+        .map(|_| Session::builder().runtime(rt.clone()).build())
+        .collect();
+    let victim = Session::builder().runtime(rt.clone()).build();
+    let (order_tx, order) = channel();
+    let go = block_the_worker(&gate);
+    for flood in &floods {
+        for i in 0..10 {
+            recording(flood, &order_tx, 'F', i);
+        }
+    }
+    recording(&victim, &order_tx, 'V', 0);
+    go.send(()).expect("the gate task is waiting");
+    let got = drain(&order, 101);
+    let before = got
+        .iter()
+        .position(|&(name, _)| name == 'V')
+        .expect("the victim's task ran");
+    assert_eq!(before, 10, "one task per flooding session, then the victim");
+    for session in floods.iter().chain([&victim]) {
+        assert!(session.wait_idle(LONG), "every session settles");
+    }
+}
