@@ -21,6 +21,8 @@ mod unwind;
 
 #[cfg(all(test, streamtree_loom))]
 mod loom;
+#[cfg(all(test, streamtree_loom))]
+mod loom_pool;
 #[cfg(all(test, not(streamtree_loom)))]
 mod tests;
 
@@ -29,13 +31,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crossbeam_channel::Sender;
-
 pub use self::cancelled::Cancelled;
 use self::current::WorkerScope;
 pub(crate) use self::current::{current_set, enter, find_current, is_own_task};
 pub use self::handle::{TaskContext, TaskHandle};
-use self::pool::{Job, Pool};
+use self::pool::{Job, Lane, Pool, Queue};
 pub(crate) use self::set::TaskSet;
 use self::slot::Change;
 pub(crate) use self::slot::{MAX_SLOT_BYTES, Slot};
@@ -50,7 +50,9 @@ static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
 ///
 /// Workers start on demand up to [`max_workers`](RuntimeBuilder::max_workers) and exit
 /// after [`keep_alive`](RuntimeBuilder::keep_alive) without work; tasks beyond the bound
-/// wait as `Pending`, first in first out. Threads are named `streamtree-rt{id}-w{n}`.
+/// wait as `Pending`, first in first out within a session, while sessions with waiting
+/// tasks take turns (one task each), so one session's backlog cannot starve another's.
+/// Threads are named `streamtree-rt{id}-w{n}`.
 /// Cloning is cheap; dropping the last clone shuts the pool down and waits (bounded by
 /// [`shutdown_timeout`](RuntimeBuilder::shutdown_timeout)) for its workers to exit.
 ///
@@ -71,7 +73,7 @@ pub struct Runtime {
 struct RuntimeInner {
     pool: Arc<Pool>,
     /// The queue's sending side; taken (closing the queue) when the runtime drops.
-    tx: Option<Sender<Job>>,
+    tx: Option<Queue>,
     shutdown_timeout: Duration,
 }
 
@@ -209,13 +211,14 @@ impl Runtime {
         self.inner.pool.peak_workers()
     }
 
-    pub(crate) fn execute(&self, job: Job) {
+    /// Runs `job`, a task of the set that owns `lane` (see `Pool::execute`).
+    pub(crate) fn execute(&self, lane: &Lane, job: Job) {
         let tx = self
             .inner
             .tx
             .as_ref()
             .expect("a live runtime has its queue: the sender is taken only in drop");
-        self.inner.pool.execute(tx, job);
+        self.inner.pool.execute(tx, lane, job);
     }
 }
 

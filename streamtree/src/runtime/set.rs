@@ -13,6 +13,7 @@ use crossbeam_channel::{Sender, TrySendError};
 use super::Runtime;
 use super::active::ActiveCount;
 use super::handle::TaskHandle;
+use super::pool::Lane;
 use super::slot::{Change, SetLink, Slot};
 use super::subscription::Subscription;
 use super::summary::TaskSummary;
@@ -24,6 +25,8 @@ pub(crate) struct TaskSet {
     /// The runtime its tasks run on. The first field, so a set's drop lets go of its
     /// runtime before its subscribers see the disconnection (a test relies on it).
     runtime: Runtime,
+    /// This set's FIFO in the runtime's queue, served round-robin with other sets'.
+    lane: Lane,
     /// What this set's slots hold to reach it (see [`SetLink`]: kept for throughput).
     link: Arc<SetLink>,
     /// Tasks by key. Written by `submit` (insert) and `dismiss` (remove); lock order: this,
@@ -51,6 +54,7 @@ impl TaskSet {
     pub(crate) fn new(runtime: Runtime) -> Arc<TaskSet> {
         Arc::new_cyclic(|me| TaskSet {
             runtime,
+            lane: Lane::new(),
             link: Arc::new(SetLink(me.clone())),
             tasks: sync::Mutex::new(TaskTable::default()),
             closed: sync::AtomicBool::new(false),
@@ -115,7 +119,7 @@ impl TaskSet {
     {
         let (slot, queue) = self.admit(tasks, vacancy, key, f);
         if queue {
-            self.runtime.execute(slot.clone());
+            self.runtime.execute(&self.lane, slot.clone());
         }
         self.notify();
         TaskHandle::new(slot)
