@@ -37,19 +37,17 @@ pub fn LongJob(step: Step) -> Element {
                 .on_click(move || start.set(true)),
         ]);
     }
-    let task = submit_with(LONG_JOB, move |ctx| {
+    let task = submit_fallible_with(LONG_JOB, move |ctx| {
         for i in 0..STEPS {
-            if ctx.is_cancel_requested() {
-                ctx.cancelled();
-                return i;
-            }
+            // A cancel request ends the task Cancelled here: no dummy value to return.
+            ctx.check_cancelled()?;
             ctx.set_progress((
                 f64::from(i) / f64::from(STEPS),
                 format!("step {} of {STEPS}", i + 1),
             ));
             step(i);
         }
-        STEPS
+        Ok::<_, Cancelled>(STEPS)
     });
     let status: Element = match_task(&task)
         .loading_with(|p| match p {

@@ -42,7 +42,8 @@ cargo xtask <task>
 
 tasks:
   demo [ARGS..]  run the demo gallery (arguments go to the gallery example)
-  ci             fmt --check, clippy -D warnings, test --workspace with CI=true
+  ci             fmt --check, clippy -D warnings (all targets and features),
+                 rustdoc -D warnings, test --workspace with CI=true, loom models
   bench [ARGS..] run the benchmarks (divan) of the streamtree crate, release build"
     );
 }

@@ -374,7 +374,7 @@ mod tests {
             });
             match_task(&h)
                 .loading_with(|p| match p {
-                    Some(p) => ProgressBar(p.fraction().unwrap_or(0.0)),
+                    Some(p) => ProgressBar(p),
                     None => Text("waiting"),
                 })
                 .ready(|n| Text(format!("done {n}")))
