@@ -10,6 +10,7 @@
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::{Duration, Instant};
 
+use insta::assert_snapshot;
 use streamtree::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -149,4 +150,65 @@ fn a_failed_task_inside_the_delay_shows_its_error_at_once() {
             .into()
     });
     assert_eq!(render_text(&el), "failed: no data\n");
+}
+
+/// The page the snapshots show: a heading, then the delayed loader (default loading arm:
+/// a progress bar, as the task reports progress).
+fn sales_page(h: &TaskHandle<u32>, delay: Duration) -> Element {
+    view! {
+        VStack {
+            "Sales"
+            match_task(h, delay = delay) {
+                ready(orders, refreshing) => {
+                    Text(format!("{orders} orders"))
+                    if refreshing { "updating…" }
+                }
+                error(e) => { ErrorBox(e) }
+            }
+        }
+    }
+}
+
+/// Snapshots of a delayed loader's states: inside the delay (nothing where the loader
+/// goes), after it (loading, woken by the deadline), and ready.
+#[test]
+fn delayed_loader_states() {
+    let delay = Duration::from_millis(100);
+    let session = Session::builder().max_workers(1).build();
+    let changes = session.subscribe();
+    let (gate, open) = channel::<()>();
+    let (started_tx, started) = channel();
+    let h = session.enter(|| {
+        submit_with("sales", move |ctx: &TaskContext| {
+            ctx.set_progress((0.25, "Fetching orders"));
+            started_tx.send(()).unwrap();
+            open.recv_timeout(WAIT).expect("the test opens the gate");
+            42_u32
+        })
+    });
+    started.recv_timeout(WAIT).expect("the task started");
+    let page = |delay| session.enter(|| sales_page(&h, delay));
+
+    // Inside the delay: a delay far longer than the test, so surely inside.
+    let inside = page(Duration::from_secs(60));
+    assert_snapshot!("delay_inside_text", render_text(&inside));
+    assert_snapshot!("delay_inside_html", render_html(&inside));
+
+    // After it: rerun on every change (the wake-up at the deadline among them) until the
+    // loader shows, as a live runner does.
+    let loading = loop {
+        let el = page(delay);
+        if render_text(&el).contains("Fetching orders") {
+            break el;
+        }
+        assert!(changes.wait_timeout(WAIT), "no wake-up within {WAIT:?}");
+    };
+    assert_snapshot!("delay_loading_text", render_text(&loading));
+    assert_snapshot!("delay_loading_html", render_html(&loading));
+
+    gate.send(()).unwrap();
+    assert!(session.wait_idle(WAIT));
+    let ready = page(delay);
+    assert_snapshot!("delay_ready_text", render_text(&ready));
+    assert_snapshot!("delay_ready_html", render_html(&ready));
 }
