@@ -162,3 +162,57 @@ fn cancelled_arm_for_a_task_cancelled_while_pending() {
         "a task cancelled while Pending never runs"
     );
 }
+
+/// `match_task(h, delay = d)` and `ready(v, refreshing)`: the same as `.delay(d)` and
+/// `.ready_with(..)` by hand, for one handle and for several.
+#[test]
+fn delay_option_and_refreshing_binding() {
+    let session = Session::builder().max_workers(1).build();
+    let (go_tx, go) = channel::<()>();
+    let slow = session.enter(|| {
+        submit("slow", move || {
+            go.recv_timeout(WAIT).expect("the test opens the gate");
+            4_u32
+        })
+    });
+    let view = |h: &TaskHandle<u32>, delay: Duration| {
+        view! {
+            match_task(h, delay = delay) {
+                loading => { "Loading…" }
+                ready(n, refreshing) => { Text(format!("{n} refreshing={refreshing}")) }
+            }
+            match_task_many((h, h), delay = delay,) {
+                loading => { "Loading both…" }
+                ready((a, b), _) => { Text(a + b) }
+            }
+        }
+    };
+    let by_hand = |h: &TaskHandle<u32>, delay: Duration| -> Element {
+        Fragment::<[Element; 2]>([
+            match_task(h)
+                .delay(delay)
+                .loading("Loading…")
+                .ready_with(|n, refreshing| Text(format!("{n} refreshing={refreshing}")))
+                .into(),
+            match_task_many((h, h))
+                .delay(delay)
+                .loading("Loading both…")
+                .ready(|(a, b)| Text(a + b))
+                .into(),
+        ])
+    };
+    let long = Duration::from_secs(60);
+    let both = |delay| {
+        let from_macro = render_text(&session.enter(|| view(&slow, delay)));
+        assert_eq!(
+            from_macro,
+            render_text(&session.enter(|| by_hand(&slow, delay)))
+        );
+        from_macro
+    };
+    assert_eq!(both(long), "", "inside the delay: nothing");
+    assert_eq!(both(Duration::ZERO), "Loading…\nLoading both…\n");
+    go_tx.send(()).unwrap();
+    assert!(session.wait_idle(WAIT));
+    assert_eq!(both(long), "4 refreshing=false\n8\n");
+}

@@ -14,10 +14,22 @@
 //!
 //! For many tasks: any Error → error (the first in order); else any Cancelled →
 //! cancelled; else any not finished → loading; else ready. An empty slice is ready.
+//!
+//! A task that is not finished but has a value to show (a refresh in progress) takes the
+//! ready branch; [`ready_with`](MatchTask::ready_with) is also told it is refreshing.
+//!
+//! With [`delay(d)`](MatchTask::delay), the loading branch waits: for the first `d` after
+//! a task was submitted nothing is shown in its place, so a task that finishes within `d`
+//! never flashes a spinner. A read inside the delay asks the session being rerun (else
+//! the task's own) to be notified at the deadline (`TaskSet::notify_at`), so the live
+//! runners rerun then by themselves.
+
+use std::time::{Duration, Instant};
 
 use crate::asyncio::{Progress, TaskHandle, TaskStatus, snapshot, submit_many};
 use crate::element::Element;
 use crate::elements::{ErrorBox, ProgressBar, Text};
+use crate::runtime::current_set;
 
 pub use many::{GroupOutcome, MatchTaskMany, TaskGroup, match_task_many};
 
@@ -39,12 +51,15 @@ enum Loading<'a> {
     With(Box<dyn FnOnce(Option<Progress>) -> Element + 'a>),
 }
 
-/// The branches shared by both builders; `O` is what the ready branch receives.
+/// The branches shared by both builders, and their delay; `O` is what the ready branch
+/// receives (with whether it is refreshing).
 struct Branches<'a, O> {
     loading: Loading<'a>,
-    ready: Option<Box<dyn FnOnce(O) -> Element + 'a>>,
+    ready: Option<Box<dyn FnOnce(O, bool) -> Element + 'a>>,
     error: Option<Box<dyn FnOnce(String) -> Element + 'a>>,
     cancelled: Option<Element>,
+    /// How long after its submission an unfinished task shows nothing instead of loading.
+    delay: Option<Duration>,
 }
 
 impl<O> Default for Branches<'_, O> {
@@ -54,14 +69,19 @@ impl<O> Default for Branches<'_, O> {
             ready: None,
             error: None,
             cancelled: None,
+            delay: None,
         }
     }
 }
 
-/// What a group of tasks amounts to, by the precedence in the module docs.
+/// What a task (or a group of tasks, by the precedence in the module docs) amounts to.
 enum Outcome<O> {
     Loading(Option<Progress>),
-    Ready(O),
+    /// Not finished, but still inside the delay: nothing is shown yet (the progress is
+    /// kept for a group's sum).
+    Waiting(Option<Progress>),
+    /// The value to show, and whether it is not the current run's (refreshing).
+    Ready(O, bool),
     Error(String),
     Cancelled,
 }
@@ -78,8 +98,9 @@ impl<O> Branches<'_, O> {
                 Loading::Element(el) => el,
                 Loading::With(f) => f(progress),
             },
-            Outcome::Ready(value) => match self.ready {
-                Some(f) => f(value),
+            Outcome::Waiting(_) => Element::empty(),
+            Outcome::Ready(value, refreshing) => match self.ready {
+                Some(f) => f(value, refreshing),
                 None => Element::empty(),
             },
             Outcome::Error(message) => error(self, message),
@@ -93,20 +114,43 @@ impl<O> Branches<'_, O> {
 
 /// One task's state, read once: status, and the result, error or progress that goes with
 /// it, from one snapshot (a dismissal between two reads would show an empty error box or
-/// a finished task as loading).
-fn read<T: Clone + Send + 'static>(handle: &TaskHandle<T>) -> Outcome<T> {
+/// a finished task as loading). With a `delay`, an unfinished task inside it is
+/// `Waiting`, and a wake-up is asked for at its deadline.
+fn read<T: Clone + Send + 'static>(handle: &TaskHandle<T>, delay: Option<Duration>) -> Outcome<T> {
     let snap = snapshot(handle);
     match (snap.status, snap.result, snap.error) {
-        (TaskStatus::Done, Some(value), _) => Outcome::Ready(value),
         (TaskStatus::Error, _, Some(message)) => Outcome::Error(message),
         (TaskStatus::Cancelled, _, _) => Outcome::Cancelled,
-        (status, _, _) => {
+        // Done, or a value kept while a new run is unfinished (a refresh).
+        (_, Some(value), _) => Outcome::Ready(value, handle.is_refreshing()),
+        (status, None, _) => {
             debug_assert!(
                 !matches!(status, TaskStatus::Done | TaskStatus::Error),
                 "a snapshot holds the result of a Done task and the error of a failed one"
             );
-            Outcome::Loading(snap.progress)
+            match delay.and_then(|d| waiting_until(handle, d)) {
+                Some(deadline) => {
+                    wake_at(handle, deadline);
+                    Outcome::Waiting(snap.progress)
+                }
+                None => Outcome::Loading(snap.progress),
+            }
         }
+    }
+}
+
+/// The end of `handle`'s delay if it is still ahead: `delay` after the task's submission.
+fn waiting_until<T>(handle: &TaskHandle<T>, delay: Duration) -> Option<Instant> {
+    let submitted = handle.slot().with_state(|st| st.submitted());
+    let deadline = submitted.checked_add(delay)?;
+    (Instant::now() < deadline).then_some(deadline)
+}
+
+/// Asks for a notification at `deadline`: to the session being rerun, which the live
+/// runners watch, or, outside any, to the task's own session.
+fn wake_at<T>(handle: &TaskHandle<T>, deadline: Instant) {
+    if let Some(set) = current_set().or_else(|| handle.slot().set_upgrade()) {
+        set.notify_at(deadline);
     }
 }
 
@@ -115,11 +159,15 @@ fn read<T: Clone + Send + 'static>(handle: &TaskHandle<T>) -> Outcome<T> {
 macro_rules! builder_methods {
     (
         ready_doc: $ready_doc:literal,
+        ready_with_doc: $ready_with_doc:literal,
+        delay_doc: $delay_doc:literal,
         out: $out:ty,
         examples: {
             loading: $loading:literal,
             loading_with: $loading_with:literal,
             ready: $ready:literal,
+            ready_with: $ready_with:literal,
+            delay: $delay:literal,
             error: $error:literal,
             cancelled: $cancelled:literal $(,)?
         } $(,)?
@@ -156,7 +204,32 @@ macro_rules! builder_methods {
         #[doc = $ready]
         /// ```
         pub fn ready<E: Into<Element>>(mut self, f: impl FnOnce($out) -> E + 'a) -> Self {
-            self.branches.ready = Some(Box::new(move |v| f(v).into()));
+            self.branches.ready = Some(Box::new(move |v, _| f(v).into()));
+            self
+        }
+
+        #[doc = $ready_with_doc]
+        ///
+        /// # Example
+        /// ```
+        #[doc = $ready_with]
+        /// ```
+        pub fn ready_with<E: Into<Element>>(
+            mut self,
+            f: impl FnOnce($out, bool) -> E + 'a,
+        ) -> Self {
+            self.branches.ready = Some(Box::new(move |v, refreshing| f(v, refreshing).into()));
+            self
+        }
+
+        #[doc = $delay_doc]
+        ///
+        /// # Example
+        /// ```
+        #[doc = $delay]
+        /// ```
+        pub fn delay(mut self, d: Duration) -> Self {
+            self.branches.delay = Some(d);
             self
         }
 
@@ -206,6 +279,12 @@ pub struct MatchTask<'a, T> {
 impl<'a, T: Clone + Send + 'static> MatchTask<'a, T> {
     builder_methods!(
         ready_doc: "Builds the element shown when the work is done, from its result.",
+        ready_with_doc: "As [`ready`](Self::ready), also told whether the task is refreshing \
+            (see [`TaskHandle::is_refreshing`]): the value shown is then not the current run's.",
+        delay_doc: "For the first `d` after the task was submitted, shows nothing instead of \
+            the loading branch, so a task that finishes within `d` never shows it; a slower \
+            one shows it from `d` on. A read inside the delay asks for a notification at its \
+            end, so live runners rerun then by themselves.",
         out: T,
         examples: {
             loading: r#"use streamtree::prelude::*;
@@ -229,6 +308,25 @@ assert!(session.wait_idle(std::time::Duration::from_secs(10)));
 let el = match_task(&ok).ready(|n| Text(format!("got {n}"))).into();
 assert_eq!(render_text(&el), "got 2\n");
 # drop(bad);"#,
+            ready_with: r#"use streamtree::prelude::*;
+let session = Session::new();
+let h = session.enter(|| submit("n", || 2));
+assert!(session.wait_idle(std::time::Duration::from_secs(10)));
+let el = match_task(&h)
+    .ready_with(|n, refreshing| Text(format!("{n}{}", if refreshing { " (updating)" } else { "" })))
+    .into();
+assert_eq!(render_text(&el), "2\n");"#,
+            delay: r#"use std::time::Duration;
+use streamtree::prelude::*;
+let session = Session::builder().max_workers(1).build();
+let (tx, rx) = std::sync::mpsc::channel::<()>();
+let h = session.enter(|| submit("slow", move || rx.recv().ok()));
+// Just submitted: inside the delay, nothing instead of "Loading…".
+let el = match_task(&h).delay(Duration::from_secs(60)).into();
+assert_eq!(render_text(&el), "");
+// No delay: the loading branch at once.
+assert_eq!(render_text(&match_task(&h).into()), "Loading…\n");
+tx.send(()).unwrap();"#,
             error: r#"use streamtree::prelude::*;
 let session = Session::new();
 let (ok, bad) = session.enter(|| (submit("ok", || 2), submit_fallible::<i32, _>("bad", || Err("no"))));
@@ -250,7 +348,8 @@ tx.send(()).unwrap();
 
 impl<T: Clone + Send + 'static> From<MatchTask<'_, T>> for Element {
     fn from(m: MatchTask<'_, T>) -> Element {
-        m.branches.pick(read(m.handle))
+        let outcome = read(m.handle, m.branches.delay);
+        m.branches.pick(outcome)
     }
 }
 

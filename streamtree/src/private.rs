@@ -42,6 +42,12 @@ where
     crate::elements::Fragment(children)
 }
 
+/// Passes a `view!` `match_task(h, delay = ..)` value to the builder; a function so that a
+/// value of another type is reported at the user's expression, against this signature.
+pub fn delay(delay: ::core::time::Duration) -> ::core::time::Duration {
+    delay
+}
+
 /// Lends one member of a `view!` `match_task_many((a, b))` tuple; a function so that `&a`
 /// coerces to `&TaskHandle<T>` whether `a` is a handle or already a reference to one.
 pub fn lend<T>(handle: &crate::asyncio::TaskHandle<T>) -> &crate::asyncio::TaskHandle<T> {

@@ -106,8 +106,19 @@ pub(crate) struct Task {
     pub(crate) kind: TaskKind,
     pub(crate) paren: token::Paren,
     pub(crate) handles: Expr,
+    /// `, name = value` after the handles, in the user's order; names unchecked until
+    /// `validate`.
+    pub(crate) options: Vec<TaskOption>,
     pub(crate) brace: token::Brace,
     pub(crate) arms: Vec<TaskArm>,
+}
+
+/// `name = value` in `match_task(h, name = value)`.
+pub(crate) struct TaskOption {
+    pub(crate) comma: Token![,],
+    pub(crate) name: Ident,
+    pub(crate) eq: Token![=],
+    pub(crate) value: Expr,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -118,10 +129,11 @@ pub(crate) enum TaskKind {
     Many,
 }
 
-/// `name(binding) => { .. },` — the name is any identifier until `validate` checks it.
+/// `name(bindings) => { .. },` — the name is any identifier, and the bindings any
+/// number of patterns (at least one), until `validate` checks them.
 pub(crate) struct TaskArm {
     pub(crate) name: Ident,
-    pub(crate) binding: Option<(token::Paren, Pat)>,
+    pub(crate) binding: Option<(token::Paren, Punctuated<Pat, Token![,]>)>,
     pub(crate) arrow: Token![=>],
     pub(crate) body: Block,
     pub(crate) comma: Option<Token![,]>,
@@ -238,8 +250,20 @@ impl ToTokens for Arm {
 impl ToTokens for Task {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         self.keyword.to_tokens(tokens);
-        self.paren.surround(tokens, |t| self.handles.to_tokens(t));
+        self.paren.surround(tokens, |t| {
+            self.handles.to_tokens(t);
+            t.append_all(&self.options);
+        });
         self.brace.surround(tokens, |t| t.append_all(&self.arms));
+    }
+}
+
+impl ToTokens for TaskOption {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.comma.to_tokens(tokens);
+        self.name.to_tokens(tokens);
+        self.eq.to_tokens(tokens);
+        self.value.to_tokens(tokens);
     }
 }
 

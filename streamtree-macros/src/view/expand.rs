@@ -198,8 +198,9 @@ impl Ctx {
         quote!(#match_token #expr #arms)
     }
 
-    /// `Element::from(match_task(&(h)).loading(..).ready(|v| ..) ..)`, the arms in the
-    /// user's order; each method is located at its arm's name. Only `ready`, `error` and
+    /// `Element::from(match_task(&(h)).delay(d).loading(..).ready(|v| ..) ..)`: options
+    /// first, then the arms in the user's order; each method is located at its option's
+    /// or arm's name. `ready(v, refreshing)` becomes `ready_with(|v, refreshing| ..)`. Only `ready`, `error` and
     /// `loading(p)` bodies are closures; `loading` and `cancelled` bodies are built eagerly,
     /// as the runtime's builder takes them.
     fn task(&self, t: Task) -> TokenStream {
@@ -220,20 +221,29 @@ impl Ctx {
                 quote!(#at_keyword::#function #args)
             }
         };
+        let options = t.options.into_iter().map(|option| {
+            // `delay` is the only option `validate` lets through.
+            let method = option.name;
+            let value = option.value;
+            let at_name = paths::private(method.span());
+            quote_spanned!(method.span()=> .#method(#at_name::#method(#value)))
+        });
         let calls = t.arms.into_iter().map(|arm| {
             let name = arm.name.to_string();
             let span = arm.name.span();
             let body = self.element(arm.body.nodes);
-            let (method, arg) = match (name.as_str(), arm.binding) {
+            let pats = arm.binding.map(|(_, pats)| pats);
+            let (method, arg) = match (name.as_str(), pats) {
                 ("loading", None) | ("cancelled", _) => (name.as_str(), body),
-                ("loading", Some((_, pat))) => ("loading_with", quote!(|#pat| #body)),
-                (_, Some((_, pat))) => (name.as_str(), quote!(|#pat| #body)),
+                ("loading", Some(pats)) => ("loading_with", quote!(|#pats| #body)),
+                ("ready", Some(pats)) if pats.len() == 2 => ("ready_with", quote!(|#pats| #body)),
+                (_, Some(pats)) => (name.as_str(), quote!(|#pats| #body)),
                 (_, None) => (name.as_str(), quote!(|_| #body)),
             };
             let method = Ident::new(method, span);
             quote_spanned!(span=> .#method(#arg))
         });
-        let calls: Vec<TokenStream> = calls.collect();
+        let calls: Vec<TokenStream> = options.chain(calls).collect();
         // Fully qualified: `From` may not be in scope (`#![no_implicit_prelude]`).
         quote!(<#p::Element as ::core::convert::From<_>>::from(#start #(#calls)*))
     }

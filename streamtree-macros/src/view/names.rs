@@ -16,18 +16,24 @@ pub(crate) enum Binding {
     Optional,
 }
 
-/// Every `match_task` arm, in the order the docs list them, with its binding rule.
-pub(crate) const ARMS: &[(&str, Binding)] = &[
-    ("loading", Binding::Optional),
-    ("ready", Binding::Required),
-    ("error", Binding::Optional),
-    ("cancelled", Binding::Forbidden),
+/// Every `match_task` arm, in the order the docs list them, with its binding rule and
+/// what its patterns bind, in order (so their number is the most it takes).
+pub(crate) const ARMS: &[(&str, Binding, &[&str])] = &[
+    ("loading", Binding::Optional, &["progress"]),
+    ("ready", Binding::Required, &["value", "refreshing"]),
+    ("error", Binding::Optional, &["message"]),
+    ("cancelled", Binding::Forbidden, &[]),
 ];
 
-/// The rule for arm `name`, if it is one.
-pub(crate) fn arm(name: &str) -> Option<Binding> {
-    ARMS.iter().find(|(n, _)| *n == name).map(|&(_, b)| b)
+/// The rule for arm `name` and what its patterns bind, if it is an arm.
+pub(crate) fn arm(name: &str) -> Option<(Binding, &'static [&'static str])> {
+    ARMS.iter()
+        .find(|(n, ..)| *n == name)
+        .map(|&(_, b, binds)| (b, binds))
 }
+
+/// `match_task` / `match_task_many` options (`name = value` after the handles).
+pub(crate) const OPTIONS: &[&str] = &["delay"];
 
 /// The candidate `word` most likely misspells: within one edit (a swap of neighbours counts
 /// as one) for short candidates, two for longer ones. Single letters never match, so a
@@ -75,7 +81,7 @@ mod tests {
 
     #[test]
     fn suggests_near_misses_only() {
-        let arms: Vec<&str> = ARMS.iter().map(|(n, _)| *n).collect();
+        let arms: Vec<&str> = ARMS.iter().map(|(n, ..)| *n).collect();
         assert_eq!(suggest("redy", &arms), Some("ready"));
         assert_eq!(
             suggest("cancelled", &arms),
@@ -91,5 +97,7 @@ mod tests {
         assert_eq!(suggest("match_tsk", KEYWORDS), Some("match_task"));
         assert_eq!(suggest("i", KEYWORDS), None);
         assert_eq!(suggest("name", KEYWORDS), None);
+        assert_eq!(suggest("dealy", OPTIONS), Some("delay"));
+        assert_eq!(suggest("timeout", OPTIONS), None);
     }
 }

@@ -10,9 +10,13 @@
 //!            | 'if' cond block ('else' 'if' cond block)* ('else' block)?
 //!            | 'for' pat 'in' expr block
 //!            | 'match' expr '{' (pat ('if' expr)? '=>' block ','?)* '}'
-//!            | task '(' expr ')' '{' task_arm* '}'
+//!            | task '(' expr (',' option)* ','? ')' '{' task_arm* '}'
 //! task      := 'match_task' | 'match_task_many'
-//! task_arm  := ('loading' | 'ready' | 'error' | 'cancelled') ('(' pat ')')? '=>' block ','?
+//! option    := 'delay' '=' expr                 delay = Duration::from_millis(200)
+//! task_arm  := 'loading' ('(' pat ')')? '=>' block ','?          pat: the progress
+//!            | 'ready' '(' pat (',' pat)? ')' '=>' block ','?    value, refreshing: bool
+//!            | 'error' ('(' pat ')')? '=>' block ','?            pat: the message
+//!            | 'cancelled' '=>' block ','?
 //! args      := '(' (expr ','?)* ')'
 //! chain     := '.' IDENT ('::' '<' generics '>')? args
 //! block     := '{' node* '}'
@@ -31,6 +35,19 @@
 //! }.title("Demo")
 //! ```
 //!
+//! `match_task` options are `name = value` after the handle, since a chain after its
+//! arms would sit far from the keyword. `delay = d` (a `Duration`) shows nothing for the
+//! first `d` of an unfinished task instead of the loading arm; `ready(v, refreshing)`
+//! also binds whether the value shown is being refreshed (a `bool`):
+//!
+//! ```text
+//! match_task(sales, delay = Duration::from_millis(200)) {
+//!     loading => { Spinner() }
+//!     ready(rows, refreshing) => { Table(rows) if refreshing { "updating…" } }
+//!     error(e) => { ErrorBox(e) }
+//! }
+//! ```
+//!
 //! Parsing only recognises shapes. Which arms `match_task` takes and which paths are
 //! bare are `validate`'s rules; a syntax error stops at the first mistake.
 
@@ -43,7 +60,7 @@ use syn::{
 };
 
 use super::ast::{Args, Arm, Block, Call, Else, For, If, Match, Method, Node, Splice, Task};
-use super::ast::{TaskArm, TaskKind, View};
+use super::ast::{TaskArm, TaskKind, TaskOption, View};
 use super::names;
 
 impl Parse for View {
@@ -149,6 +166,14 @@ fn reject_chain(input: ParseStream, node: &Node) -> Result<()> {
     }
     let at = input.span();
     let chain = chain(input)?;
+    if let Node::Task(t) = node {
+        let keyword = &t.keyword;
+        let message = format!(
+            "`{keyword}` takes options inside its parentheses, after the handle: \
+             `{keyword}(handle, delay = ..) {{ .. }}`"
+        );
+        return Err(Error::new_spanned(quote!(#(#chain)*), message));
+    }
     let message = match node {
         Node::Text(_) => {
             "a method chain cannot follow a string literal: make it a call, `Text(\"..\").key(..)`"
@@ -385,9 +410,12 @@ impl Parse for Task {
         let content;
         let paren = parenthesized!(content in input);
         let usage = match kind {
-            TaskKind::One => "`match_task` takes one task handle: `match_task(handle) { .. }`",
+            TaskKind::One => {
+                "`match_task` takes one task handle, then options: `match_task(handle) { .. }` \
+                 or `match_task(handle, delay = ..) { .. }`"
+            }
             TaskKind::Many => {
-                "`match_task_many` takes one tuple of handles or a slice: \
+                "`match_task_many` takes one tuple of handles or a slice, then options: \
                  `match_task_many((a, b)) { .. }` or `match_task_many(&handles[..]) { .. }`"
             }
         };
@@ -395,8 +423,23 @@ impl Parse for Task {
             return Err(Error::new(paren.span.join(), usage));
         }
         let handles = content.parse()?;
-        if !content.is_empty() {
-            return Err(Error::new(paren.span.join(), usage));
+        let mut options = Vec::new();
+        while !content.is_empty() {
+            let comma: Token![,] = content.parse()?;
+            if content.is_empty() {
+                break;
+            }
+            if !(content.peek(Ident) && content.peek2(Token![=]) && !content.peek2(Token![==])) {
+                // Point at what follows the handle: another handle, or a malformed option.
+                let rest: proc_macro2::TokenStream = content.parse()?;
+                return Err(Error::new_spanned(rest, usage));
+            }
+            options.push(TaskOption {
+                comma,
+                name: content.parse()?,
+                eq: content.parse()?,
+                value: content.parse()?,
+            });
         }
         let arms_content;
         let brace = braced!(arms_content in input);
@@ -409,6 +452,7 @@ impl Parse for Task {
             kind,
             paren,
             handles,
+            options,
             brace,
             arms,
         })
@@ -417,15 +461,18 @@ impl Parse for Task {
 
 impl Parse for TaskArm {
     fn parse(input: ParseStream) -> Result<TaskArm> {
-        let name = input.parse()?;
+        let name: Ident = input.parse()?;
         let binding = if input.peek(token::Paren) {
             let content;
             let paren = parenthesized!(content in input);
-            let pat = Pat::parse_single(&content)?;
-            if !content.is_empty() {
-                return Err(content.error("expected `)`: an arm binds one pattern"));
+            if content.is_empty() {
+                return Err(Error::new(
+                    paren.span.join(),
+                    format!("empty `()`: bind a pattern, such as `{name}(value)`, or remove them"),
+                ));
             }
-            Some((paren, pat))
+            let pats = content.parse_terminated(Pat::parse_single, Token![,])?;
+            Some((paren, pats))
         } else {
             None
         };
@@ -488,9 +535,14 @@ mod tests {
             match v { Some(x) if x > 1 => { "big" }, _ => { "small" } }
             match_task(h) { loading => { "l" } ready(n) => { "r" }, }
             match_task_many((a, b)) { ready((x, y)) => { "r" } }
+            match_task(h, delay = Duration::from_millis(200),) { ready(v, refreshing) => {} }
         })
         .unwrap();
-        assert_eq!(view.nodes.len(), 12);
+        assert_eq!(view.nodes.len(), 13);
+        assert!(
+            matches!(&view.nodes[12], Node::Task(t) if t.options.len() == 1
+            && t.arms[0].binding.as_ref().is_some_and(|(_, pats)| pats.len() == 2))
+        );
         assert!(matches!(&view.nodes[6], Node::Call(c) if c.args.is_some()));
         assert!(matches!(&view.nodes[11], Node::Task(t) if t.kind == TaskKind::Many));
     }
@@ -510,6 +562,9 @@ mod tests {
         assert!(error(quote!(fro x in xs { "a" })).contains("did you mean `for`"));
         assert!(error(quote!(match_tsk(h) { ready(x) => {} })).contains("`match_task`"));
         assert!(error(quote!(match_task_many(a, b) {})).contains("one tuple"));
+        assert!(error(quote!(match_task(h, d) {})).contains("then options"));
+        assert!(error(quote!(match_task(h) {}.delay(d))).contains("inside its parentheses"));
+        assert!(error(quote!(match_task(h) { ready() => {} })).starts_with("empty `()`"));
         assert!(
             error(quote!(match x {
                 _ => "a",

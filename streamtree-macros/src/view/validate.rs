@@ -1,7 +1,8 @@
 //! The rules a parsed `view!` must follow. Reads the [`View`], never changes it; every
 //! broken rule adds one error at the user's tokens, and all are reported together.
 
-use syn::Ident;
+use syn::punctuated::Punctuated;
+use syn::{Ident, Pat, Token};
 
 use super::ast::{Block, Call, Else, If, Node, Task, TaskKind, View};
 use super::names::{self, Binding};
@@ -61,12 +62,13 @@ fn task(t: &Task, errors: &mut Errors) {
         TaskKind::One => names::MATCH_TASK,
         TaskKind::Many => names::MATCH_TASK_MANY,
     };
-    let known: Vec<&str> = names::ARMS.iter().map(|(name, _)| *name).collect();
+    options(t, keyword, errors);
+    let known: Vec<&str> = names::ARMS.iter().map(|(name, ..)| *name).collect();
     let mut seen: Vec<&Ident> = Vec::new();
     let mut ready_misspelled = false;
     for arm in &t.arms {
         let name = arm.name.to_string();
-        let Some(binding) = names::arm(&name) else {
+        let Some((binding, binds)) = names::arm(&name) else {
             let hint = match names::suggest(&name, &known) {
                 Some(s) => {
                     ready_misspelled |= s == "ready";
@@ -107,6 +109,9 @@ fn task(t: &Task, errors: &mut Errors) {
             ),
             _ => {}
         }
+        if let Some((_, pats)) = &arm.binding {
+            extra_patterns(&name, binds, pats, errors);
+        }
         block(&arm.body, errors);
     }
     if !ready_misspelled && !seen.iter().any(|s| *s == "ready") {
@@ -118,6 +123,56 @@ fn task(t: &Task, errors: &mut Errors) {
             ),
         );
     }
+}
+
+/// Each option is known and given once.
+fn options(t: &Task, keyword: &str, errors: &mut Errors) {
+    let mut seen: Vec<&Ident> = Vec::new();
+    for option in &t.options {
+        let name = option.name.to_string();
+        if !names::OPTIONS.contains(&name.as_str()) {
+            let hint = names::suggest(&name, names::OPTIONS)
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            errors.add(
+                &option.name,
+                &format!(
+                    "unknown `{keyword}` option `{name}`: {hint}the only option is \
+                     `delay = <Duration>`, which hides the loading arm for that long"
+                ),
+            );
+        } else if seen.iter().any(|s| **s == name) {
+            errors.add(
+                &option.name,
+                &format!("`{name}` is given twice in `{keyword}`: remove this one"),
+            );
+        } else {
+            seen.push(&option.name);
+        }
+    }
+}
+
+/// Patterns beyond what the arm binds (`binds`, in order) are reported together.
+fn extra_patterns(
+    name: &str,
+    binds: &[&str],
+    pats: &Punctuated<Pat, Token![,]>,
+    errors: &mut Errors,
+) {
+    if binds.is_empty() || pats.len() <= binds.len() {
+        // An arm that binds nothing is reported as such, above.
+        return;
+    }
+    let extra: Vec<&Pat> = pats.iter().skip(binds.len()).collect();
+    let message = match binds {
+        [one] => format!("the `{name}` arm binds one pattern, the {one}: write `{name}({one})`"),
+        _ => format!(
+            "the `{name}` arm binds at most {} patterns: `{name}({})`",
+            binds.len(),
+            binds.join(", ")
+        ),
+    };
+    errors.add(&quote::quote!(#(#extra),*), &message);
 }
 
 #[cfg(test)]
@@ -165,6 +220,26 @@ mod tests {
         assert!(errs[2].starts_with("the `cancelled` arm binds nothing"));
         assert!(errs[3].starts_with("the `ready` arm binds the task's value"));
         assert!(errs[4].starts_with("`name` alone is not a node"));
+    }
+
+    #[test]
+    fn checks_options_and_binding_counts() {
+        let ok = errors(quote! {
+            match_task(h, delay = d) { ready(v, refreshing) => {} }
+            match_task_many(hs, delay = d) { ready(vs, _) => {} }
+        });
+        assert_eq!(ok, Vec::<String>::new());
+        let errs = errors(quote! {
+            match_task(h, dealy = d, delay = d, delay = e) {
+                ready(v, r, extra) => {}
+                loading(p, q) => {}
+            }
+        });
+        assert_eq!(errs.len(), 4, "{errs:#?}");
+        assert!(errs[0].contains("unknown `match_task` option `dealy`: did you mean `delay`?"));
+        assert!(errs[1].starts_with("`delay` is given twice"));
+        assert!(errs[2].contains("at most 2 patterns: `ready(value, refreshing)`"));
+        assert!(errs[3].contains("one pattern, the progress"));
     }
 
     #[test]

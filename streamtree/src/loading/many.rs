@@ -1,5 +1,7 @@
 //! [`match_task_many`]: one loading / ready / error / cancelled switch over several tasks.
 
+use std::time::Duration;
+
 use super::{Branches, Loading, Outcome, read};
 use crate::asyncio::{Progress, TaskHandle};
 use crate::element::Element;
@@ -20,15 +22,20 @@ pub trait TaskGroup {
     /// What the ready branch receives: `Vec<T>` or a tuple of results.
     type Output;
 
+    /// Reads every member (with the builder's delay): how the group reads, and its
+    /// values when it is ready.
     #[doc(hidden)]
-    fn outcome(&self) -> (GroupOutcome, Option<Self::Output>);
+    fn outcome(&self, delay: Option<Duration>) -> (GroupOutcome, Option<Self::Output>);
 }
 
 /// How a group reads, without the values (which `TaskGroup::outcome` returns apart).
 #[doc(hidden)]
 pub enum GroupOutcome {
     Loading(Option<Progress>),
-    Ready,
+    /// Unfinished, every unfinished member still inside the delay.
+    Waiting,
+    /// Ready; true when some member is refreshing.
+    Ready(bool),
     Error(String),
     Cancelled,
 }
@@ -40,6 +47,9 @@ struct Fold {
     error: Option<String>,
     cancelled: bool,
     unfinished: usize,
+    /// Unfinished members still inside the delay (counted in `unfinished` too).
+    waiting: usize,
+    refreshing: bool,
     total: usize,
     done_fraction: f64,
 }
@@ -52,11 +62,15 @@ impl Fold {
                 self.error.get_or_insert_with(|| m.clone());
             }
             Outcome::Cancelled => self.cancelled = true,
-            Outcome::Loading(p) => {
+            Outcome::Loading(p) | Outcome::Waiting(p) => {
                 self.unfinished += 1;
+                self.waiting += usize::from(matches!(outcome, Outcome::Waiting(_)));
                 self.done_fraction += p.as_ref().and_then(Progress::fraction).unwrap_or(0.0);
             }
-            Outcome::Ready(_) => self.done_fraction += 1.0,
+            Outcome::Ready(_, refreshing) => {
+                self.refreshing |= refreshing;
+                self.done_fraction += 1.0;
+            }
         }
     }
 
@@ -65,6 +79,9 @@ impl Fold {
             GroupOutcome::Error(m)
         } else if self.cancelled {
             GroupOutcome::Cancelled
+        } else if self.unfinished > 0 && self.waiting == self.unfinished {
+            // The group waits while its oldest unfinished member does.
+            GroupOutcome::Waiting
         } else if self.unfinished > 0 {
             let done = self.total - self.unfinished;
             GroupOutcome::Loading(Some(Progress::new(
@@ -72,7 +89,7 @@ impl Fold {
                 Some(format!("{done} of {} done", self.total)),
             )))
         } else {
-            GroupOutcome::Ready
+            GroupOutcome::Ready(self.refreshing)
         }
     }
 }
@@ -80,18 +97,18 @@ impl Fold {
 impl<T: Clone + Send + 'static> TaskGroup for &[TaskHandle<T>] {
     type Output = Vec<T>;
 
-    fn outcome(&self) -> (GroupOutcome, Option<Vec<T>>) {
+    fn outcome(&self, delay: Option<Duration>) -> (GroupOutcome, Option<Vec<T>>) {
         let mut fold = Fold::default();
         let mut values = Vec::with_capacity(self.len());
         for h in self.iter() {
-            let o = read(h);
+            let o = read(h, delay);
             fold.add(&o);
-            if let Outcome::Ready(v) = o {
+            if let Outcome::Ready(v, _) = o {
                 values.push(v);
             }
         }
         let outcome = fold.finish();
-        let ready = matches!(outcome, GroupOutcome::Ready).then_some(values);
+        let ready = matches!(outcome, GroupOutcome::Ready(_)).then_some(values);
         (outcome, ready)
     }
 }
@@ -99,16 +116,16 @@ impl<T: Clone + Send + 'static> TaskGroup for &[TaskHandle<T>] {
 impl<T: Clone + Send + 'static> TaskGroup for &Vec<TaskHandle<T>> {
     type Output = Vec<T>;
 
-    fn outcome(&self) -> (GroupOutcome, Option<Vec<T>>) {
-        self.as_slice().outcome()
+    fn outcome(&self, delay: Option<Duration>) -> (GroupOutcome, Option<Vec<T>>) {
+        self.as_slice().outcome(delay)
     }
 }
 
 impl<T: Clone + Send + 'static, const N: usize> TaskGroup for &[TaskHandle<T>; N] {
     type Output = Vec<T>;
 
-    fn outcome(&self) -> (GroupOutcome, Option<Vec<T>>) {
-        self.as_slice().outcome()
+    fn outcome(&self, delay: Option<Duration>) -> (GroupOutcome, Option<Vec<T>>) {
+        self.as_slice().outcome(delay)
     }
 }
 
@@ -118,14 +135,14 @@ macro_rules! tuple_group {
             type Output = ($($t,)+);
 
             #[allow(non_snake_case)]
-            fn outcome(&self) -> (GroupOutcome, Option<Self::Output>) {
+            fn outcome(&self, delay: Option<Duration>) -> (GroupOutcome, Option<Self::Output>) {
                 let ($($v,)+) = *self;
                 let mut fold = Fold::default();
-                $(let $v = read($v); fold.add(&$v);)+
+                $(let $v = read($v, delay); fold.add(&$v);)+
                 match fold.finish() {
-                    GroupOutcome::Ready => {
-                        $(let Outcome::Ready($v) = $v else { unreachable!("ready means every member is ready") };)+
-                        (GroupOutcome::Ready, Some(($($v,)+)))
+                    GroupOutcome::Ready(refreshing) => {
+                        $(let Outcome::Ready($v, _) = $v else { unreachable!("ready means every member is ready") };)+
+                        (GroupOutcome::Ready(refreshing), Some(($($v,)+)))
                     }
                     other => (other, None),
                 }
@@ -161,6 +178,12 @@ pub struct MatchTaskMany<'a, G: TaskGroup> {
 impl<'a, G: TaskGroup> MatchTaskMany<'a, G> {
     builder_methods!(
         ready_doc: "Builds the element shown when every task is done, from their results in order.",
+        ready_with_doc: "As [`ready`](Self::ready), also told whether any task is refreshing \
+            (see [`TaskHandle::is_refreshing`]).",
+        delay_doc: "Shows nothing instead of the loading branch while every unfinished task \
+            is within `d` of its submission (so the group waits while its oldest unfinished \
+            task does); a read inside the delay asks for a notification at its end, so live \
+            runners rerun then by themselves.",
         out: G::Output,
         examples: {
             loading: r#"use streamtree::prelude::*;
@@ -196,6 +219,24 @@ let squares = session.enter(|| submit_many((1..=3).map(|n| (format!("sq{n}"), mo
 assert!(session.wait_idle(std::time::Duration::from_secs(10)));
 let el = match_task_many(&squares).ready(|v| Text(format!("{v:?}"))).into();
 assert_eq!(render_text(&el), "[1, 4, 9]\n");"#,
+            ready_with: r#"use streamtree::prelude::*;
+let session = Session::new();
+let (a, b) = session.enter(|| (submit("a", || 1), submit("b", || 2)));
+assert!(session.wait_idle(std::time::Duration::from_secs(10)));
+let el = match_task_many((&a, &b))
+    .ready_with(|(x, y), refreshing| Text(format!("{x} {y} refreshing={refreshing}")))
+    .into();
+assert_eq!(render_text(&el), "1 2 refreshing=false\n");"#,
+            delay: r#"use std::time::Duration;
+use streamtree::prelude::*;
+let session = Session::builder().max_workers(1).build();
+let (gate, open) = std::sync::mpsc::channel::<()>();
+let hs = session.enter(|| {
+    vec![submit("slow", move || { open.recv().ok(); 1 }), submit("next", || 2)]
+});
+// Both just submitted: nothing yet.
+assert_eq!(render_text(&match_task_many(&hs).delay(Duration::from_secs(60)).into()), "");
+gate.send(()).unwrap();"#,
             error: r#"use streamtree::prelude::*;
 // Any failed member makes the group fail, with the first error in order.
 let session = Session::new();
@@ -223,13 +264,14 @@ gate.send(()).unwrap();"#,
 
 impl<G: TaskGroup> From<MatchTaskMany<'_, G>> for Element {
     fn from(m: MatchTaskMany<'_, G>) -> Element {
-        let outcome = match m.group.outcome() {
-            (GroupOutcome::Ready, Some(values)) => Outcome::Ready(values),
+        let outcome = match m.group.outcome(m.branches.delay) {
+            (GroupOutcome::Ready(refreshing), Some(values)) => Outcome::Ready(values, refreshing),
             (GroupOutcome::Error(e), _) => Outcome::Error(e),
             (GroupOutcome::Cancelled, _) => Outcome::Cancelled,
             (GroupOutcome::Loading(p), _) => Outcome::Loading(p),
+            (GroupOutcome::Waiting, _) => Outcome::Waiting(None),
             // A group never reports Ready without its values.
-            (GroupOutcome::Ready, None) => Outcome::Loading(None),
+            (GroupOutcome::Ready(_), None) => Outcome::Loading(None),
         };
         m.branches.pick(outcome)
     }

@@ -275,3 +275,25 @@ fn ordered_submission_sorts_and_checks_keys() {
     let msg = crate::session::panic_message(&*dup.unwrap_err());
     assert!(msg.contains("`z`"), "{msg}");
 }
+
+#[test]
+fn reruns_inside_the_delay_keep_one_wake_up_at_the_deadline() {
+    let s = Session::builder().max_workers(1).build();
+    let (gate, job) = gated(1);
+    let h = s.enter(|| submit("slow", job));
+    let delay = Duration::from_secs(60);
+    let deadline = h.slot().with_state(|st| st.submitted()) + delay;
+    for _ in 0..50 {
+        let el: Element = s.enter(|| match_task(&h).delay(delay).into());
+        assert_eq!(render(&el), "");
+    }
+    let set = s
+        .enter(crate::runtime::current_set)
+        .expect("a session is current");
+    assert_eq!(
+        set.pending_wake(),
+        Some(deadline),
+        "one wake-up, at the deadline"
+    );
+    drop(gate);
+}

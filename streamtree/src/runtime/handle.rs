@@ -175,6 +175,25 @@ impl<T> TaskHandle<T> {
     pub fn is_cancel_requested(&self) -> bool {
         self.slot.is_cancel_requested()
     }
+
+    /// Whether the value the task shows is not its current run's: it has a result while
+    /// a new run is Pending or Running (the ready arm of
+    /// [`match_task`](crate::loading::match_task) can say so). A task that has run once
+    /// and not again is never refreshing.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let s = Session::new();
+    /// let h = s.enter(|| submit("k", || 1));
+    /// assert!(s.wait_idle(std::time::Duration::from_secs(10)));
+    /// assert!(!h.is_refreshing()); // its value is its only run's
+    /// ```
+    pub fn is_refreshing(&self) -> bool {
+        self.slot.with_state(|st| {
+            matches!(st.status(), TaskStatus::Pending | TaskStatus::Running) && st.value().is_some()
+        })
+    }
 }
 
 impl<T: Clone + 'static> TaskHandle<T> {

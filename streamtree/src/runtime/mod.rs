@@ -17,6 +17,7 @@ mod subscription;
 mod summary;
 mod sync;
 mod table;
+mod timer;
 mod unwind;
 
 #[cfg(all(test, streamtree_loom))]

@@ -2,7 +2,8 @@
 //! and who to tell when they change (subscribers and hooks).
 //!
 //! Lock order: `tasks`, then a slot's state. `subscribers` and `hooks` are taken on their
-//! own (hooks after subscribers), and every hook runs after both are released.
+//! own (hooks after subscribers), and every hook runs after both are released. `wake` is
+//! taken on its own, then (in `notify_at`) the timer's queue.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -19,6 +20,7 @@ use super::subscription::Subscription;
 use super::summary::TaskSummary;
 use super::sync;
 use super::table::{self, TaskTable, Vacancy};
+use super::timer::{self, TimerHandle};
 
 /// One session's tasks by key, and who to tell when they change.
 pub(crate) struct TaskSet {
@@ -48,6 +50,11 @@ pub(crate) struct TaskSet {
     /// `subscribers.len() + hooks.len()`, readable without the locks (the common case is
     /// none).
     subscriber_count: AtomicUsize,
+    /// The earliest pending wake-up of [`notify_at`](Self::notify_at) and its timer: set
+    /// by `notify_at` when it schedules one, cleared by that timer's callback. Invariant:
+    /// at most one scheduled wake-up per set is not cancelled, so a rerun every frame
+    /// asking for the same deadline schedules one timer, not one per frame.
+    wake: Mutex<Option<(Instant, TimerHandle)>>,
 }
 
 impl TaskSet {
@@ -62,6 +69,7 @@ impl TaskSet {
             subscribers: Mutex::new(Vec::new()),
             hooks: Mutex::new(Vec::new()),
             subscriber_count: AtomicUsize::new(0),
+            wake: Mutex::new(None),
         })
     }
 
@@ -228,6 +236,52 @@ impl TaskSet {
         for hook in live {
             hook();
         }
+    }
+
+    /// Notifies this set's subscribers at `deadline`, as a task change does (so live
+    /// runners rerun then). Holds the set weakly: a set dropped before the deadline is
+    /// not kept alive, and nobody is notified. Deduplicated: while a wake-up at or before
+    /// `deadline` is pending, this does nothing; an earlier `deadline` replaces (cancels)
+    /// a later pending one, whose rerun asks again if it still needs it.
+    pub(crate) fn notify_at(self: &Arc<Self>, deadline: Instant) {
+        let mut wake = self.wake.lock().unwrap_or_else(PoisonError::into_inner);
+        // An overdue one may be lost (its timer could not start): schedule anew.
+        let now = Instant::now();
+        if wake
+            .as_ref()
+            .is_some_and(|(at, _)| *at <= deadline && *at > now)
+        {
+            return;
+        }
+        let set = Arc::downgrade(self);
+        let timer = timer::after(deadline, move || {
+            if let Some(set) = set.upgrade() {
+                set.woken(deadline);
+            }
+        });
+        let replaced = wake.replace((deadline, timer));
+        drop(wake);
+        if let Some((_, timer)) = replaced {
+            timer.cancel();
+        }
+    }
+
+    /// The wake-up scheduled for `deadline` fired: forget it (unless a newer one replaced
+    /// it), then notify.
+    fn woken(&self, deadline: Instant) {
+        let mut wake = self.wake.lock().unwrap_or_else(PoisonError::into_inner);
+        let mine = wake.as_ref().is_some_and(|(at, _)| *at == deadline);
+        let fired = if mine { wake.take() } else { None };
+        drop(wake);
+        drop(fired);
+        self.notify();
+    }
+
+    /// The pending wake-up's deadline, for tests.
+    #[cfg(test)]
+    pub(crate) fn pending_wake(&self) -> Option<Instant> {
+        let wake = self.wake.lock().unwrap_or_else(PoisonError::into_inner);
+        wake.as_ref().map(|(at, _)| *at)
     }
 
     /// Registers `hook` to run on every change; it stays registered while `hook` lives.

@@ -479,6 +479,11 @@ impl SlotState {
         self.cancel != Cancel::None
     }
 
+    /// When the task was submitted: where `MatchTask::delay` counts a run from.
+    pub(crate) fn submitted(&self) -> Instant {
+        self.submitted
+    }
+
     /// Time spent queued: until it started, or until now / its end if it never started.
     pub(crate) fn queued_for(&self, now: Instant) -> Duration {
         let at = |t: Since| t.instant(self.submitted);

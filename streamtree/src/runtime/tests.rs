@@ -164,3 +164,49 @@ fn type_names_lose_their_module_paths() {
     );
     assert_eq!(short_type_name("&[my_app::Row; 3]"), "&[Row; 3]");
 }
+
+#[test]
+fn notify_at_wakes_subscribers_once_per_deadline() {
+    let rt = Runtime::builder().max_workers(1).build();
+    let set = set_on(&rt);
+    let changes = set.subscribe();
+    let start = std::time::Instant::now();
+    // Far enough apart that no stall of this test makes either overdue before it waits.
+    let later = start + Duration::from_secs(60);
+    let soon = start + Duration::from_millis(500);
+    // A rerun per frame asks again and again: one wake-up stays pending.
+    for _ in 0..100 {
+        set.notify_at(later);
+    }
+    assert_eq!(set.pending_wake(), Some(later));
+    // An earlier deadline replaces it; a later one does not.
+    set.notify_at(soon);
+    set.notify_at(later);
+    assert_eq!(set.pending_wake(), Some(soon));
+    assert!(changes.wait_timeout(LONG), "no wake-up within {LONG:?}");
+    assert!(
+        std::time::Instant::now() >= soon,
+        "woken before the deadline"
+    );
+    assert_eq!(set.pending_wake(), None, "the fired wake-up is forgotten");
+    // Asked again after it fired: a new wake-up.
+    set.notify_at(std::time::Instant::now());
+    assert!(changes.wait_timeout(LONG), "no wake-up within {LONG:?}");
+}
+
+#[test]
+fn notify_at_holds_the_set_weakly() {
+    let rt = Runtime::builder().max_workers(1).build();
+    let set = set_on(&rt);
+    let changes = set.subscribe();
+    // Far away: it cannot fire during the test.
+    set.notify_at(std::time::Instant::now() + Duration::from_secs(60));
+    let weak = Arc::downgrade(&set);
+    close(set);
+    assert!(
+        weak.upgrade().is_none(),
+        "a pending wake-up keeps the set alive"
+    );
+    // The set is gone, so its subscribers are disconnected rather than woken.
+    assert!(!changes.recv(), "a dropped set's subscription ends");
+}

@@ -1,0 +1,11 @@
+use streamtree::prelude::*;
+
+fn app(handle: &TaskHandle<u32>) -> Element {
+    view! {
+        match_task(handle, delay = 200) {
+            ready(n) => { Text(n) }
+        }
+    }
+}
+
+fn main() {}
