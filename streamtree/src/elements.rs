@@ -5,6 +5,7 @@
 #![allow(non_snake_case)]
 
 use crate::asyncio::Progress;
+pub use crate::element::{BarChart, LineChart, Series, XValue};
 use crate::element::{ButtonNode, Element, Node, PageNode, StackKind, Str, pool};
 
 /// The children as one `Vec` (a recycled one when the pool has a fitting one), and whether

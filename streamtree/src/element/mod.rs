@@ -8,12 +8,15 @@
 //! Layer: above the task runtime, below sessions and renderers. Nothing here runs user
 //! code (bodies, handlers) or names a session.
 
+mod chart;
 mod component;
 pub(crate) mod pool;
 mod str;
 
 use std::sync::{Arc, Mutex};
 
+pub use self::chart::{BarChart, LineChart, Series, XValue};
+pub(crate) use self::chart::{ChartKind, ChartNode};
 pub(crate) use self::component::{ComponentNode, component, unresolved};
 pub use self::str::Str;
 
@@ -84,6 +87,7 @@ pub(crate) enum Node {
     },
     Button(Box<ButtonNode>),
     Component(Box<ComponentNode>),
+    Chart(Box<ChartNode>),
     /// An error shown in place: a contained panic, a misused option, or `ErrorBox`.
     Error(Str),
 }
@@ -192,6 +196,7 @@ impl Element {
             Node::Progress { .. } => "ProgressBar",
             Node::Button(_) => "Button",
             Node::Component(c) => c.name,
+            Node::Chart(c) => c.kind.name(),
             Node::Error(_) => "ErrorBox",
         }
     }
@@ -208,7 +213,7 @@ impl Element {
     }
 
     /// Sets a [`Page`](crate::elements::Page)'s title (the document `<title>` and the text
-    /// heading).
+    /// heading), or a chart's caption.
     ///
     /// # Example
     /// ```
@@ -221,7 +226,11 @@ impl Element {
                 p.title = Some(title.into());
                 self
             }
-            _ => self.misuse("title", "Page"),
+            Node::Chart(c) => {
+                c.title = Some(title.into());
+                self
+            }
+            _ => self.misuse("title", "Page`, `LineChart` or `BarChart"),
         }
     }
 

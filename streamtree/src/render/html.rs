@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::fmt::Write as _;
 
 use crate::element::{Element, Node, StackKind, Str, unresolved};
-use crate::render::{markdown, text::progress_label};
+use crate::render::{chart, markdown, text::progress_label};
 
 /// The built-in stylesheet of [`document`]: no external assets.
 ///
@@ -242,6 +242,11 @@ fn write(el: &Element, out: &mut String) {
             out.push('>');
             escape(out, &b.label);
             out.push_str("</button>");
+        }
+        Node::Chart(c) => {
+            open!(out, "<figure class=\"st-chart\"", el);
+            chart::svg::figure(out, c);
+            out.push_str("</figure>");
         }
         Node::Error(message) => {
             open!(out, "<div class=\"st-error\" role=\"alert\"", el);

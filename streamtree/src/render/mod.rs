@@ -3,6 +3,7 @@
 //! - [`html`]: an HTML fragment or a full document; every text node and attribute value
 //!   goes through [`html::escape`], the one escaper.
 //! - [`text`]: readable, deterministic plain text; also the snapshot format.
+//! - `chart`: line and bar charts for both backends (inline SVG, sparklines and bars).
 //! - `markdown`: the CommonMark handling both backends share (safe links, raw HTML as text).
 //!
 //! Renderers are pure: a tree in, text out. They never run user code: a component shows
@@ -10,6 +11,7 @@
 //! naming the fix (render what [`Session::rerun`](crate::Session::rerun) returns, a
 //! [`Resolved`](crate::Resolved), or use [`AppTest`](crate::testing::AppTest)).
 
+pub(crate) mod chart;
 pub mod html;
 pub(crate) mod markdown;
 pub mod text;

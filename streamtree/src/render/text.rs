@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::element::{Element, Node, Str, unresolved};
-use crate::render::markdown;
+use crate::render::{chart, markdown};
 
 /// Cells in a text progress bar.
 const BAR: usize = 20;
@@ -118,6 +118,12 @@ fn write(el: &Element, depth: usize, out: &mut String) {
         Node::Button(b) => {
             let suffix = if b.disabled { " (disabled)" } else { "" };
             line(out, depth, &format!("[ {} ]{suffix}", b.label));
+        }
+        Node::Chart(c) => {
+            header(out, depth, el, &chart::text::heading(c));
+            for l in chart::text::body(c) {
+                line(out, depth + 1, &l);
+            }
         }
         Node::Error(message) => {
             let mut it = message.lines();
