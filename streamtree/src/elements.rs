@@ -4,6 +4,14 @@
 //! `VStack([Text("a"), Markdown("b")])`. Options are methods on [`Element`].
 #![allow(non_snake_case)]
 
+mod display;
+mod records;
+mod table;
+
+pub use self::display::{Columns, Expander, Info, Metric, Success, Warning};
+pub use self::table::{DataTable, Table};
+pub use crate::element::Align;
+
 use crate::asyncio::Progress;
 use crate::element::{ButtonNode, Element, Node, PageNode, StackKind, Str, pool};
 

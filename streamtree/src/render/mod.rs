@@ -10,6 +10,8 @@
 //! naming the fix (render what [`Session::rerun`](crate::Session::rerun) returns, a
 //! [`Resolved`](crate::Resolved), or use [`AppTest`](crate::testing::AppTest)).
 
+mod display;
 pub mod html;
 pub(crate) mod markdown;
+mod table;
 pub mod text;
