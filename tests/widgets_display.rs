@@ -249,3 +249,30 @@ fn containers_resolve_components_and_buttons_inside() {
         .expect("the button inside the expander is clickable");
     assert_eq!(clicks.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
+
+#[test]
+fn markdown_gfm_table_and_strikethrough() {
+    let md = Markdown(
+        "Sales by region, ~~draft~~ final:\n\n\
+         | Region | Units | Note |\n\
+         |:-------|------:|:----:|\n\
+         | EU | 1200 | *ok* |\n\
+         | 日本 | 7 | `new` |\n\
+         | Asia | 80 | [more](https://example.com/a) |\n\n\
+         After the table.",
+    );
+    snap("markdown_gfm", &md);
+}
+
+#[test]
+fn markdown_tables_keep_the_safety_rules() {
+    let md = Markdown(
+        "| a | b |\n|---|---|\n| <script>alert(1)</script> | [x](javascript:alert(1)) |\n| <img src=x onerror=alert(1)> | ![i](data:text/html,x) |",
+    );
+    let html = render_html(&md);
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+    assert!(!html.contains("javascript:"), "{html}");
+    assert!(!html.contains("data:text"), "{html}");
+    snap("markdown_gfm_hostile", &md);
+}

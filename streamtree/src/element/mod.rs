@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 pub(crate) use self::component::{ComponentNode, component, unresolved};
 pub use self::str::Str;
 pub use self::table::Align;
-pub(crate) use self::table::TableNode;
+pub(crate) use self::table::{DEFAULT_MAX_CELL_WIDTH, TableNode};
 
 /// A click handler stored on a [`Button`](crate::elements::Button).
 ///
