@@ -276,3 +276,29 @@ fn markdown_tables_keep_the_safety_rules() {
     assert!(!html.contains("data:text"), "{html}");
     snap("markdown_gfm_hostile", &md);
 }
+
+#[test]
+fn view_accepts_the_display_widgets() {
+    let regions = ["EU", "Asia"];
+    let app = move || {
+        view! {
+            Page {
+                Columns {
+                    Metric("Units", 80).delta("+5%")
+                    Metric("Returns", 3).delta(-1)
+                }.widths([1, 1]).key("metrics")
+                Table(regions.iter().map(|r| [*r, "1"])).header(["Region", "Units"])
+                DataTable([Sale { region: "EU", units: 1, revenue: 2.5, note: None }])
+                Info("refreshed")
+                Success("saved")
+                Warning("stale")
+                Expander("Details", [view! {
+                    for r in regions { Text(r) }
+                    Markdown("~~old~~\n\n| a |\n|---|\n| b |")
+                }])
+            }.title("Dashboard")
+        }
+    };
+    let mut t = AppTest::new(app);
+    snap("view_dashboard", t.run().element());
+}

@@ -97,6 +97,7 @@ pub fn Metric(label: impl Into<Str>, value: impl Display) -> Element {
 /// A collapsible section: a label that opens to show `children`. HTML: `<details>` with
 /// a `<summary>`, so it opens and closes without JavaScript (closed unless
 /// [`Element::expanded`]). Text: always shown open, the children indented under `▾ label`.
+/// In `view!`, the children are its second argument; nest `view!` there for `for`/`if`.
 ///
 /// # Example
 /// ```
@@ -104,6 +105,9 @@ pub fn Metric(label: impl Into<Str>, value: impl Display) -> Element {
 /// let e = Expander("Details", [Text("line 1"), Text("line 2")]);
 /// assert_eq!(render_text(&e), "▾ Details\n  line 1\n  line 2\n");
 /// assert!(render_html(&e).starts_with("<details class=\"st-expander\"><summary>Details</summary>"));
+/// let lines = ["a", "b"];
+/// let e = view! { Expander("Lines", [view! { for l in lines { Text(l) } }]).expanded(true) };
+/// assert_eq!(render_text(&e), "▾ Lines\n  a\n  b\n");
 /// ```
 pub fn Expander<I>(label: impl Into<Str>, children: I) -> Element
 where
