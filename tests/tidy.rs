@@ -166,7 +166,13 @@ const LADDER: &[(&str, &[&str])] = &[
     ("runtime", &["runtime/", "asyncio.rs"]),
     (
         "element",
-        &["element/", "elements.rs", "loading.rs", "loading/"],
+        &[
+            "element/",
+            "elements.rs",
+            "elements/",
+            "loading.rs",
+            "loading/",
+        ],
     ),
     ("session", &["session/"]),
     ("render", &["render/", "tree.rs"]),

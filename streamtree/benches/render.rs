@@ -1,6 +1,7 @@
 //! Build-and-render throughput of a 100 × 100 table (Page > VStack of 100 HStacks of 100
 //! Text cells: 10,101 elements), beside `maud::html!` writing the same markup in the same
 //! run. Allocation counts come from divan's `AllocProfiler`.
+//! `table_10k*`: a 10,000-row `Table` beside maud writing the same `<table>` markup.
 //!
 //! Run: `cargo xtask bench` (or `cargo bench -p streamtree --bench render`).
 
@@ -58,4 +59,28 @@ fn streamtree_html_only(b: Bencher) {
     let tree = table();
     b.counter(ItemsCount::new(ELEMENTS))
         .bench(|| streamtree::render::html::fragment(&tree));
+}
+
+/// A 10,000-row `Table` (4 columns) built and rendered to HTML: the figure compared with
+/// `table_10k_maud`.
+#[divan::bench]
+fn table_10k(b: Bencher) {
+    b.counter(ItemsCount::new(table::TABLE_ROWS))
+        .bench(|| streamtree::render::html::fragment(&table::table_10k()));
+}
+
+/// The same table rendered from a tree built once, outside the timed loop: the HTML
+/// backend's own cost.
+#[divan::bench]
+fn table_10k_render_only(b: Bencher) {
+    let tree = table::table_10k();
+    b.counter(ItemsCount::new(table::TABLE_ROWS))
+        .bench(|| streamtree::render::html::fragment(&tree));
+}
+
+/// The same 10,000-row table markup from maud's compile-time template.
+#[divan::bench]
+fn table_10k_maud(b: Bencher) {
+    b.counter(ItemsCount::new(table::TABLE_ROWS))
+        .bench(table::maud_table_10k);
 }

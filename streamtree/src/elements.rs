@@ -4,6 +4,14 @@
 //! `VStack([Text("a"), Markdown("b")])`. Options are methods on [`Element`].
 #![allow(non_snake_case)]
 
+mod display;
+mod records;
+mod table;
+
+pub use self::display::{Columns, Expander, Info, Metric, Success, Warning};
+pub use self::table::{DataTable, Table};
+pub use crate::element::Align;
+
 use crate::asyncio::Progress;
 pub use crate::element::{BarChart, LineChart, Series, XValue};
 use crate::element::{ButtonNode, Element, Node, PageNode, StackKind, Str, pool};
@@ -133,14 +141,18 @@ pub fn Text(text: impl Into<Str>) -> Element {
     Element::new(Node::Text(text.into()))
 }
 
-/// CommonMark text. Raw HTML in the source is shown as text, and link or image URLs whose
-/// scheme is not http, https or mailto (or relative) are dropped, unless
-/// [`Element::unsafe_allow_html`] opts out.
+/// CommonMark text, with GFM tables and `~~strikethrough~~`. Raw HTML in the source is
+/// shown as text, and link or image URLs whose scheme is not http, https or mailto (or
+/// relative) are dropped, unless [`Element::unsafe_allow_html`] opts out. The text backend
+/// lays tables out as [`Table`] does (aligned columns, long cells cut with `…`) and keeps
+/// the `~~` marks.
 ///
 /// # Example
 /// ```
 /// use streamtree::prelude::*;
 /// assert_eq!(render_html(&Markdown("*hi*")), "<div class=\"st-markdown\"><p><em>hi</em></p>\n</div>");
+/// let table = Markdown("| Region | Units |\n|---|--:|\n| EU | 12 |\n| Asia | 7 |");
+/// assert_eq!(render_text(&table), "Region  Units\n──────  ─────\nEU         12\nAsia        7\n");
 /// ```
 pub fn Markdown(source: impl Into<Str>) -> Element {
     Element::new(Node::Markdown {

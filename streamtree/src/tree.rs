@@ -27,16 +27,19 @@ pub struct TreeNode {
     /// The element's key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
-    /// Text, Markdown source, button label, page title or error message.
+    /// Text, Markdown source, button label, page title, error or alert message, a
+    /// table's header (joined by `, `), a metric's label or an expander's label.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// A progress bar's fraction (`None` when indeterminate).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
-    /// A progress bar's message.
+    /// A progress bar's message, a table's row count (`"3 rows"`), or a metric's value
+    /// and delta (`"120 (+5%)"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// True for a disabled button, or Markdown that allows raw HTML.
+    /// True for a disabled button, Markdown that allows raw HTML, or an expanded
+    /// `Expander`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub flag: bool,
     /// Child nodes in order.
@@ -76,7 +79,27 @@ impl TreeNode {
                 node.text = Some(b.label.to_string());
                 node.flag = b.disabled;
             }
-            Node::Stack { .. } | Node::Fragment { .. } | Node::Divider | Node::Component(_) => {}
+            Node::Table(t) => {
+                node.text = (!t.header.is_empty()).then(|| t.header.join(", "));
+                node.message = Some(format!("{} rows", t.rows().count()));
+            }
+            Node::Alert { message, .. } => node.text = Some(message.to_string()),
+            Node::Metric(m) => {
+                node.text = Some(m.label.to_string());
+                node.message = Some(match &m.delta {
+                    Some(d) => format!("{} ({d})", m.value),
+                    None => m.value.to_string(),
+                });
+            }
+            Node::Expander(e) => {
+                node.text = Some(e.label.to_string());
+                node.flag = e.expanded;
+            }
+            Node::Stack { .. }
+            | Node::Fragment { .. }
+            | Node::Columns(_)
+            | Node::Divider
+            | Node::Component(_) => {}
         }
         node
     }

@@ -1,6 +1,7 @@
 //! The 100 × 100 table of the render benchmark, built by streamtree and by `maud::html!`.
 //! Shared by `benches/render.rs` and the markup check in `tests/html.rs`.
 
+use streamtree::Str;
 use streamtree::prelude::*;
 
 /// Rows and columns.
@@ -36,6 +37,45 @@ pub fn maud_table() -> String {
                         @for c in 0..N {
                             div class="st-text" { (r * N + c) }
                         }
+                    }
+                }
+            }
+        }
+    }
+    .into_string()
+}
+
+/// Rows of the `table_10k` benchmark (each: an index, a name, two numbers).
+pub const TABLE_ROWS: usize = 10_000;
+
+/// A 10,000-row [`Table`] with a header and a right-aligned number column.
+pub fn table_10k() -> Element {
+    Table((0..TABLE_ROWS).map(|r| {
+        [
+            Str::from(r),
+            Str::from(format_args!("item {r}")),
+            Str::from(r * 7 % 1000),
+            Str::from(r % 13),
+        ]
+    }))
+    .header(["id", "name", "units", "shelf"])
+    .align([Align::Right, Align::Left, Align::Right])
+}
+
+/// The same markup from maud's compile-time template.
+pub fn maud_table_10k() -> String {
+    maud::html! {
+        table class="st-table" {
+            thead { tr {
+                th class="st-right" { "id" } th { "name" } th class="st-right" { "units" } th { "shelf" }
+            } }
+            tbody {
+                @for r in 0..TABLE_ROWS {
+                    tr {
+                        td class="st-right" { (r) }
+                        td { "item " (r) }
+                        td class="st-right" { (r * 7 % 1000) }
+                        td { (r % 13) }
                     }
                 }
             }

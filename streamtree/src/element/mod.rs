@@ -10,8 +10,10 @@
 
 mod chart;
 mod component;
+pub(crate) mod display;
 pub(crate) mod pool;
 mod str;
+mod table;
 
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +21,8 @@ pub use self::chart::{BarChart, LineChart, Series, XValue};
 pub(crate) use self::chart::{ChartKind, ChartNode};
 pub(crate) use self::component::{ComponentNode, component, unresolved};
 pub use self::str::Str;
+pub use self::table::Align;
+pub(crate) use self::table::{DEFAULT_MAX_CELL_WIDTH, TableNode};
 
 /// A click handler stored on a [`Button`](crate::elements::Button).
 ///
@@ -90,6 +94,28 @@ pub(crate) enum Node {
     Chart(Box<ChartNode>),
     /// An error shown in place: a contained panic, a misused option, or `ErrorBox`.
     Error(Str),
+    Table(Box<TableNode>),
+    Columns(Box<display::ColumnsNode>),
+    Expander(Box<display::ExpanderNode>),
+    Alert {
+        kind: display::AlertKind,
+        message: Str,
+    },
+    Metric(Box<display::MetricNode>),
+}
+
+impl Node {
+    /// The children of a container (`Page`, stacks, `Fragment`, `Columns`, `Expander`);
+    /// empty for leaves and for component calls (their output is not a child list).
+    pub(crate) fn children_mut(&mut self) -> &mut [Element] {
+        match self {
+            Node::Page(p) => &mut p.children,
+            Node::Stack { children, .. } | Node::Fragment { children, .. } => children,
+            Node::Columns(c) => &mut c.children,
+            Node::Expander(e) => &mut e.children,
+            _ => &mut [],
+        }
+    }
 }
 
 /// One node of the virtual tree, built by the constructors in [`elements`](crate::elements).
@@ -123,6 +149,8 @@ impl Element {
         match &self.node {
             Node::Page(p) => p.dynamic,
             Node::Stack { dynamic, .. } | Node::Fragment { dynamic, .. } => *dynamic,
+            Node::Columns(c) => c.dynamic,
+            Node::Expander(e) => e.dynamic,
             Node::Component(_) => true,
             _ => false,
         }
@@ -198,6 +226,11 @@ impl Element {
             Node::Component(c) => c.name,
             Node::Chart(c) => c.kind.name(),
             Node::Error(_) => "ErrorBox",
+            Node::Table(_) => "Table",
+            Node::Columns(_) => "Columns",
+            Node::Expander(_) => "Expander",
+            Node::Alert { kind, .. } => kind.name(),
+            Node::Metric(_) => "Metric",
         }
     }
 
@@ -308,12 +341,15 @@ impl Element {
         }
     }
 
-    /// The children of a container element (`Page`, stacks, `Card`, `Fragment`), or of a
+    /// The children of a container element (`Page`, stacks, `Card`, `Fragment`,
+    /// `Columns`, `Expander`), or of a
     /// resolved component call; empty for leaves.
     pub(crate) fn children(&self) -> &[Element] {
         match &self.node {
             Node::Page(p) => &p.children,
             Node::Stack { children, .. } | Node::Fragment { children, .. } => children,
+            Node::Columns(c) => &c.children,
+            Node::Expander(e) => &e.children,
             Node::Component(c) => c.output().map(std::slice::from_ref).unwrap_or(&[]),
             _ => &[],
         }
@@ -327,6 +363,8 @@ impl Drop for Element {
         let children = match &mut self.node {
             Node::Stack { children, .. } | Node::Fragment { children, .. } => children,
             Node::Page(p) => &mut p.children,
+            Node::Columns(c) => &mut c.children,
+            Node::Expander(e) => &mut e.children,
             _ => return,
         };
         pool::recycle(std::mem::take(children));

@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::fmt::Write as _;
 
 use crate::element::{Element, Node, StackKind, Str, unresolved};
-use crate::render::{chart, markdown, text::progress_label};
+use crate::render::{chart, display, markdown, table, text::progress_label};
 
 /// The built-in stylesheet of [`document`]: no external assets.
 ///
@@ -149,7 +149,7 @@ fn text(out: &mut String, t: &str) {
 }
 
 #[inline]
-fn write_children(children: &[Element], out: &mut String) {
+pub(super) fn write_children(children: &[Element], out: &mut String) {
     for c in children {
         match (&c.node, &c.key) {
             (Node::Text(t), None) => text(out, t),
@@ -158,7 +158,7 @@ fn write_children(children: &[Element], out: &mut String) {
     }
 }
 
-fn key_attr(out: &mut String, el: &Element) {
+pub(super) fn key_attr(out: &mut String, el: &Element) {
     if let Some(k) = &el.key {
         out.push_str(" data-st-key=\"");
         escape(out, k);
@@ -253,5 +253,10 @@ fn write(el: &Element, out: &mut String) {
             escape(out, message);
             out.push_str("</div>");
         }
+        Node::Table(t) => table::html(out, el, t),
+        Node::Columns(c) => display::columns_html(out, el, c),
+        Node::Expander(e) => display::expander_html(out, el, e),
+        Node::Alert { kind, message } => display::alert_html(out, el, *kind, message),
+        Node::Metric(m) => display::metric_html(out, el, m),
     }
 }

@@ -1,6 +1,15 @@
-//! CommonMark for both backends: which URLs are safe, and Markdown as plain text.
+//! CommonMark for both backends, with GFM tables and strikethrough: which URLs are safe,
+//! and Markdown as plain text (tables laid out as `Table` lays them out).
 
-use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd};
+use pulldown_cmark::{Alignment, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+use crate::element::Align;
+use crate::render::table;
+
+/// The extensions both backends parse: GFM tables and `~~strikethrough~~`.
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH
+}
 
 /// True when `url` is relative or uses http, https or mailto. Browsers ignore ASCII
 /// whitespace and control characters inside a scheme (`java\tscript:`), so those are
@@ -24,7 +33,7 @@ pub(crate) fn is_safe_url(url: &str) -> bool {
 pub(crate) fn safe_events(source: &str, allow_html: bool) -> impl Iterator<Item = Event<'_>> {
     // One entry per open link/image: whether its start tag was kept.
     let mut open: Vec<bool> = Vec::new();
-    Parser::new(source).filter_map(move |event| {
+    Parser::new_ext(source, options()).filter_map(move |event| {
         if allow_html {
             return Some(event);
         }
@@ -71,6 +80,32 @@ struct TextWriter {
     /// Target of each open link/image, printed after its text.
     links: Vec<String>,
     blank_before_next: bool,
+    /// The GFM table being read: its cells are collected, then laid out at its end.
+    table: Option<TextTable>,
+}
+
+#[derive(Default)]
+struct TextTable {
+    align: Vec<Align>,
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    row: Vec<String>,
+    cell: String,
+}
+
+impl TextTable {
+    fn lines(self) -> Vec<String> {
+        let rows: Vec<&[String]> = self.rows.iter().map(Vec::as_slice).collect();
+        let columns = rows
+            .iter()
+            .map(|r| r.len())
+            .chain([self.header.len()])
+            .max()
+            .unwrap_or(0);
+        let align = |i: usize| self.align.get(i).copied().unwrap_or_default();
+        let max = crate::element::DEFAULT_MAX_CELL_WIDTH;
+        table::text_lines(&self.header, &rows, columns, &align, max)
+    }
 }
 
 impl TextWriter {
@@ -95,6 +130,10 @@ impl TextWriter {
     }
 
     fn push_text(&mut self, text: &str) {
+        if let Some(t) = &mut self.table {
+            t.cell.push_str(text);
+            return;
+        }
         if self.line.is_empty() {
             self.start_block();
             let mut prefix = self.prefix();
@@ -108,6 +147,53 @@ impl TextWriter {
 
     fn event(&mut self, event: Event<'_>) {
         match event {
+            Event::Start(Tag::Table(align)) => {
+                self.flush();
+                self.start_block();
+                let align = align
+                    .iter()
+                    .map(|a| match a {
+                        Alignment::Right => Align::Right,
+                        Alignment::Center => Align::Center,
+                        Alignment::Left | Alignment::None => Align::Left,
+                    })
+                    .collect();
+                self.table = Some(TextTable {
+                    align,
+                    ..TextTable::default()
+                });
+            }
+            Event::End(TagEnd::Table) => {
+                if let Some(t) = self.table.take() {
+                    let prefix = self.prefix();
+                    for l in t.lines() {
+                        self.lines
+                            .push(format!("{prefix}{l}").trim_end().to_owned());
+                    }
+                }
+                self.blank_before_next = true;
+            }
+            Event::End(TagEnd::TableHead) => {
+                if let Some(t) = &mut self.table {
+                    t.header = std::mem::take(&mut t.row);
+                }
+            }
+            Event::End(TagEnd::TableRow) => {
+                if let Some(t) = &mut self.table {
+                    let row = std::mem::take(&mut t.row);
+                    t.rows.push(row);
+                }
+            }
+            Event::End(TagEnd::TableCell) => {
+                if let Some(t) = &mut self.table {
+                    let cell = std::mem::take(&mut t.cell);
+                    t.row.push(cell.trim().to_owned());
+                }
+            }
+            // Kept as written: without the marks, struck text would read as current.
+            Event::Start(Tag::Strikethrough) | Event::End(TagEnd::Strikethrough) => {
+                self.push_text("~~");
+            }
             Event::Start(Tag::Heading { level, .. }) => self.heading = Some(level),
             Event::End(TagEnd::Heading(_)) => {
                 let level = self.heading.take();

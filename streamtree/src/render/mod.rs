@@ -12,6 +12,8 @@
 //! [`Resolved`](crate::Resolved), or use [`AppTest`](crate::testing::AppTest)).
 
 pub(crate) mod chart;
+mod display;
 pub mod html;
 pub(crate) mod markdown;
+mod table;
 pub mod text;

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::element::{Element, Node, Str, unresolved};
-use crate::render::{chart, markdown};
+use crate::render::{chart, display, markdown, table};
 
 /// Cells in a text progress bar.
 const BAR: usize = 20;
@@ -29,7 +29,7 @@ pub fn render(el: &Element) -> String {
     out
 }
 
-fn line(out: &mut String, depth: usize, text: &str) {
+pub(super) fn line(out: &mut String, depth: usize, text: &str) {
     let text = text.trim_end();
     if !text.is_empty() {
         for _ in 0..depth {
@@ -49,7 +49,7 @@ fn lines(out: &mut String, depth: usize, text: &str) {
     }
 }
 
-fn header(out: &mut String, depth: usize, el: &Element, name: &str) {
+pub(super) fn header(out: &mut String, depth: usize, el: &Element, name: &str) {
     match &el.key {
         Some(k) => line(out, depth, &format!("{name} [{k}]")),
         None => line(out, depth, name),
@@ -70,7 +70,7 @@ pub(crate) fn progress_label(value: f64, message: Option<&str>) -> String {
     label
 }
 
-fn write(el: &Element, depth: usize, out: &mut String) {
+pub(super) fn write(el: &Element, depth: usize, out: &mut String) {
     match &el.node {
         Node::Page(p) => {
             let name = match &p.title {
@@ -132,5 +132,25 @@ fn write(el: &Element, depth: usize, out: &mut String) {
                 line(out, depth + 1, rest);
             }
         }
+        Node::Table(t) => {
+            for l in table::text(t) {
+                line(out, depth, &l);
+            }
+        }
+        Node::Columns(c) => display::columns_text(out, depth, el, c),
+        Node::Expander(e) => display::expander_text(out, depth, el, e),
+        Node::Alert { kind, message } => {
+            let mut it = message.lines();
+            let first = it.next().unwrap_or("");
+            line(
+                out,
+                depth,
+                &format!("{}{first}", display::alert_prefix(*kind)),
+            );
+            for rest in it {
+                line(out, depth + 1, rest);
+            }
+        }
+        Node::Metric(m) => line(out, depth, &display::metric_text(m)),
     }
 }

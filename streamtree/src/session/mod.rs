@@ -494,22 +494,16 @@ fn collect_buttons(el: &mut Element, out: &mut HashMap<Str, ButtonSlot>) {
         return;
     }
     match &mut el.node {
-        Node::Page(p) => {
-            for child in &mut p.children {
-                collect_buttons(child, out);
-            }
-        }
-        Node::Stack { children, .. } | Node::Fragment { children, .. } => {
-            for child in children {
-                collect_buttons(child, out);
-            }
-        }
         Node::Component(c) => {
             if let Some(out_el) = c.output_mut() {
                 collect_buttons(out_el, out);
             }
         }
-        _ => {}
+        node => {
+            for child in node.children_mut() {
+                collect_buttons(child, out);
+            }
+        }
     }
 }
 

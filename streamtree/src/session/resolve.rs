@@ -179,11 +179,7 @@ impl Resolver {
                     self.scopes.pop();
                 });
             }
-            Node::Page(p) => p.children.iter_mut().for_each(|c| self.walk(c)),
-            Node::Stack { children, .. } | Node::Fragment { children, .. } => {
-                children.iter_mut().for_each(|c| self.walk(c));
-            }
-            _ => {}
+            node => node.children_mut().iter_mut().for_each(|c| self.walk(c)),
         }
     }
 }

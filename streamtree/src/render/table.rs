@@ -1,0 +1,191 @@
+//! Tables in both backends: `Table`/`DataTable` as HTML, and the aligned text layout that
+//! `Table` and Markdown tables share.
+
+use std::borrow::Cow;
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use crate::element::{Align, Element, TableNode};
+use crate::render::html::escape;
+
+/// The column gap of the text layout.
+const GAP: &str = "  ";
+
+fn class(align: Align) -> &'static str {
+    match align {
+        Align::Left => "",
+        Align::Right => " class=\"st-right\"",
+        Align::Center => " class=\"st-center\"",
+    }
+}
+
+/// Writes `t` as `<table>` with `<thead>` (when it has a header) and `<tbody>`.
+pub(crate) fn html(out: &mut String, el: &Element, t: &TableNode) {
+    out.push_str("<table class=\"st-table\"");
+    if let Some(k) = &el.key {
+        out.push_str(" data-st-key=\"");
+        escape(out, k);
+        out.push('"');
+    }
+    out.push('>');
+    let classes: Vec<&str> = (0..t.columns).map(|i| class(t.align(i))).collect();
+    if !t.header.is_empty() {
+        out.push_str("<thead><tr>");
+        for (i, h) in t.header.iter().enumerate() {
+            out.push_str("<th");
+            out.push_str(classes[i]);
+            out.push('>');
+            escape(out, h);
+            out.push_str("</th>");
+        }
+        out.push_str("</tr></thead>");
+    }
+    out.push_str("<tbody>");
+    // Reserve once: a cell's markup is about its text plus a dozen bytes.
+    out.reserve(
+        t.cells.iter().map(|c| c.len() + 12).sum::<usize>() + 16 * t.cells.len() / t.columns.max(1),
+    );
+    for row in t.rows() {
+        out.push_str("<tr>");
+        for (cell, class) in row.iter().zip(&classes) {
+            if class.is_empty() {
+                out.push_str("<td>");
+            } else {
+                out.push_str("<td");
+                out.push_str(class);
+                out.push('>');
+            }
+            escape(out, cell);
+            out.push_str("</td>");
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+}
+
+/// `t` as aligned text lines.
+pub(crate) fn text(t: &TableNode) -> Vec<String> {
+    let rows: Vec<&[crate::element::Str]> = t.rows().collect();
+    text_lines(
+        &t.header,
+        &rows,
+        t.columns,
+        &|i| t.align(i),
+        t.max_cell_width,
+    )
+}
+
+/// A table as text lines: columns two spaces apart, each as wide as its widest cell (by
+/// Unicode display width); a header, when given, underlined with `─`; cells wider than
+/// `max` display columns cut to `max` with a final `…`; line breaks and tabs inside a cell
+/// shown as spaces; no trailing spaces. A table with no columns is `(empty table)`.
+pub(crate) fn text_lines<S: AsRef<str>>(
+    header: &[S],
+    rows: &[&[S]],
+    columns: usize,
+    align: &dyn Fn(usize) -> Align,
+    max: usize,
+) -> Vec<String> {
+    if columns == 0 {
+        return vec!["(empty table)".to_owned()];
+    }
+    let header = (!header.is_empty()).then(|| fit_row(header, columns, max));
+    let body: Vec<_> = rows.iter().map(|r| fit_row(r, columns, max)).collect();
+    let mut widths = vec![0; columns];
+    for row in header.iter().chain(&body) {
+        for (w, (_, cw)) in widths.iter_mut().zip(row) {
+            *w = (*w).max(*cw);
+        }
+    }
+    let mut lines = Vec::with_capacity(body.len() + 2);
+    if let Some(h) = &header {
+        lines.push(join(h, &widths, align));
+        let rule: Vec<String> = widths.iter().map(|&w| "─".repeat(w)).collect();
+        lines.push(rule.join(GAP));
+    }
+    lines.extend(body.iter().map(|r| join(r, &widths, align)));
+    lines
+}
+
+fn fit_row<S: AsRef<str>>(row: &[S], columns: usize, max: usize) -> Vec<(Cow<'_, str>, usize)> {
+    (0..columns)
+        .map(|i| fit(row.get(i).map_or("", AsRef::as_ref), max))
+        .collect()
+}
+
+fn join(row: &[(Cow<'_, str>, usize)], widths: &[usize], align: &dyn Fn(usize) -> Align) -> String {
+    let mut line = String::new();
+    for (i, ((cell, w), &width)) in row.iter().zip(widths).enumerate() {
+        if i > 0 {
+            line.push_str(GAP);
+        }
+        let pad = width - w;
+        let (before, after) = match align(i) {
+            Align::Left => (0, pad),
+            Align::Right => (pad, 0),
+            Align::Center => (pad / 2, pad - pad / 2),
+        };
+        line.extend(std::iter::repeat_n(' ', before));
+        line.push_str(cell);
+        line.extend(std::iter::repeat_n(' ', after));
+    }
+    line.truncate(line.trim_end().len());
+    line
+}
+
+/// `cell` on one line, cut to `max` display columns; with its display width.
+fn fit(cell: &str, max: usize) -> (Cow<'_, str>, usize) {
+    let cell: Cow<'_, str> = if cell.chars().any(char::is_control) {
+        Cow::Owned(
+            cell.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(cell)
+    };
+    let width = cell.width();
+    if width <= max {
+        return (cell, width);
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in cell.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max - 1 {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    (Cow::Owned(out), used + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_cuts_by_display_width() {
+        assert_eq!(fit("abc", 3), (Cow::Borrowed("abc"), 3));
+        assert_eq!(fit("abcd", 3).0, "ab…");
+        // Wide characters take two columns: a cut never splits one.
+        assert_eq!(fit("日本語", 4), (Cow::Owned("日…".to_owned()), 3));
+        assert_eq!(fit("a\nb", 9).0, "a b");
+        assert_eq!(fit("abc", 1).0, "…");
+    }
+
+    #[test]
+    fn columns_align_by_display_width() {
+        let rows: [&[&str]; 2] = [&["日本", "1"], &["x", "22"]];
+        let lines = text_lines(
+            &["名", "n"],
+            &rows,
+            2,
+            &|i| if i == 1 { Align::Right } else { Align::Left },
+            40,
+        );
+        assert_eq!(lines, ["名     n", "────  ──", "日本   1", "x     22"]);
+    }
+}
