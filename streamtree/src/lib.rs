@@ -53,7 +53,7 @@ pub mod __private;
 
 pub use element::{Element, Str};
 pub use runtime::{Runtime, RuntimeBuilder, Subscription};
-pub use session::{ClickError, Session, SessionBuilder};
+pub use session::{ClickError, Session, SessionBuilder, WeakSession};
 pub use streamtree_macros::{component, view};
 pub use testing::{render_html, render_html_document, render_text};
 pub use tree::{TreeNode, render_to_tree};

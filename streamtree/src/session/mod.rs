@@ -9,6 +9,7 @@
 //! - `rerun` never unwinds: a panic in the app function or a component body becomes an
 //!   error element, and every lock it takes tolerates poisoning.
 
+mod close;
 pub(crate) mod path;
 pub(crate) mod state;
 
@@ -23,6 +24,7 @@ use crate::component::{contain, panic_message, resolve};
 use crate::element::{Callback, Element, Node, Str};
 use crate::runtime::{Runtime, Subscription, TaskSet};
 
+pub use close::WeakSession;
 pub use path::current as render_path;
 pub use state::{State, session_state, state};
 

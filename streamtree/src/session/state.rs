@@ -99,6 +99,11 @@ impl Store {
         slots.retain(|_, slot| slot.touched.is_none_or(|t| t >= generation));
     }
 
+    /// Removes every slot; the caller drops the result outside the lock ([`Session::close`]).
+    pub(crate) fn take_all(&self) -> impl Send + use<> {
+        std::mem::take(&mut *self.slots.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.slots.lock().unwrap().len()

@@ -62,6 +62,13 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Live {
+    /// Closes the session once no render of it runs ([`Session::close`]): cancels its
+    /// tasks and drops its handlers and state, which may own the session itself.
+    pub(super) fn close(&self) {
+        let _seq = lock(&self.render);
+        self.session.close();
+    }
+
     /// Reruns, renders and publishes to the event streams when anything visible changed;
     /// returns the render and whether it was published. The caller holds the `render`
     /// lock (`seq`).

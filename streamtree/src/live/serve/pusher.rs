@@ -27,15 +27,19 @@ pub(super) async fn pusher(shared: Arc<Shared>, live: Arc<Live>) {
             };
             tokio::time::Instant::from_std(from + shared.idle_timeout)
         };
-        tokio::select! {
-            () = live.changed.notified() => {}
+        let expired = tokio::select! {
+            () = live.changed.notified() => false,
             () = tokio::time::sleep_until(deadline) => {
-                if shared.try_expire(&live) {
-                    return;
+                if !shared.try_expire(&live) {
+                    continue;
                 }
-                continue;
+                true
             }
             _ = stop.wait_for(|stopped| *stopped) => return,
+        };
+        if expired {
+            let _ = tokio::task::spawn_blocking(move || live.close()).await;
+            return;
         }
         // Nobody listens: the next stream asks for a fresh render when it opens.
         if live.page.receiver_count() == 0 {

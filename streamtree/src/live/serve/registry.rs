@@ -62,10 +62,16 @@ impl Shared {
                 stop.send_replace(true);
             })
             .await;
-        // Streams and pushers have seen `stop`; dropping the map drops the sessions.
+        // Streams and pushers have seen `stop`; close every session (cancelling its tasks,
+        // dropping its handlers) on a blocking thread: user `Drop` code may block.
         self.stop.send_replace(true);
         let sessions = std::mem::take(&mut *self.lock_sessions());
-        drop(sessions);
+        let _ = tokio::task::spawn_blocking(move || {
+            for live in sessions.values() {
+                live.close();
+            }
+        })
+        .await;
         result
     }
 
