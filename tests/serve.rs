@@ -175,14 +175,33 @@ fn idle_session_expires_and_its_task_is_cancelled() {
 }
 
 #[test]
-fn session_limit_answers_503() {
-    let server = serve(|| Text("one at a time"))
+fn full_table_evicts_the_least_recent_session_without_a_stream_else_503() {
+    let server = serve(|| Text("two at a time"))
         .bind(([127, 0, 0, 1], 0))
-        .max_sessions(1)
+        .max_sessions(2)
         .spawn()
         .unwrap();
     let first = get(server.addr(), None);
-    assert_eq!(first.status, 200);
+    let second = get(server.addr(), None);
+    assert_eq!((first.status, second.status), (200, 200));
+    // `first` is the least recently active: a new visitor takes its place.
+    let third = get(server.addr(), None);
+    assert_eq!(
+        third.status, 200,
+        "a new visitor gets the app: {}",
+        third.body
+    );
+    assert_eq!(server.session_count(), 2);
+    let again = get(server.addr(), Some(&first.cookie()));
+    assert!(
+        again.header("set-cookie").is_some(),
+        "the evicted session is gone: its browser starts a new one"
+    );
+    // Now `third` and `again` hold event streams: nobody can be evicted.
+    let _streams = [
+        Events::open(server.addr(), &third.cookie()),
+        Events::open(server.addr(), &again.cookie()),
+    ];
     let refused = get(server.addr(), None);
     assert_eq!(refused.status, 503);
     assert_eq!(
@@ -190,12 +209,12 @@ fn session_limit_answers_503() {
         Some("text/plain; charset=utf-8")
     );
     assert!(
-        refused.body.contains("limit of 1 sessions"),
+        refused.body.contains("limit of 2 sessions"),
         "{}",
         refused.body
     );
-    assert_eq!(get(server.addr(), Some(&first.cookie())).status, 200);
-    assert_eq!(server.session_count(), 1);
+    assert_eq!(get(server.addr(), Some(&third.cookie())).status, 200);
+    assert_eq!(server.session_count(), 2);
 }
 
 /// A counter app whose button handler counts clicks.
@@ -331,7 +350,7 @@ fn click_runs_the_callback_then_reruns_and_pushes() {
     let (cookie, token) = (page.cookie(), page.token());
     assert!(
         page.body
-            .contains(r#"<form id="st-form" method="post" action="/click">"#)
+            .contains(r#"<form id="st-form" method="post" action="/click" "#)
     );
     assert!(
         page.body

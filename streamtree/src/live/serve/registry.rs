@@ -1,154 +1,226 @@
-//! The sessions table: what all requests share, lookups, creation under the session
-//! limit, and expiry.
+//! The sessions table ([`Shared`]): what all requests share, lookups, creation under the
+//! session limit with eviction, event-stream accounting, and the one expiry sweeper.
 //!
 //! Invariants:
-//! - a session lives in `Shared::sessions` until it expires (idle for `idle_timeout` with
-//!   no open event stream) or the server stops; removal drops the last long-lived
-//!   `Session` clone, which cancels its tasks;
-//! - lookups and expiry both hold the sessions lock and then the session's activity lock,
-//!   in that order, so a session being used is never expired under a request.
+//! - a session lives in `sessions` until the sweeper expires it (idle for `idle_timeout`
+//!   with no open event stream), eviction replaces it, or the server stops; whoever removes
+//!   it closes it (`Live::close`, which cancels its tasks and breaks handler cycles);
+//! - lookups, stream opens, eviction and expiry all hold the sessions lock and then the
+//!   session's activity lock, in that order, so a session being looked up is never
+//!   expired or evicted under the request that looks it up;
+//! - `streams` equals the number of live `StreamGuard`s, and each session's
+//!   `activity.streams` the number of its own.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::Router;
-use axum::routing::{get, post};
-use tokio::net::TcpListener;
 use tokio::sync::{Notify, Semaphore, watch};
 
-use super::Root;
-use super::live::{Activity, Live, Snapshot, lock};
+use super::live::{Live, lock};
 use super::pusher::pusher;
-use super::routes::{click, events, not_found, page, random_u128};
+use super::routes::random_u128;
+use super::server::Config;
 use crate::runtime::Runtime;
 use crate::session::Session;
 
 /// What all requests share.
 pub(super) struct Shared {
-    pub(super) root: Root,
-    pub(super) idle_timeout: Duration,
-    pub(super) max_sessions: usize,
+    pub(super) cfg: Config,
     pub(super) runtime: Runtime,
-    pub(super) title: String,
-    /// Live sessions by cookie id. Inserted by `GET /` (under the limit), removed by the
-    /// session's pusher on expiry and by `serve` on shutdown.
-    pub(super) sessions: Mutex<HashMap<u128, Arc<Live>>>,
+    /// Live sessions by cookie id; at most `cfg.max_sessions`.
+    sessions: Mutex<HashMap<u128, Arc<Live>>>,
     /// Becomes `true` once, when the server stops; event streams and pushers end on it.
     pub(super) stop: watch::Sender<bool>,
-    /// Bounds concurrent pusher renders to the core count: a burst of task changes across
-    /// many sessions queues here instead of spawning a blocking thread per session.
-    pub(super) renders: Semaphore,
+    /// Bounds concurrent push renders: a burst of task changes across many sessions
+    /// queues here (in arrival order, one entry per session) instead of taking a blocking
+    /// thread per session.
+    pub(super) renders: Arc<Semaphore>,
+    /// Open event streams across sessions; at most `cfg.max_streams`.
+    streams: AtomicUsize,
+    /// Wakes the sweeper when a deadline appears: a new session, a closed stream.
+    sweep: Notify,
+}
+
+/// Why an event stream was refused.
+pub(super) enum StreamRefused {
+    Unknown,
+    SessionFull,
+    ServerFull,
+}
+
+/// Counts one open event stream; dropping it (the stream ended) uncounts it.
+pub(super) struct StreamGuard {
+    shared: Arc<Shared>,
+    pub(super) live: Arc<Live>,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        {
+            let mut activity = lock(&self.live.activity);
+            debug_assert!(
+                activity.streams > 0,
+                "a guard exists for each counted stream"
+            );
+            activity.streams -= 1;
+            activity.last_seen = Instant::now();
+        }
+        self.shared.streams.fetch_sub(1, Ordering::AcqRel);
+        self.shared.sweep.notify_one();
+    }
 }
 
 impl Shared {
-    pub(super) async fn serve(
-        self: Arc<Self>,
-        listener: TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> io::Result<()> {
-        let router = Router::new()
-            .route("/", get(page))
-            .route("/events", get(events))
-            .route("/click", post(click))
-            .fallback(not_found)
-            .with_state(self.clone());
-        let stop = self.stop.clone();
-        let result = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                stop.send_replace(true);
-            })
-            .await;
-        // Streams and pushers have seen `stop`; close every session (cancelling its tasks,
-        // dropping its handlers) on a blocking thread: user `Drop` code may block.
-        self.stop.send_replace(true);
-        let sessions = std::mem::take(&mut *self.lock_sessions());
-        let _ = tokio::task::spawn_blocking(move || {
-            for live in sessions.values() {
-                live.close();
-            }
+    pub(super) fn new(mut cfg: Config) -> Arc<Shared> {
+        let runtime = cfg.runtime.take().unwrap_or_else(Runtime::global);
+        let renders = Arc::new(Semaphore::new(cfg.max_concurrent_renders));
+        Arc::new(Shared {
+            cfg,
+            runtime,
+            sessions: Mutex::new(HashMap::new()),
+            stop: watch::channel(false).0,
+            renders,
+            streams: AtomicUsize::new(0),
+            sweep: Notify::new(),
         })
-        .await;
-        result
     }
 
-    pub(super) fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<u128, Arc<Live>>> {
-        lock(&self.sessions)
+    pub(super) fn session_count(&self) -> usize {
+        lock(&self.sessions).len()
     }
 
-    /// The session with cookie id `id`, marked as used now (and as holding one more event
-    /// stream when `stream`).
-    pub(super) fn lookup(&self, id: u128, stream: bool) -> Option<Arc<Live>> {
-        let sessions = self.lock_sessions();
+    /// The session with cookie id `id`, marked as used now.
+    pub(super) fn lookup(&self, id: u128) -> Option<Arc<Live>> {
+        let sessions = lock(&self.sessions);
         let live = sessions.get(&id)?.clone();
-        let mut activity = lock(&live.activity);
-        activity.last_seen = Instant::now();
-        if stream {
-            activity.streams += 1;
-        }
-        drop(activity);
+        lock(&live.activity).last_seen = Instant::now();
+        drop(sessions);
         Some(live)
     }
 
-    /// A new session with its pusher started; `None` at the session limit.
+    /// Counts a new event stream of session `id`, within the per-session and total caps.
+    pub(super) fn open_stream(self: &Arc<Self>, id: u128) -> Result<StreamGuard, StreamRefused> {
+        let sessions = lock(&self.sessions);
+        let live = sessions.get(&id).ok_or(StreamRefused::Unknown)?.clone();
+        let mut activity = lock(&live.activity);
+        if activity.streams >= self.cfg.max_streams_per_session {
+            return Err(StreamRefused::SessionFull);
+        }
+        let counted = self
+            .streams
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.cfg.max_streams).then_some(n + 1)
+            });
+        if counted.is_err() {
+            return Err(StreamRefused::ServerFull);
+        }
+        activity.streams += 1;
+        activity.last_seen = Instant::now();
+        drop(activity);
+        drop(sessions);
+        Ok(StreamGuard {
+            shared: self.clone(),
+            live,
+        })
+    }
+
+    /// A new session with its pusher started. At the limit it takes the place of the
+    /// least recently active session without an open event stream, which is closed;
+    /// `None` when every session has one.
     pub(super) fn create(self: &Arc<Self>) -> Option<Arc<Live>> {
-        let mut sessions = self.lock_sessions();
-        if sessions.len() >= self.max_sessions {
-            return None;
+        let mut sessions = lock(&self.sessions);
+        let mut evicted = None;
+        if sessions.len() >= self.cfg.max_sessions {
+            let victim = sessions
+                .values()
+                .filter_map(|live| {
+                    let activity = lock(&live.activity);
+                    (activity.streams == 0).then_some((activity.last_seen, live.id))
+                })
+                .min()?
+                .1;
+            evicted = sessions.remove(&victim);
         }
         let mut id = random_u128();
         while sessions.contains_key(&id) {
             id = random_u128();
         }
         let session = Session::builder().runtime(self.runtime.clone()).build();
-        let changed = Arc::new(Notify::new());
-        let hook = changed.clone();
-        let on_change = session.on_change(move || hook.notify_one());
-        let (page, _) = watch::channel(Arc::new(Snapshot {
-            seq: 0,
-            title: String::new(),
-            busy: false,
-            html: String::new(),
-            json: String::new(),
-        }));
-        let live = Arc::new(Live {
-            id,
-            session,
-            token: format!("{:032x}", random_u128()),
-            render: Mutex::new(0),
-            page,
-            changed,
-            _on_change: on_change,
-            activity: Mutex::new(Activity {
-                last_seen: Instant::now(),
-                streams: 0,
-            }),
-        });
+        let live = Arc::new(Live::new(id, session, format!("{:032x}", random_u128())));
         sessions.insert(id, live.clone());
+        debug_assert!(
+            sessions.len() <= self.cfg.max_sessions,
+            "the table never holds more than the session limit"
+        );
         drop(sessions);
+        if let Some(old) = evicted {
+            tracing::info!(
+                session = old.session.id(),
+                "session limit reached: closing the least recently active session"
+            );
+            tokio::spawn(old.close());
+        }
         tokio::spawn(pusher(self.clone(), live.clone()));
+        self.sweep.notify_one();
         Some(live)
     }
 
-    /// Removes `live` if it has been idle for the timeout with no stream open.
-    pub(super) fn try_expire(&self, live: &Live) -> bool {
-        let mut sessions = self.lock_sessions();
-        let activity = lock(&live.activity);
-        let expired = activity.streams == 0 && activity.last_seen.elapsed() >= self.idle_timeout;
-        drop(activity);
-        if expired {
-            sessions.remove(&live.id);
-        }
-        expired
+    /// Removes the sessions idle past the timeout; returns them and the earliest deadline
+    /// of those left (`None`: none can expire until something changes).
+    fn take_expired(&self, now: Instant) -> (Vec<Arc<Live>>, Option<Instant>) {
+        let mut sessions = lock(&self.sessions);
+        let mut next: Option<Instant> = None;
+        let mut expired = Vec::new();
+        sessions.retain(|_, live| {
+            let activity = lock(&live.activity);
+            if activity.streams > 0 {
+                return true;
+            }
+            // `None` (e.g. `Duration::MAX`): never expires.
+            let Some(deadline) = activity.last_seen.checked_add(self.cfg.idle_timeout) else {
+                return true;
+            };
+            if deadline <= now {
+                expired.push(live.clone());
+                return false;
+            }
+            next = Some(next.map_or(deadline, |n| n.min(deadline)));
+            true
+        });
+        (expired, next)
     }
 
-    /// Reruns `live` on this (blocking) thread and publishes the render; see
-    /// [`Live::render_locked`].
-    pub(super) fn render(&self, live: &Live) -> (Arc<Snapshot>, bool) {
-        let mut seq = lock(&live.render);
-        live.render_locked(&mut seq, &*self.root, &self.title)
+    /// The one expiry task: sleeps until the earliest deadline (or a change), closes what
+    /// expired, until the server stops.
+    pub(super) async fn sweeper(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        loop {
+            let (expired, next) = self.take_expired(Instant::now());
+            for live in expired {
+                tracing::debug!(session = live.session.id(), "session expired");
+                tokio::spawn(live.close());
+            }
+            let wait = async {
+                match next {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = wait => {}
+                () = self.sweep.notified() => {}
+                _ = stop.wait_for(|stopped| *stopped) => return,
+            }
+        }
+    }
+
+    /// Removes and closes every session (server shutdown).
+    pub(super) async fn close_all(&self) {
+        let sessions = std::mem::take(&mut *lock(&self.sessions));
+        for live in sessions.into_values() {
+            live.close().await;
+        }
     }
 }

@@ -1,25 +1,65 @@
-//! The HTTP handlers: `GET /`, `GET /events`, `POST /click` and the fallback, with the
-//! cookie, token and body checks they share.
+//! The router and its handlers (`GET`/`HEAD /`, `/healthz`, `GET /events`, the fallback;
+//! `POST /click` is in `click.rs`), with the layers every response passes through and the
+//! cookie and reply helpers the handlers share.
 
 use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
-use super::live::{StreamGuard, lock};
-use super::registry::Shared;
-use super::{MAX_CLICK_BODY, SESSION_COOKIE};
+use super::SESSION_COOKIE;
+use super::click::click;
+use super::live::{Live, RunError};
+use super::panics;
+use super::registry::{Shared, StreamRefused};
 use crate::render::html;
-use crate::session::ClickError;
 
 /// The inline client: applies pushes, posts clicks as JSON. No timers, no polling.
 const SCRIPT: &str = include_str!("script.js");
+
+/// Every route under the base path, and the layers: access log, request timeout,
+/// `nosniff` and `Referrer-Policy` on every response.
+pub(super) fn router(shared: &Arc<Shared>) -> Router {
+    let base = shared.cfg.base_path.clone();
+    let mut router = Router::new()
+        .route(&format!("{base}/"), get(page).head(head))
+        .route(&format!("{base}/healthz"), get(health))
+        .route(&format!("{base}/events"), get(events))
+        .route(&format!("{base}/click"), post(click));
+    if !base.is_empty() {
+        let to = format!("{base}/");
+        router = router.route(&base, get(move || async move { see_other(&to) }));
+    }
+    router
+        .fallback(not_found)
+        .with_state(shared.clone())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            shared.cfg.request_timeout,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+}
 
 pub(super) fn random_u128() -> u128 {
     let mut bytes = [0u8; 16];
@@ -28,7 +68,7 @@ pub(super) fn random_u128() -> u128 {
 }
 
 /// The session id from the `Cookie` headers, if one is well formed.
-fn session_id(headers: &HeaderMap) -> Option<u128> {
+pub(super) fn session_id(headers: &HeaderMap) -> Option<u128> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -42,7 +82,7 @@ fn session_id(headers: &HeaderMap) -> Option<u128> {
         })
 }
 
-fn text(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn text(status: StatusCode, message: impl Into<String>) -> Response {
     let mut body = message.into();
     body.push('\n');
     (
@@ -56,14 +96,40 @@ fn text(status: StatusCode, message: impl Into<String>) -> Response {
         .into_response()
 }
 
-/// Compares without an early exit, so the time taken does not tell how much matched.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+pub(super) fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
+        Err(_) => text(StatusCode::INTERNAL_SERVER_ERROR, "bad redirect target"),
+    }
+}
+
+/// The answer to a failed render or click: the details, or a reference id to quote when
+/// [`Server::show_error_details`](super::Server::show_error_details) is off. Logged once.
+pub(super) fn failure(shared: &Shared, live: &Live, what: &'static str, message: &str) -> Response {
+    let reference = panics::report(live, what, message);
+    let body = if shared.cfg.show_error_details {
+        format!("The {what} failed: {message} (reference {reference})")
+    } else {
+        format!("The {what} failed. Reference for the server's log: {reference}")
+    };
+    text(StatusCode::INTERNAL_SERVER_ERROR, body)
+}
+
+/// Whether the session cookie gets `Secure`: configured so, or a trusted proxy says the
+/// request came over https.
+fn secure(shared: &Shared, headers: &HeaderMap) -> bool {
+    shared.cfg.secure_cookies
+        || (shared.cfg.trust_proxy
+            && headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
 }
 
 /// `GET /`: the page, creating the session on first visit.
-pub(super) async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    let (live, new) = match session_id(&headers).and_then(|id| shared.lookup(id, false)) {
+async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    let (live, new) = match session_id(&headers).and_then(|id| shared.lookup(id)) {
         Some(live) => (live, false),
         None => match shared.create() {
             Some(live) => (live, true),
@@ -71,22 +137,31 @@ pub(super) async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) 
                 return text(
                     StatusCode::SERVICE_UNAVAILABLE,
                     format!(
-                        "This server already holds its limit of {} sessions. Try again after \
-                         an idle session expires ({} s without activity).",
-                        shared.max_sessions,
-                        shared.idle_timeout.as_secs()
+                        "This server already holds its limit of {} sessions, each with an \
+                         open page. Try again when one closes.",
+                        shared.cfg.max_sessions,
                     ),
                 );
             }
         },
     };
-    let (app, session) = (shared.clone(), live.clone());
-    let Ok((snapshot, _)) = tokio::task::spawn_blocking(move || app.render(&session)).await else {
-        return text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "rendering the page failed",
-        );
+    let app = shared.clone();
+    let rendered = live
+        .run(None, move |live, seq| {
+            live.render_locked(seq, &*app.cfg.root, &app.cfg.title)
+        })
+        .await;
+    let snapshot = match rendered {
+        Ok((snapshot, _)) => snapshot,
+        Err(RunError::Closed) => {
+            return text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "This session has just ended: reload the page.",
+            );
+        }
+        Err(RunError::Panicked(message)) => return failure(&shared, &live, "render", &message),
     };
+    let base = &shared.cfg.base_path;
     let nonce = format!("{:032x}", random_u128());
     let head = if snapshot.busy {
         // Without JavaScript, reload while tasks run; with it, `<noscript>` is inert.
@@ -97,7 +172,8 @@ pub(super) async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) 
     let mut body_start = String::with_capacity(256);
     let _ = write!(
         body_start,
-        "<form id=\"st-form\" method=\"post\" action=\"/click\">\
+        "<form id=\"st-form\" method=\"post\" action=\"{base}/click\" \
+         data-st-events=\"{base}/events\">\
          <input type=\"hidden\" name=\"token\" value=\"{}\">\
          <div id=\"st-note\" class=\"st-error\" role=\"status\" hidden></div>\
          <div id=\"st-root\" data-st-seq=\"{}\">",
@@ -122,52 +198,95 @@ pub(super) async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) 
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         document,
     )
         .into_response();
-    let headers = response.headers_mut();
+    let out = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&csp) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        out.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     if new {
+        let path = if base.is_empty() { "/" } else { base };
+        let secure = if secure(&shared, &headers) {
+            "; Secure"
+        } else {
+            ""
+        };
         let cookie = format!(
-            "{SESSION_COOKIE}={:032x}; Path=/; HttpOnly; SameSite=Strict",
+            "{SESSION_COOKIE}={:032x}; Path={path}; HttpOnly; SameSite=Strict{secure}",
             live.id
         );
         if let Ok(value) = HeaderValue::from_str(&cookie) {
-            headers.insert(header::SET_COOKIE, value);
+            out.insert(header::SET_COOKIE, value);
         }
     }
     response
 }
 
+/// `HEAD /`: what a page's headers say, without creating a session (probes and floods
+/// of `HEAD` cost nothing).
+async fn head() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        "",
+    )
+        .into_response()
+}
+
+/// `GET /healthz`: `ok` while the server runs; creates no session.
+async fn health() -> Response {
+    text(StatusCode::OK, "ok")
+}
+
 /// `GET /events`: the session's pushes as Server-Sent Events, the current render first.
-pub(super) async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let Some(id) = session_id(&headers) else {
         return text(
             StatusCode::FORBIDDEN,
-            "No session cookie: open the page (GET /) first.",
+            "No session cookie: open the page first.",
         );
     };
-    let Some(live) = shared.lookup(id, true) else {
-        return text(
-            StatusCode::FORBIDDEN,
-            "Unknown or expired session: reload the page.",
-        );
+    let guard = match shared.open_stream(id) {
+        Ok(guard) => guard,
+        Err(StreamRefused::Unknown) => {
+            return text(
+                StatusCode::FORBIDDEN,
+                "Unknown or expired session: reload the page.",
+            );
+        }
+        Err(StreamRefused::SessionFull) => {
+            return text(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "This session already has {} open event streams: close a tab.",
+                    shared.cfg.max_streams_per_session
+                ),
+            );
+        }
+        Err(StreamRefused::ServerFull) => {
+            return text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The server holds its limit of event streams: try again later.",
+            );
+        }
     };
-    let guard = StreamGuard(live.clone());
+    let live = guard.live.clone();
     let mut rx = live.page.subscribe();
     rx.mark_changed();
     // The pusher skipped changes while no stream was open: ask it for a fresh render.
     live.changed.notify_one();
     let stop = shared.stop.subscribe();
-    let stream = futures_util::stream::unfold((rx, stop, guard), |mut state| async move {
-        let (rx, stop, _) = &mut state;
+    let closed = live.closed.subscribe();
+    let stream = futures_util::stream::unfold((rx, stop, closed, guard), |mut state| async move {
+        let (rx, stop, closed, _) = &mut state;
         tokio::select! {
             changed = rx.changed() => changed.ok()?,
             _ = stop.wait_for(|stopped| *stopped) => return None,
+            _ = closed.wait_for(|closed| *closed) => return None,
         }
         let event = Event::default().data(&rx.borrow_and_update().json);
         Some((Ok::<_, Infallible>(event), state))
@@ -175,149 +294,23 @@ pub(super) async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap
     let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response();
+    let out = response.headers_mut();
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Proxies (nginx) must pass each event on at once.
+    out.insert(
+        HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    );
     response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
-/// A click as the script sends it.
-#[derive(Deserialize)]
-struct ClickJson {
-    token: Option<String>,
-    key: Option<String>,
-}
-
-enum Kind {
-    Form,
-    Json,
-}
-
-/// `POST /click`: token check, then handler, rerun and push (Streamlit's order).
-pub(super) async fn click(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    let Some(id) = session_id(&headers) else {
-        return text(
-            StatusCode::FORBIDDEN,
-            "No session cookie: open the page (GET /) first, then click.",
-        );
-    };
-    let Some(live) = shared.lookup(id, false) else {
-        return text(
-            StatusCode::FORBIDDEN,
-            "Unknown or expired session: reload the page, then click again.",
-        );
-    };
-    let too_large = || {
-        text(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("The click request is larger than {MAX_CLICK_BODY} bytes."),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_CLICK_BODY as u64) {
-        return too_large();
-    }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = content_type.split(';').next().unwrap_or("").trim();
-    let kind = if mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        Kind::Form
-    } else if mime.eq_ignore_ascii_case("application/json") {
-        Kind::Json
-    } else {
-        return text(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "A click is posted as application/x-www-form-urlencoded or application/json.",
-        );
-    };
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_CLICK_BODY).await else {
-        return too_large();
-    };
-    let (token, key) = match parse_click(&kind, &bytes) {
-        Ok(fields) => fields,
-        Err(message) => return text(StatusCode::BAD_REQUEST, message),
-    };
-    if !token.is_some_and(|t| same_secret(t.as_bytes(), live.token.as_bytes())) {
-        return text(
-            StatusCode::FORBIDDEN,
-            "Missing or stale anti-forgery token: reload the page, then click again.",
-        );
-    }
-    let app = shared.clone();
-    let session = live.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let mut seq = lock(&session.render);
-        let result = session.session.click(&key);
-        // A failed lookup changed nothing; a panicked handler may have, so show it.
-        if !matches!(
-            result,
-            Err(ClickError::UnknownKey(_) | ClickError::Disabled(_))
-        ) {
-            session.render_locked(&mut seq, &*app.root, &app.title);
-        }
-        result
-    })
-    .await;
-    match outcome {
-        Ok(Ok(())) => match kind {
-            Kind::Form => (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response(),
-            Kind::Json => StatusCode::NO_CONTENT.into_response(),
-        },
-        Ok(Err(err @ ClickError::UnknownKey(_))) => {
-            text(StatusCode::NOT_FOUND, format!("{err}: reload the page."))
-        }
-        Ok(Err(err @ ClickError::Disabled(_))) => text(StatusCode::CONFLICT, err.to_string()),
-        Ok(Err(err)) => text(StatusCode::INTERNAL_SERVER_ERROR, err.to_string()),
-        Err(_) => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "running the click failed",
-        ),
-    }
-}
-
-/// `(token, key)` from a click body; the token may be missing (a `403` later), the key not.
-fn parse_click(kind: &Kind, bytes: &Bytes) -> Result<(Option<String>, String), String> {
-    let (token, key) = match kind {
-        Kind::Form => {
-            if std::str::from_utf8(bytes).is_err() {
-                return Err("The click form is not valid UTF-8.".to_owned());
-            }
-            let (mut token, mut key) = (None, None);
-            for (name, value) in form_urlencoded::parse(bytes) {
-                let slot = match &*name {
-                    "token" => &mut token,
-                    "key" => &mut key,
-                    _ => continue,
-                };
-                if slot.replace(value.into_owned()).is_some() {
-                    return Err(format!("The click form has field `{name}` twice."));
-                }
-            }
-            (token, key)
-        }
-        Kind::Json => {
-            let click: ClickJson = serde_json::from_slice(bytes).map_err(|e| {
-                format!("The click is not JSON of the form {{\"token\": .., \"key\": ..}}: {e}")
-            })?;
-            (click.token, click.key)
-        }
-    };
-    let key = key.ok_or_else(|| "The click names no button: field `key` is missing.".to_owned())?;
-    Ok((token, key))
-}
-
-pub(super) async fn not_found(uri: Uri) -> Response {
+async fn not_found(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {
     text(
         StatusCode::NOT_FOUND,
-        format!("No page at {}: the app lives at /.", uri.path()),
+        format!(
+            "No page at {}: the app lives at {}/.",
+            uri.path(),
+            shared.cfg.base_path
+        ),
     )
 }

@@ -11,7 +11,7 @@
     root.innerHTML = push.html;
     document.title = push.title;
   }
-  var events = new EventSource("/events");
+  var events = new EventSource(form.getAttribute("data-st-events"));
   events.onmessage = function (e) { apply(JSON.parse(e.data)); };
   events.onopen = function () { say(""); };
   events.onerror = function () {
@@ -21,7 +21,7 @@
     var button = e.submitter;
     if (!button || button.name !== "key") return;
     e.preventDefault();
-    fetch("/click", {
+    fetch(form.action, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ token: token, key: button.value })
