@@ -86,15 +86,20 @@ pub fn post_form(addr: SocketAddr, cookie: &str, body: &str) -> Reply {
 }
 
 /// An open `GET /events` stream. HTTP/1.0, so the body is close-delimited, not chunked.
-pub struct Events(pub BufReader<TcpStream>);
+pub struct Events(pub BufReader<TcpStream>, pub String);
 
 impl Events {
     pub fn open(addr: SocketAddr, cookie: &str) -> Events {
+        Events::try_open(addr, "/events", cookie).unwrap_or_else(|head| panic!("{head}"))
+    }
+
+    /// Opens `path` as an event stream, or returns the refusal's status line and headers.
+    pub fn try_open(addr: SocketAddr, path: &str, cookie: &str) -> Result<Events, String> {
         let mut tcp = TcpStream::connect(addr).unwrap();
         tcp.set_read_timeout(Some(GUARD)).unwrap();
         write!(
             tcp,
-            "GET /events HTTP/1.0\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n"
+            "GET {path} HTTP/1.0\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n"
         )
         .unwrap();
         let mut reader = BufReader::new(tcp);
@@ -107,9 +112,19 @@ impl Events {
             }
             head.push_str(&line);
         }
-        assert!(head.starts_with("HTTP/1.0 200"), "{head}");
+        if !head.starts_with("HTTP/1.0 200") {
+            return Err(head);
+        }
         assert!(head.contains("text/event-stream"), "{head}");
-        Events(reader)
+        Ok(Events(reader, head))
+    }
+
+    /// Reads until the server ends the stream; panics if it sends no end within the guard.
+    pub fn expect_end(&mut self) {
+        let mut rest = Vec::new();
+        self.0
+            .read_to_end(&mut rest)
+            .expect("the server ended the event stream before the guard timeout");
     }
 
     /// The next event's JSON data (keep-alive comments skipped).
