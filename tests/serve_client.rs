@@ -9,7 +9,7 @@ use std::time::Duration;
 /// Failure guard for every wait.
 pub const GUARD: Duration = Duration::from_secs(20);
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
     pub head: String,

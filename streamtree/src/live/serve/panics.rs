@@ -49,7 +49,7 @@ pub(super) fn report(live: &Live, what: &'static str, message: &str) -> String {
             session = live.session.id(),
             what,
             reference = %reference,
-            message,
+            panic = message,
             "a session's code panicked"
         ),
         Some(false) => tracing::warn!(
