@@ -34,6 +34,7 @@
 //! and its API ([`asyncio`]). With the `serve` feature, `streamtree::serve(app)` runs an
 //! app as a live web page (`live::serve`).
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod asyncio;
 pub(crate) mod component;
@@ -59,6 +60,7 @@ pub use testing::{render_html, render_html_document, render_text};
 pub use tree::{TreeNode, render_to_tree};
 
 #[cfg(feature = "serve")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
 pub use live::serve::{Running, Server, serve};
 
 /// Everything an app file usually needs: `use streamtree::prelude::*;`.

@@ -41,7 +41,8 @@ fn print_help() {
 cargo xtask <task>
 
 tasks:
-  demo [ARGS..]  run the demo gallery (arguments go to the gallery example)
+  demo [ARGS..]  run the demo gallery (arguments go to the gallery example:
+                 --serve [--host H] [--port N], or STREAMTREE_HOST/STREAMTREE_PORT)
   ci             fmt --check, clippy -D warnings, test --workspace with CI=true
   bench [ARGS..] run the benchmarks (divan) of the streamtree crate, release build"
     );
