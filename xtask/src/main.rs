@@ -44,6 +44,7 @@ tasks:
   demo [ARGS..]  run the demo gallery (arguments go to the gallery example:
                  --serve [--host H] [--port N], or STREAMTREE_HOST/STREAMTREE_PORT)
   ci             fmt --check, clippy -D warnings, test --workspace with CI=true
-  bench [ARGS..] run the benchmarks (divan) of the streamtree crate, release build"
+  bench [ARGS..] run the benchmarks of the streamtree crate, release build, with
+                 serve_abuse (the demo server under hostile clients; ARGS go to cargo)"
     );
 }
