@@ -317,3 +317,47 @@ fn hidden_error_details_show_a_reference_that_the_log_explains() {
         "the log names reference {reference}: {logged:?}"
     );
 }
+
+#[test]
+fn shutdown_is_bounded_when_a_handler_never_returns() {
+    let hold = Arc::new(Gate::new(false));
+    let (entered_tx, entered) = channel();
+    let (ended_tx, ended) = channel();
+    let (entered_tx, ended_tx) = (Mutex::new(entered_tx), Mutex::new(ended_tx));
+    let gate = hold.clone();
+    let server = start(
+        serve(move || {
+            let ended = Ended(ended_tx.lock().unwrap().clone());
+            submit_with("forever", move |ctx: &TaskContext| {
+                let _ended = ended;
+                Gate::new(false).wait(|| ctx.is_cancel_requested());
+                ctx.cancelled();
+            });
+            let (gate, entered) = (gate.clone(), entered_tx.lock().unwrap().clone());
+            Button("hold").on_click(move || {
+                let _ = entered.send(());
+                gate.wait(|| false);
+            })
+        })
+        .shutdown_timeout(std::time::Duration::from_millis(200)),
+    );
+    let addr = server.addr();
+    let page = get(addr, None);
+    let (cookie, token) = (page.cookie(), page.token());
+    let _click =
+        std::thread::spawn(move || post_form(addr, &cookie, &format!("token={token}&key=hold")));
+    entered
+        .recv_timeout(GUARD)
+        .expect("the click's handler started");
+    let (done_tx, done) = channel();
+    std::thread::spawn(move || done_tx.send(server.shutdown().is_ok()));
+    assert_eq!(
+        done.recv_timeout(GUARD),
+        Ok(true),
+        "shutdown returned despite the stuck handler"
+    );
+    ended
+        .recv_timeout(GUARD)
+        .expect("the stuck session was closed beside its handler");
+    hold.open();
+}

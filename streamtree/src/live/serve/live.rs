@@ -153,6 +153,23 @@ impl Live {
         })
     }
 
+    /// Like [`close`](Self::close), but after `limit` without the lane (a handler that
+    /// never returns) closes the session beside it: `Session::close` is safe to run
+    /// alongside a handler, and a server that stops must not wait for ever.
+    pub(super) async fn close_within(self: Arc<Self>, limit: Duration) {
+        if tokio::time::timeout(limit, self.clone().close())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                session = self.session.id(),
+                "a handler or rerun did not finish: closing its session beside it"
+            );
+            let live = self.clone();
+            drop(tokio::task::spawn_blocking(move || live.session.close()));
+        }
+    }
+
     /// Closes the session ([`Session::close`]: cancels its tasks, drops its handlers and
     /// state, which may own the session itself) once no work of it runs. Idempotent.
     pub(super) async fn close(self: Arc<Self>) {

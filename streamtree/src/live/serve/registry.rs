@@ -216,11 +216,14 @@ impl Shared {
         }
     }
 
-    /// Removes and closes every session (server shutdown).
+    /// Removes and closes every session (server shutdown), all at once, each within the
+    /// shutdown timeout.
     pub(super) async fn close_all(&self) {
         let sessions = std::mem::take(&mut *lock(&self.sessions));
+        let mut closing = tokio::task::JoinSet::new();
         for live in sessions.into_values() {
-            live.close().await;
+            closing.spawn(live.close_within(self.cfg.shutdown_timeout));
         }
+        while closing.join_next().await.is_some() {}
     }
 }

@@ -381,11 +381,14 @@ impl Server {
             .enable_all()
             .thread_name("streamtree-serve")
             .build()?;
-        rt.block_on(async move {
+        let result = rt.block_on(async move {
             let listener = TcpListener::bind(self.cfg.addr).await?;
             tracing::info!(address = %listener.local_addr()?, base_path = %self.cfg.base_path, "streamtree: serving");
             self.serve_on(listener, accept::termination()).await
-        })
+        });
+        // A handler that never returns must not keep the process from exiting.
+        rt.shutdown_timeout(Duration::from_secs(1));
+        result
     }
 
     /// Binds and serves on a background thread with its own tokio runtime; the returned
@@ -417,14 +420,16 @@ impl Server {
         let thread = std::thread::Builder::new()
             .name("streamtree-serve-main".to_owned())
             .spawn(move || {
-                rt.block_on(async move {
+                let result = rt.block_on(async move {
                     let listener = TcpListener::from_std(listener)?;
                     accept::serve(app, listener, async move {
                         // A dropped sender (the `Running` went away) also stops the server.
                         let _ = stop_rx.await;
                     })
                     .await
-                })
+                });
+                rt.shutdown_timeout(Duration::from_secs(1));
+                result
             })?;
         Ok(Running::new(addr, shared, stop_tx, thread))
     }
