@@ -35,6 +35,7 @@ pub(super) async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let cap = connection_cap(shared.cfg.max_connections);
+    super::panics::install_hook();
     let service = TowerToHyperService::new(router(&shared));
     tokio::spawn(shared.clone().sweeper());
     let connections = Arc::new(Semaphore::new(cap));

@@ -109,12 +109,17 @@ pub(super) async fn click(
             text(StatusCode::NOT_FOUND, format!("{err}: reload the page."))
         }
         Ok(Err(err @ ClickError::Disabled(_))) => text(StatusCode::CONFLICT, err.to_string()),
-        Ok(Err(err)) => failure(&shared, &live, "click", &err.to_string()),
+        Ok(Err(ClickError::Panicked { key, message })) => failure(
+            &shared,
+            &live,
+            &format!("The click handler of button `{key}`"),
+            &message,
+        ),
         Err(RunError::Closed) => text(
             StatusCode::FORBIDDEN,
             "This session has ended: reload the page, then click again.",
         ),
-        Err(RunError::Panicked(message)) => failure(&shared, &live, "click", &message),
+        Err(RunError::Panicked(message)) => failure(&shared, &live, "The click", &message),
     }
 }
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore, watch};
 
-use super::panics::{PanicLog, panic_text};
+use super::panics::{PanicLog, in_lane, panic_text};
 use crate::element::Element;
 use crate::render::html;
 use crate::session::{OnChange, Session};
@@ -144,7 +144,7 @@ impl Live {
         let live = self.clone();
         let outcome = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            f(&live, &mut work.seq)
+            in_lane(&live, || f(&live, &mut work.seq))
         })
         .await;
         outcome.map_err(|e| match e.try_into_panic() {
@@ -181,7 +181,7 @@ impl Live {
         let live = self.clone();
         // User `Drop` code may block: a blocking thread, like every other user code here.
         let _ = tokio::task::spawn_blocking(move || {
-            live.session.close();
+            in_lane(&live.clone(), || live.session.close());
             drop(work);
         })
         .await;

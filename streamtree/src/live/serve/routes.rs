@@ -103,14 +103,16 @@ pub(super) fn see_other(location: &str) -> Response {
     }
 }
 
-/// The answer to a failed render or click: the details, or a reference id to quote when
-/// [`Server::show_error_details`](super::Server::show_error_details) is off. Logged once.
-pub(super) fn failure(shared: &Shared, live: &Live, what: &'static str, message: &str) -> Response {
-    let reference = panics::report(live, what, message);
+/// The answer to a panic in a render or click (`what` failed): the panic's message, or
+/// only a reference id to quote when
+/// [`Server::show_error_details`](super::Server::show_error_details) is off. Logged once
+/// per session and message, under that id.
+pub(super) fn failure(shared: &Shared, live: &Live, what: &str, message: &str) -> Response {
+    let reference = panics::report(live, "request", message);
     let body = if shared.cfg.show_error_details {
-        format!("The {what} failed: {message} (reference {reference})")
+        format!("{what} panicked: {message} (reference {reference})")
     } else {
-        format!("The {what} failed. Reference for the server's log: {reference}")
+        format!("{what} failed. Reference for the server's log: {reference}")
     };
     text(StatusCode::INTERNAL_SERVER_ERROR, body)
 }
@@ -159,7 +161,9 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
                 "This session has just ended: reload the page.",
             );
         }
-        Err(RunError::Panicked(message)) => return failure(&shared, &live, "render", &message),
+        Err(RunError::Panicked(message)) => {
+            return failure(&shared, &live, "Rendering the page", &message);
+        }
     };
     let base = &shared.cfg.base_path;
     let nonce = format!("{:032x}", random_u128());
