@@ -6,7 +6,8 @@
 //! The server binary comes from `STREAMTREE_DEMO_BIN` (`cargo xtask bench` builds the
 //! gallery example in release and sets it), so the same load can be aimed at any
 //! version of the server. Counts are bounded and set by `STREAMTREE_ABUSE_N` (default
-//! 1,000 connections per attack); every wait has a time limit, so a run ends in about
+//! 1,000 connections per attack) and the server starts with a soft open-file limit of
+//! `STREAMTREE_ABUSE_NOFILE` (default 1,024); every wait has a time limit, so a run ends in about
 //! two minutes whatever the server does. The load talks only to 127.0.0.1.
 //!
 //! Run: `cargo xtask bench -- serve_abuse` (or set `STREAMTREE_DEMO_BIN` and
@@ -257,10 +258,17 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-/// Starts the demo server and waits (up to 60 s) until it answers.
-async fn start_server(bin: &str, port: u16) -> Child {
-    let child = Command::new(bin)
-        .args(["--serve", "--port", &port.to_string()])
+/// Starts the demo server with a soft open-file limit of `nofile` (as `ulimit -n`) and
+/// waits (up to 60 s) until it answers.
+async fn start_server(bin: &str, port: u16, nofile: u32) -> Child {
+    let child = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -Sn \"$1\" && exec \"$0\" --serve --port \"$2\"",
+            bin,
+            &nofile.to_string(),
+            &port.to_string(),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -289,6 +297,11 @@ fn main() {
         .unwrap_or(1000)
         .clamp(1, 5000);
     let label = std::env::var("STREAMTREE_ABUSE_LABEL").unwrap_or_default();
+    // The server starts as under a common default `ulimit -n`; it may raise it itself.
+    let nofile: u32 = std::env::var("STREAMTREE_ABUSE_NOFILE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
     // Our side needs a socket per attacking connection.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -297,12 +310,15 @@ fn main() {
         .expect("a tokio runtime");
     rt.block_on(async {
         let port = free_port();
-        let mut child = start_server(&bin, port).await;
+        let mut child = start_server(&bin, port, nofile).await;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let victim = new_session(addr)
             .await
             .expect("the demo server gives a first visitor a session");
-        println!("serve_abuse {label}: victim GET / (fresh connection, own session) under each attack");
+        println!(
+            "serve_abuse {label}: victim GET / (fresh connection, own session) under each \
+             attack; server started at ulimit -n {nofile}"
+        );
         println!(
             "| attack | p50 | p99 | failed | new visitor | server RSS |\n| --- | --- | --- | --- | --- | --- |"
         );
