@@ -34,7 +34,7 @@ pub(super) async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let cap = connection_cap(shared.cfg.max_connections);
+    let cap = shared.max_connections;
     super::panics::install_hook();
     let service = TowerToHyperService::new(router(&shared));
     tokio::spawn(shared.clone().sweeper());
@@ -94,7 +94,7 @@ pub(super) async fn serve(
 
 /// Raises the soft open-file limit to the hard one and returns the connection cap:
 /// `wanted`, kept [`FD_HEADROOM`] below the limit.
-fn connection_cap(wanted: usize) -> usize {
+pub(super) fn connection_cap(wanted: usize) -> usize {
     let limit = match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(limit) => limit,
         Err(error) => {

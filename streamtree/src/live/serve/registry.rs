@@ -33,10 +33,13 @@ pub(super) struct Shared {
     sessions: Mutex<HashMap<u128, Arc<Live>>>,
     /// Becomes `true` once, when the server stops; event streams and pushers end on it.
     pub(super) stop: watch::Sender<bool>,
-    /// Bounds concurrent push renders: a burst of task changes across many sessions
-    /// queues here (in arrival order, one entry per session) instead of taking a blocking
-    /// thread per session.
+    /// Bounds concurrent push renders and first renders of new sessions: a burst of task
+    /// changes across many sessions, or a flood of new visitors, queues here (in arrival
+    /// order, one entry per session) instead of taking a blocking thread each.
     pub(super) renders: Arc<Semaphore>,
+    /// The connection cap: `cfg.max_connections`, kept below the open-file limit (which
+    /// is raised when the server is built, before it accepts anything).
+    pub(super) max_connections: usize,
     /// Open event streams across sessions; at most `cfg.max_streams`.
     streams: AtomicUsize,
     /// Wakes the sweeper when a deadline appears: a new session, a closed stream.
@@ -76,7 +79,9 @@ impl Shared {
     pub(super) fn new(mut cfg: Config) -> Arc<Shared> {
         let runtime = cfg.runtime.take().unwrap_or_else(Runtime::global);
         let renders = Arc::new(Semaphore::new(cfg.max_concurrent_renders));
+        let max_connections = super::accept::connection_cap(cfg.max_connections);
         Arc::new(Shared {
+            max_connections,
             cfg,
             runtime,
             sessions: Mutex::new(HashMap::new()),

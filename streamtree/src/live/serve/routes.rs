@@ -148,8 +148,12 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
         },
     };
     let app = shared.clone();
+    // A new session's first render waits for a render permit (arrival order), so a flood
+    // of new visitors takes a bounded number of blocking threads; known sessions do not
+    // queue behind it.
+    let permits = new.then_some(&shared.renders);
     let rendered = live
-        .run(None, move |live, seq| {
+        .run(permits, move |live, seq| {
             live.render_locked(seq, &*app.cfg.root, &app.cfg.title)
         })
         .await;

@@ -223,9 +223,10 @@ impl Server {
         self
     }
 
-    /// The most pushes rendering at once across sessions (raised to 1); further pushes
-    /// queue in arrival order, one per session at most, so slow sessions cannot starve
-    /// others. Default: four per core, at least 8.
+    /// The most pushes and first pages of new sessions rendering at once (raised to 1);
+    /// more queue in arrival order, one per session at most, so slow sessions cannot
+    /// starve others and a flood of new visitors cannot hold every thread. Default: four
+    /// per core, at least 8.
     ///
     /// # Example
     /// ```
