@@ -334,6 +334,10 @@ async fn measure(addr: SocketAddr, pid: u32, victim: &mut Victim, attack: Attack
     let stop = Arc::new(AtomicBool::new(false));
     let mut attackers = attack.start(addr, n, stop.clone()).await;
     tokio::time::sleep(SETTLE).await;
+    // Skip the pushes that queued up while the attack settled.
+    if let Some(stream) = &mut victim.stream {
+        stream.next(Duration::from_millis(50)).await;
+    }
     let (mut samples, mut timeouts) = (Vec::new(), 0);
     let began = Instant::now();
     // Pushes that arrive while sampling, read between samples.
