@@ -95,7 +95,11 @@ pub(super) async fn serve(
 /// Raises the soft open-file limit to the hard one and returns the connection cap:
 /// `wanted`, kept [`FD_HEADROOM`] below the limit.
 pub(super) fn connection_cap(wanted: usize) -> usize {
-    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+    // An unlimited hard limit cannot become the soft one (the kernel caps files per
+    // process): then ask for 2^20, the usual cap.
+    let raised =
+        rlimit::increase_nofile_limit(u64::MAX).or_else(|_| rlimit::increase_nofile_limit(1 << 20));
+    let limit = match raised {
         Ok(limit) => limit,
         Err(error) => {
             tracing::warn!(%error, "could not raise the open-file limit");
