@@ -5,8 +5,10 @@
 //! retry — with the task debug panel, plus every plain element once. In a terminal it
 //! reruns live until all tasks settle, then exits; `--serve` serves it to a browser.
 //!
-//! Run: `cargo xtask demo` (terminal), `cargo xtask demo --serve [--port N]` (browser),
-//! `cargo run --example gallery -- --html` (one HTML document of the first rerun).
+//! Run: `cargo xtask demo` (terminal), `cargo xtask demo --serve [--host H] [--port N]`
+//! (browser; the address may also come from `STREAMTREE_HOST`/`STREAMTREE_PORT`; Ctrl-C
+//! or SIGTERM stops it gracefully), `cargo run --example gallery -- --html` (one HTML
+//! document of the first rerun).
 
 #[allow(dead_code)]
 #[path = "async_bg.rs"]
@@ -57,26 +59,39 @@ pub fn app() -> Element {
 }
 
 /// `--port N`'s value, or the default 8501 (Streamlit's).
-fn port(args: &[String]) -> Result<u16, String> {
-    match args.iter().position(|a| a == "--port") {
-        None => Ok(8501),
-        Some(i) => {
-            let value = args
-                .get(i + 1)
-                .ok_or("`--port` needs a number, as in `--port 8502`")?;
-            value
-                .parse()
-                .map_err(|_| format!("`--port {value}`: not a port number (1 to 65535)"))
-        }
+/// The value after `--flag`, else the environment variable `env`, else `default`.
+fn setting(args: &[String], flag: &str, env: &str, default: &str) -> Result<String, String> {
+    match args.iter().position(|a| a == flag) {
+        Some(i) => args
+            .get(i + 1)
+            .cloned()
+            .ok_or_else(|| format!("`{flag}` needs a value")),
+        None => Ok(std::env::var(env).unwrap_or_else(|_| default.to_owned())),
     }
+}
+
+/// Where to serve: `--host`/`--port`, else `STREAMTREE_HOST`/`STREAMTREE_PORT`, else
+/// `127.0.0.1:8501`.
+fn address(args: &[String]) -> Result<std::net::SocketAddr, String> {
+    let host = setting(args, "--host", "STREAMTREE_HOST", "127.0.0.1")?;
+    let port = setting(args, "--port", "STREAMTREE_PORT", "8501")?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("port `{port}`: not a port number (1 to 65535)"))?;
+    let ip: std::net::IpAddr = host
+        .parse()
+        .map_err(|_| format!("host `{host}`: not an IP address (as in 127.0.0.1 or ::)"))?;
+    Ok((ip, port).into())
 }
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = if args.iter().any(|a| a == "--serve") {
-        match port(&args) {
-            // `run` prints the URL once the port is bound.
-            Ok(port) => streamtree::serve(app).bind(([127, 0, 0, 1], port)).run(),
+        match address(&args) {
+            Ok(addr) => {
+                eprintln!("gallery: serving on http://{addr}/ (Ctrl-C stops)");
+                streamtree::serve(app).bind(addr).run()
+            }
             Err(e) => {
                 eprintln!("gallery: {e}");
                 return std::process::ExitCode::from(2);

@@ -2,8 +2,6 @@
 //! limit, click checks and pushes. A plain `TcpStream` is the client; every wait is on a
 //! socket read or a channel, with a timeout only as a failure guard.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -13,8 +11,9 @@ use streamtree::prelude::*;
 use streamtree::{Running, Runtime, serve};
 use streamtree_tests::{Gate, hostile};
 
-/// Failure guard for every wait.
-const GUARD: Duration = Duration::from_secs(20);
+#[path = "serve_client.rs"]
+mod serve_client;
+use serve_client::{Events, GUARD, Reply, get, post_form, request};
 
 fn start(app: impl Fn() -> Element + Send + Sync + 'static) -> Running {
     serve(app)
@@ -22,141 +21,6 @@ fn start(app: impl Fn() -> Element + Send + Sync + 'static) -> Running {
         .runtime(Runtime::builder().max_workers(8).build())
         .spawn()
         .expect("the server starts on loopback")
-}
-
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().find_map(|line| {
-            let (n, v) = line.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
-
-    /// `st_session=<id>` from `Set-Cookie`.
-    fn cookie(&self) -> String {
-        let set = self.header("set-cookie").expect("a Set-Cookie header");
-        set.split(';').next().unwrap().to_owned()
-    }
-
-    /// The anti-forgery token in the page's form.
-    fn token(&self) -> String {
-        let marker = "name=\"token\" value=\"";
-        let start = self.body.find(marker).expect("a token field") + marker.len();
-        self.body[start..start + 32].to_owned()
-    }
-}
-
-fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Reply {
-    let mut tcp = TcpStream::connect(addr).unwrap();
-    tcp.set_read_timeout(Some(GUARD)).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        req.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if method == "POST" {
-        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    req.push_str("\r\n");
-    tcp.write_all(req.as_bytes()).unwrap();
-    tcp.write_all(body).unwrap();
-    let mut raw = String::new();
-    tcp.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw
-        .split_once("\r\n\r\n")
-        .expect("a complete HTTP response");
-    let status = head[9..12].parse().unwrap();
-    Reply {
-        status,
-        head: head.to_owned(),
-        body: body.to_owned(),
-    }
-}
-
-fn get(addr: SocketAddr, cookie: Option<&str>) -> Reply {
-    match cookie {
-        Some(c) => request(addr, "GET", "/", &[("Cookie", c)], b""),
-        None => request(addr, "GET", "/", &[], b""),
-    }
-}
-
-fn post_form(addr: SocketAddr, cookie: &str, body: &str) -> Reply {
-    let headers = [
-        ("Cookie", cookie),
-        ("Content-Type", "application/x-www-form-urlencoded"),
-    ];
-    request(addr, "POST", "/click", &headers, body.as_bytes())
-}
-
-/// An open `GET /events` stream. HTTP/1.0, so the body is close-delimited, not chunked.
-struct Events(BufReader<TcpStream>);
-
-impl Events {
-    fn open(addr: SocketAddr, cookie: &str) -> Events {
-        let mut tcp = TcpStream::connect(addr).unwrap();
-        tcp.set_read_timeout(Some(GUARD)).unwrap();
-        write!(
-            tcp,
-            "GET /events HTTP/1.0\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n"
-        )
-        .unwrap();
-        let mut reader = BufReader::new(tcp);
-        let mut head = String::new();
-        loop {
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            if line == "\r\n" || line.is_empty() {
-                break;
-            }
-            head.push_str(&line);
-        }
-        assert!(head.starts_with("HTTP/1.0 200"), "{head}");
-        assert!(head.contains("text/event-stream"), "{head}");
-        Events(reader)
-    }
-
-    /// The next event's JSON data (keep-alive comments skipped).
-    fn next(&mut self) -> serde_json::Value {
-        let mut data = String::new();
-        loop {
-            let mut line = String::new();
-            let n = self
-                .0
-                .read_line(&mut line)
-                .expect("an event before the guard timeout");
-            assert!(n > 0, "the event stream ended");
-            let line = line.trim_end_matches(['\r', '\n']);
-            if line.is_empty() {
-                if !data.is_empty() {
-                    return serde_json::from_str(&data).unwrap();
-                }
-            } else if let Some(d) = line.strip_prefix("data:") {
-                data.push_str(d.strip_prefix(' ').unwrap_or(d));
-            }
-        }
-    }
-
-    /// Skips events until one's HTML contains `text`.
-    fn until(&mut self, text: &str) -> serde_json::Value {
-        loop {
-            let event = self.next();
-            if event["html"].as_str().unwrap().contains(text) {
-                return event;
-            }
-        }
-    }
 }
 
 #[test]
@@ -311,14 +175,33 @@ fn idle_session_expires_and_its_task_is_cancelled() {
 }
 
 #[test]
-fn session_limit_answers_503() {
-    let server = serve(|| Text("one at a time"))
+fn full_table_evicts_the_least_recent_session_without_a_stream_else_503() {
+    let server = serve(|| Text("two at a time"))
         .bind(([127, 0, 0, 1], 0))
-        .max_sessions(1)
+        .max_sessions(2)
         .spawn()
         .unwrap();
     let first = get(server.addr(), None);
-    assert_eq!(first.status, 200);
+    let second = get(server.addr(), None);
+    assert_eq!((first.status, second.status), (200, 200));
+    // `first` is the least recently active: a new visitor takes its place.
+    let third = get(server.addr(), None);
+    assert_eq!(
+        third.status, 200,
+        "a new visitor gets the app: {}",
+        third.body
+    );
+    assert_eq!(server.session_count(), 2);
+    let again = get(server.addr(), Some(&first.cookie()));
+    assert!(
+        again.header("set-cookie").is_some(),
+        "the evicted session is gone: its browser starts a new one"
+    );
+    // Now `third` and `again` hold event streams: nobody can be evicted.
+    let _streams = [
+        Events::open(server.addr(), &third.cookie()),
+        Events::open(server.addr(), &again.cookie()),
+    ];
     let refused = get(server.addr(), None);
     assert_eq!(refused.status, 503);
     assert_eq!(
@@ -326,12 +209,12 @@ fn session_limit_answers_503() {
         Some("text/plain; charset=utf-8")
     );
     assert!(
-        refused.body.contains("limit of 1 sessions"),
+        refused.body.contains("limit of 2 sessions"),
         "{}",
         refused.body
     );
-    assert_eq!(get(server.addr(), Some(&first.cookie())).status, 200);
-    assert_eq!(server.session_count(), 1);
+    assert_eq!(get(server.addr(), Some(&third.cookie())).status, 200);
+    assert_eq!(server.session_count(), 2);
 }
 
 /// A counter app whose button handler counts clicks.
@@ -467,7 +350,7 @@ fn click_runs_the_callback_then_reruns_and_pushes() {
     let (cookie, token) = (page.cookie(), page.token());
     assert!(
         page.body
-            .contains(r#"<form id="st-form" method="post" action="/click">"#)
+            .contains(r#"<form id="st-form" method="post" action="/click" "#)
     );
     assert!(
         page.body

@@ -39,6 +39,7 @@
 //! and its API ([`asyncio`]). With the `serve` feature, `streamtree::serve(app)` runs an
 //! app as a live web page (`live::serve`).
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod asyncio;
 mod element;
@@ -57,12 +58,13 @@ pub mod __private;
 
 pub use element::{Element, Str};
 pub use runtime::{Runtime, RuntimeBuilder, Subscription};
-pub use session::{ClickError, Resolved, Session, SessionBuilder};
+pub use session::{ClickError, Resolved, Session, SessionBuilder, WeakSession};
 pub use streamtree_macros::{component, view};
 pub use testing::{render_html, render_html_document, render_text};
 pub use tree::{TreeNode, render_to_tree};
 
 #[cfg(feature = "serve")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
 pub use live::serve::{Running, Server, serve};
 
 /// Everything an app file usually needs: `use streamtree::prelude::*;`.

@@ -41,9 +41,11 @@ fn print_help() {
 cargo xtask <task>
 
 tasks:
-  demo [ARGS..]  run the demo gallery (arguments go to the gallery example)
+  demo [ARGS..]  run the demo gallery (arguments go to the gallery example:
+                 --serve [--host H] [--port N], or STREAMTREE_HOST/STREAMTREE_PORT)
   ci             fmt --check, clippy -D warnings (all targets and features),
                  rustdoc -D warnings, test --workspace with CI=true, loom models
-  bench [ARGS..] run the benchmarks (divan) of the streamtree crate, release build"
+  bench [ARGS..] run the benchmarks of the streamtree crate, release build, with
+                 serve_abuse (the demo server under hostile clients; ARGS go to cargo)"
     );
 }

@@ -7,6 +7,7 @@
 pub mod terminal;
 
 #[cfg(feature = "serve")]
+#[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
 pub mod serve;
 
 pub use terminal::{Mode, Terminal, TerminalReport, terminal};

@@ -13,6 +13,7 @@
 //! - user values leaving the session (swept state, the last rerun's button handlers) are
 //!   dropped after the lock that held them is released: their `Drop` may use the session.
 
+mod close;
 mod contain;
 pub(crate) mod path;
 mod resolve;
@@ -28,6 +29,7 @@ use std::time::Duration;
 use crate::element::{Callback, Element, Node, Str};
 use crate::runtime::{Runtime, Subscription, TaskSet};
 
+pub use close::WeakSession;
 pub(crate) use contain::{contain, panic_message};
 pub use path::current as render_path;
 pub use resolve::Resolved;

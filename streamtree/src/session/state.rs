@@ -110,6 +110,11 @@ impl Store {
             .collect()
     }
 
+    /// Removes every slot; the caller drops the result outside the lock ([`Session::close`]).
+    pub(crate) fn take_all(&self) -> impl Send + use<> {
+        std::mem::take(&mut *self.slots.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.slots.lock().unwrap().len()

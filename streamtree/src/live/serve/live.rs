@@ -1,0 +1,229 @@
+//! One browser's session ([`Live`]): its push state, the one-at-a-time lane its reruns,
+//! clicks and renders run in, and closing it.
+//!
+//! Invariants:
+//! - reruns, clicks and renders of one session run one at a time (`work`, an async mutex:
+//!   waiting requests hold no thread) on a blocking thread, never on the async reactor;
+//!   so one session occupies at most one blocking thread, however many requests it sends;
+//! - the seq they stamp grows with the content, so a client applies only newer pushes;
+//! - once `work.closed` is set no more user code of this session runs here; `closed`
+//!   (the watch) is set first, so streams and the pusher end without waiting for `work`.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::{Notify, Semaphore, watch};
+
+use super::panics::{PanicLog, in_lane, panic_text};
+use crate::element::Element;
+use crate::render::html;
+use crate::session::{OnChange, Session};
+
+/// One browser's session and its push state.
+pub(super) struct Live {
+    /// The cookie id (a secret: never logged; logs use `session.id()`).
+    pub(super) id: u128,
+    pub(super) session: Session,
+    /// The anti-forgery token every `POST /click` must echo; 32 hex digits.
+    pub(super) token: String,
+    /// The lane: one rerun, click or render of this session at a time.
+    work: Arc<tokio::sync::Mutex<Work>>,
+    /// The latest render, for the event streams. Written only inside `work`.
+    pub(super) page: watch::Sender<Arc<Snapshot>>,
+    /// Woken by the session's task changes (and by a new event stream).
+    pub(super) changed: Arc<Notify>,
+    /// Keeps the `changed` hook registered for the session's life.
+    _on_change: OnChange,
+    /// Written by lookups and stream opens (under the sessions lock) and by closing
+    /// streams; read by the sweeper and eviction (under the sessions lock).
+    pub(super) activity: Mutex<Activity>,
+    /// Becomes `true` once, when the session is closed.
+    pub(super) closed: watch::Sender<bool>,
+    /// Distinct panics of this session already logged.
+    pub(super) panics: Mutex<PanicLog>,
+}
+
+/// What the `work` lane guards.
+struct Work {
+    /// The last seq stamped on a render.
+    seq: u64,
+    /// Set once by `close`; nothing runs in the lane after.
+    closed: bool,
+}
+
+pub(super) struct Activity {
+    pub(super) last_seen: Instant,
+    /// Open event streams; changed only with a stream's guard.
+    pub(super) streams: usize,
+}
+
+/// One rendered rerun.
+pub(super) struct Snapshot {
+    pub(super) seq: u64,
+    pub(super) title: String,
+    pub(super) busy: bool,
+    pub(super) html: String,
+    /// The push event's data: `{"seq":..,"title":..,"busy":..,"html":..}`.
+    pub(super) json: String,
+}
+
+#[derive(Serialize)]
+struct PushJson<'a> {
+    seq: u64,
+    title: &'a str,
+    busy: bool,
+    html: &'a str,
+}
+
+/// Why [`Live::run`] did not return the closure's result.
+pub(super) enum RunError {
+    /// The session was closed before the work could start.
+    Closed,
+    /// The work panicked outside the session's own containment; the panic's text.
+    Panicked(String),
+}
+
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Live {
+    pub(super) fn new(id: u128, session: Session, token: String) -> Live {
+        let changed = Arc::new(Notify::new());
+        let hook = changed.clone();
+        let on_change = session.on_change(move || hook.notify_one());
+        let (page, _) = watch::channel(Arc::new(Snapshot {
+            seq: 0,
+            title: String::new(),
+            busy: false,
+            html: String::new(),
+            json: String::new(),
+        }));
+        Live {
+            id,
+            session,
+            token,
+            work: Arc::new(tokio::sync::Mutex::new(Work {
+                seq: 0,
+                closed: false,
+            })),
+            page,
+            changed,
+            _on_change: on_change,
+            activity: Mutex::new(Activity {
+                last_seen: Instant::now(),
+                streams: 0,
+            }),
+            closed: watch::channel(false).0,
+            panics: Mutex::new(PanicLog::default()),
+        }
+    }
+
+    /// Runs `f` on a blocking thread once this session's earlier work is done (and, with
+    /// `permits`, once one of them is free: taken after the lane, so a session waits in
+    /// the shared queue at most once).
+    pub(super) async fn run<R: Send + 'static>(
+        self: &Arc<Self>,
+        permits: Option<&Arc<Semaphore>>,
+        f: impl FnOnce(&Live, &mut u64) -> R + Send + 'static,
+    ) -> Result<R, RunError> {
+        let mut work = self.work.clone().lock_owned().await;
+        if work.closed {
+            return Err(RunError::Closed);
+        }
+        let permit = match permits {
+            Some(p) => Some(
+                p.clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| RunError::Closed)?,
+            ),
+            None => None,
+        };
+        let live = self.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            in_lane(&live, || f(&live, &mut work.seq))
+        })
+        .await;
+        outcome.map_err(|e| match e.try_into_panic() {
+            Ok(payload) => RunError::Panicked(panic_text(&*payload)),
+            Err(_) => RunError::Closed,
+        })
+    }
+
+    /// Like [`close`](Self::close), but after `limit` without the lane (a handler that
+    /// never returns) closes the session beside it: `Session::close` is safe to run
+    /// alongside a handler, and a server that stops must not wait for ever.
+    pub(super) async fn close_within(self: Arc<Self>, limit: Duration) {
+        if tokio::time::timeout(limit, self.clone().close())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                session = self.session.id(),
+                "a handler or rerun did not finish: closing its session beside it"
+            );
+            let live = self.clone();
+            drop(tokio::task::spawn_blocking(move || live.session.close()));
+        }
+    }
+
+    /// Closes the session ([`Session::close`]: cancels its tasks, drops its handlers and
+    /// state, which may own the session itself) once no work of it runs. Idempotent.
+    pub(super) async fn close(self: Arc<Self>) {
+        self.closed.send_replace(true);
+        let mut work = self.work.clone().lock_owned().await;
+        if std::mem::replace(&mut work.closed, true) {
+            return;
+        }
+        let live = self.clone();
+        // User `Drop` code may block: a blocking thread, like every other user code here.
+        let _ = tokio::task::spawn_blocking(move || {
+            in_lane(&live.clone(), || live.session.close());
+            drop(work);
+        })
+        .await;
+    }
+
+    /// Reruns, renders and publishes to the event streams when anything visible changed;
+    /// returns the render and whether it was published. The caller holds the `render`
+    /// lock (`seq`).
+    pub(super) fn render_locked(
+        &self,
+        seq: &mut u64,
+        root: &(dyn Fn() -> Element + Send + Sync),
+        fallback_title: &str,
+    ) -> (Arc<Snapshot>, bool) {
+        let tree = self.session.rerun(root);
+        let html = html::fragment(&tree);
+        let title = html::title(&tree).unwrap_or(fallback_title).to_owned();
+        let busy = !self.session.wait_idle(Duration::ZERO);
+        *seq += 1;
+        let json = serde_json::to_string(&PushJson {
+            seq: *seq,
+            title: &title,
+            busy,
+            html: &html,
+        })
+        .expect("a struct of strings, bools and numbers serializes");
+        let snapshot = Arc::new(Snapshot {
+            seq: *seq,
+            title,
+            busy,
+            html,
+            json,
+        });
+        let sent = self.page.send_if_modified(|current| {
+            let changed = current.html != snapshot.html
+                || current.busy != snapshot.busy
+                || current.title != snapshot.title;
+            if changed {
+                *current = snapshot.clone();
+            }
+            changed
+        });
+        (snapshot, sent)
+    }
+}

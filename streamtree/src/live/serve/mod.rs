@@ -1,0 +1,89 @@
+//! The live HTML server: one [`Session`](crate::Session) per browser, the page pushed
+//! over Server-Sent Events whenever that session's tasks change, clicks posted with an
+//! anti-forgery token. Start it with [`serve`] and configure it on [`Server`].
+//!
+//! Routes (under [`Server::base_path`], if set):
+//!
+//! | route | answer |
+//! | --- | --- |
+//! | `GET /` | a rerun as a full document (creates the session and its cookie if needed) |
+//! | `HEAD /` | the headers of a page, without creating a session |
+//! | `GET /healthz` | `200 ok` while the server runs; creates no session |
+//! | `GET /events` | `text/event-stream`: one JSON event `{seq, title, busy, html}` per change |
+//! | `POST /click` | runs the button's handler, reruns, pushes; `303` to `/` for forms, `204` for JSON |
+//!
+//! Without JavaScript the page is a `<form>` whose buttons post `key=<address>` with the
+//! hidden token, and a `<noscript>` refresh reloads it while tasks are pending or running.
+//! With JavaScript an inline script (no timers) applies pushed events and posts clicks as
+//! JSON.
+//!
+//! Against hostile clients: header-read and request timeouts, a connection cap below the
+//! open-file limit (raised at start), a bounded session table that evicts the least
+//! recently active session without an event stream, event streams capped per session and
+//! in total, one rerun or handler at a time per session (others wait without holding a
+//! thread), bounded and fair push renders, and rate-limited `tracing` events for panics.
+//!
+//! Files, one structure each: `server.rs` (the builder), `running.rs` (the handle of a
+//! spawned server), `accept.rs` (connections, limits, graceful shutdown), `registry.rs`
+//! (the sessions table, eviction, the expiry sweeper), `live.rs` (one session's push state
+//! and render), `pusher.rs` (the per-session push loop), `routes.rs` (the handlers),
+//! `click.rs` (the click handler), `panics.rs` (the rate-limited panic log), `script.js`
+//! (the client script).
+
+mod accept;
+mod click;
+mod live;
+mod panics;
+mod pusher;
+mod registry;
+mod routes;
+mod running;
+mod server;
+
+use std::sync::Arc;
+
+use crate::element::Element;
+
+pub use running::Running;
+pub use server::Server;
+
+/// Upper bound on pushes per second and session; bursts of task changes fold into one rerun.
+///
+/// # Example
+/// ```
+/// assert_eq!(streamtree::live::serve::MAX_PUSHES_PER_SECOND, 30);
+/// ```
+pub const MAX_PUSHES_PER_SECOND: u32 = 30;
+
+/// Largest accepted `POST /click` body, in bytes; larger ones get a `413`.
+///
+/// # Example
+/// ```
+/// assert_eq!(streamtree::live::serve::MAX_CLICK_BODY, 8192);
+/// ```
+pub const MAX_CLICK_BODY: usize = 8 * 1024;
+
+/// Name of the session cookie (`HttpOnly; SameSite=Strict`, 128 random bits as hex).
+///
+/// # Example
+/// ```
+/// assert_eq!(streamtree::live::serve::SESSION_COOKIE, "st_session");
+/// ```
+pub const SESSION_COOKIE: &str = "st_session";
+
+/// Starts configuring a live server for the app function `root`; see [`Server`].
+///
+/// # Example
+/// ```no_run
+/// use streamtree::prelude::*;
+/// streamtree::serve(|| Page([Text("hello")]).title("Hello"))
+///     .bind(([127, 0, 0, 1], 8501))
+///     .run()
+///     .unwrap();
+/// ```
+pub fn serve(root: impl Fn() -> Element + Send + Sync + 'static) -> Server {
+    Server::new(Arc::new(root))
+}
+
+/// The app function all sessions share.
+pub(super) type Root = Arc<dyn Fn() -> Element + Send + Sync>;
