@@ -17,6 +17,8 @@ mod subscription;
 mod summary;
 mod sync;
 mod table;
+#[allow(dead_code, reason = "used by retries, timeouts and MatchTask::delay")]
+pub(crate) mod timer;
 mod unwind;
 
 #[cfg(all(test, streamtree_loom))]

@@ -230,6 +230,20 @@ impl TaskSet {
         }
     }
 
+    /// At `deadline`, notifies this set's subscribers and hooks as a task change does, so
+    /// live runners rerun (a delayed loading arm, say). Holds the set weakly: a set
+    /// dropped before the deadline is not kept alive, and nothing is notified.
+    #[allow(dead_code, reason = "called by MatchTask::delay (loading.rs)")]
+    pub(crate) fn notify_at(self: &Arc<Self>, deadline: Instant) {
+        let set = Arc::downgrade(self);
+        // Dropping the handle does not cancel the timer.
+        let _ = super::timer::after(deadline, move || {
+            if let Some(set) = set.upgrade() {
+                set.notify();
+            }
+        });
+    }
+
     /// Registers `hook` to run on every change; it stays registered while `hook` lives.
     pub(crate) fn add_hook(&self, hook: &Arc<dyn Fn() + Send + Sync>) {
         let subs = self

@@ -164,3 +164,23 @@ fn type_names_lose_their_module_paths() {
     );
     assert_eq!(short_type_name("&[my_app::Row; 3]"), "&[Row; 3]");
 }
+
+#[test]
+fn notify_at_wakes_subscribers_at_the_deadline_and_holds_the_set_weakly() {
+    let rt = Runtime::builder().build();
+    let set = set_on(&rt);
+    let sub = set.subscribe();
+    set.notify_at(std::time::Instant::now());
+    assert!(
+        sub.wait_timeout(LONG),
+        "the deadline notifies the subscriber"
+    );
+    // A set dropped before its deadline: nothing keeps it alive, nothing is notified.
+    let set2 = set_on(&rt);
+    let sub2 = set2.subscribe();
+    set2.notify_at(std::time::Instant::now() + Duration::from_secs(3600));
+    let weak = Arc::downgrade(&set2);
+    close(set2);
+    assert!(weak.upgrade().is_none(), "notify_at holds the set weakly");
+    drop(sub2);
+}
