@@ -39,7 +39,9 @@ use std::fmt;
 
 use crate::runtime::{Slot, current_set, find_current, is_own_task};
 
-pub use crate::runtime::{Cancelled, Progress, TaskContext, TaskHandle, TaskStatus, TaskSummary};
+pub use crate::runtime::{
+    Cancelled, Progress, Retry, TaskBuilder, TaskContext, TaskHandle, TaskStatus, TaskSummary,
+};
 
 /// Bytes of one task's bookkeeping slot, excluding its key's text and its result: what a
 /// finished task costs a session until it is dismissed. Not API: printed by the tasks
@@ -48,14 +50,14 @@ pub use crate::runtime::{Cancelled, Progress, TaskContext, TaskHandle, TaskStatu
 pub const TASK_SLOT_BYTES: usize = crate::runtime::MAX_SLOT_BYTES;
 
 #[track_caller]
-fn check_key(key: &str) {
+pub(crate) fn check_key(key: &str) {
     if key.trim().is_empty() {
         panic!("task key {key:?} is blank: give every task a non-empty key that names its work");
     }
 }
 
 #[track_caller]
-fn no_session() -> ! {
+pub(crate) fn no_session() -> ! {
     panic!(
         "no streamtree Session is current on this thread: submit tasks inside a rerun \
          (`session.rerun(..)`, `AppTest::run`), inside `session.enter(|| ..)`, or from a task"
@@ -112,6 +114,23 @@ pub fn submit<T: Send + 'static>(
     submit_inner(key, move |_: &Slot| Ok(f()))
 }
 
+/// A task described by its key and options, started by
+/// [`run`](TaskBuilder::run): `task("sales").input(&region).run(f)`. The same key rules
+/// as [`submit`]; `task(key).run(f)` with no input is the same task as `submit(key, ..)`.
+/// See the module's "Task life-cycle" section.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let s = Session::new();
+/// let h = s.enter(|| task("answer").run(|_: &TaskContext| Ok::<_, String>(42)));
+/// s.wait_idle(std::time::Duration::from_secs(10));
+/// assert_eq!(h.result(), Some(42));
+/// ```
+pub fn task(key: &str) -> TaskBuilder<'_> {
+    TaskBuilder::new(key)
+}
+
 /// Like [`submit`], for work that can fail: `Err(e)` ends the task as
 /// [`TaskStatus::Error`] with `e.to_string()`, or as [`TaskStatus::Cancelled`] when a
 /// cancel was requested (the `Err` is then taken as the task stopping on it).
@@ -139,7 +158,7 @@ pub fn submit_fallible<T: Send + 'static, E: fmt::Display>(
 /// A fallible closure's outcome: `Err` while a cancel is requested ends the task
 /// Cancelled (the request is honoured here, on the task's own worker), any other `Err`
 /// ends it Error with the message.
-fn ended<T, E: fmt::Display>(slot: &Slot, outcome: Result<T, E>) -> Result<T, String> {
+pub(crate) fn ended<T, E: fmt::Display>(slot: &Slot, outcome: Result<T, E>) -> Result<T, String> {
     outcome.map_err(|e| {
         slot.honour_cancel();
         e.to_string()
@@ -386,6 +405,13 @@ pub(crate) struct TaskSnapshot<T> {
     pub(crate) result: Option<T>,
     /// `Some` exactly when `status` is Error.
     pub(crate) error: Option<String>,
+    /// When `status` is not Done: the value [`TaskHandle::result`] shows meanwhile (a
+    /// refresh's previous result, keep_previous's previous input's), if any.
+    #[allow(dead_code, reason = "for the loading arms (MatchTask), which read it")]
+    pub(crate) shown: Option<T>,
+    /// [`TaskHandle::is_refreshing`] in the same reading.
+    #[allow(dead_code, reason = "for the loading arms (MatchTask), which read it")]
+    pub(crate) refreshing: bool,
 }
 
 /// Reads `handle` once (see [`TaskSnapshot`]). The result's `Arc` is taken under the
@@ -412,10 +438,27 @@ pub(crate) fn snapshot<T: Clone + 'static>(handle: &TaskHandle<T>) -> TaskSnapsh
     });
     // `value` may be the last reference (dismissed meanwhile): dropped outside every lock.
     drop(value);
+    let (shown, refreshing) = if status == TaskStatus::Done {
+        (None, false)
+    } else {
+        let (v, refreshing) = handle.slot().shown();
+        (v.as_ref().map(clone_value::<T>), refreshing)
+    };
     TaskSnapshot {
         status,
         progress,
         result,
         error,
+        shown,
+        refreshing,
     }
+}
+
+/// A clone of a task's value (under its own mutex, no runtime lock held).
+fn clone_value<T: Clone + 'static>(v: &crate::runtime::TaskValue) -> T {
+    v.downcast_ref::<std::sync::Mutex<T>>()
+        .expect("a slot's value has the type its handles were created with")
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
 }

@@ -114,6 +114,11 @@ impl Pool {
         self.counts.load().workers as usize
     }
 
+    /// How many jobs are ahead of `slot` in `lane`; `None` if it is not queued there.
+    pub(crate) fn position(&self, lane: &Lane, slot: &Slot) -> Option<usize> {
+        self.lanes.position(lane, slot)
+    }
+
     pub(crate) fn peak_workers(&self) -> usize {
         self.peak.load(Ordering::SeqCst)
     }

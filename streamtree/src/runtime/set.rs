@@ -10,34 +10,40 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Sender, TrySendError};
 
-use super::Runtime;
 use super::active::ActiveCount;
 use super::handle::TaskHandle;
+use super::life::{Trash, Work};
 use super::pool::Lane;
 use super::slot::{Change, SetLink, Slot};
 use super::subscription::Subscription;
 use super::summary::TaskSummary;
 use super::sync;
 use super::table::{self, TaskTable, Vacancy};
+use super::{Runtime, RuntimeInner};
 
 /// One session's tasks by key, and who to tell when they change.
 pub(crate) struct TaskSet {
     /// The runtime its tasks run on. The first field, so a set's drop lets go of its
     /// runtime before its subscribers see the disconnection (a test relies on it).
-    runtime: Runtime,
+    runtime: RuntimeRef,
     /// This set's FIFO in the runtime's queue, served round-robin with other sets'.
-    lane: Lane,
+    pub(super) lane: Lane,
     /// What this set's slots hold to reach it (see [`SetLink`]: kept for throughput).
-    link: Arc<SetLink>,
-    /// Tasks by key. Written by `submit` (insert) and `dismiss` (remove); lock order: this,
-    /// then a slot's state.
-    tasks: sync::Mutex<TaskTable>,
+    pub(super) link: Arc<SetLink>,
+    /// Tasks by (key, input). Written by `submit`/`run` (insert), `dismiss` and the
+    /// collection sweep (remove); lock order: this, then a slot's state.
+    pub(super) tasks: sync::Mutex<TaskTable>,
     /// Set once by `close`, and read by `submit`, both under `tasks`: a submit after the
     /// close creates its task already Cancelled (never counted, never queued).
-    closed: sync::AtomicBool,
-    /// Tasks Pending or Running: counted in by `submit` (under `tasks`), out by `changed`
-    /// on each task's single terminal transition.
-    active: ActiveCount,
+    pub(super) closed: sync::AtomicBool,
+    /// Tasks Pending or Running: counted in by `submit` and restarts (under `tasks`), out
+    /// by `changed` on each run's single terminal transition.
+    pub(super) active: ActiveCount,
+    /// Set once this session ran a shared task: `wait_idle` then waits for the runtime's
+    /// shared tasks too, and summaries list the shared tasks it uses.
+    pub(super) uses_shared: std::sync::atomic::AtomicBool,
+    /// The deadline of the pending collection sweep, if one is scheduled.
+    pub(super) sweep_at: Mutex<Option<Instant>>,
     /// Notification senders, one per live [`Subscription`]; pruned when a send finds its
     /// receiver gone.
     subscribers: Mutex<Vec<Sender<()>>>,
@@ -50,8 +56,24 @@ pub(crate) struct TaskSet {
     subscriber_count: AtomicUsize,
 }
 
+/// How a set reaches its runtime: a session's set holds it; the runtime's own set of
+/// shared tasks holds it weakly (the runtime holds that set: no cycle).
+enum RuntimeRef {
+    Session(Runtime),
+    Shared(Weak<RuntimeInner>),
+}
+
 impl TaskSet {
     pub(crate) fn new(runtime: Runtime) -> Arc<TaskSet> {
+        Self::with_runtime(RuntimeRef::Session(runtime))
+    }
+
+    /// The runtime's set of shared tasks.
+    pub(crate) fn new_shared(runtime: Weak<RuntimeInner>) -> Arc<TaskSet> {
+        Self::with_runtime(RuntimeRef::Shared(runtime))
+    }
+
+    fn with_runtime(runtime: RuntimeRef) -> Arc<TaskSet> {
         Arc::new_cyclic(|me| TaskSet {
             runtime,
             lane: Lane::new(),
@@ -62,10 +84,42 @@ impl TaskSet {
             subscribers: Mutex::new(Vec::new()),
             hooks: Mutex::new(Vec::new()),
             subscriber_count: AtomicUsize::new(0),
+            uses_shared: std::sync::atomic::AtomicBool::new(false),
+            sweep_at: Mutex::new(None),
         })
     }
 
-    fn lock_tasks(&self) -> sync::MutexGuardOf<'_, TaskTable> {
+    /// Whether this is a runtime's set of shared tasks.
+    pub(crate) fn is_shared(&self) -> bool {
+        matches!(self.runtime, RuntimeRef::Shared(_))
+    }
+
+    /// The runtime, if it is still alive.
+    pub(crate) fn runtime(&self) -> Option<Runtime> {
+        match &self.runtime {
+            RuntimeRef::Session(rt) => Some(rt.clone()),
+            RuntimeRef::Shared(weak) => weak.upgrade().map(|inner| Runtime { inner }),
+        }
+    }
+
+    /// Queues `slot`'s job on this set's lane. With its runtime gone (only a shared set's
+    /// can go), the task cannot run: it is cancelled and its closure dropped.
+    pub(crate) fn execute(&self, slot: Arc<Slot>) {
+        match &self.runtime {
+            RuntimeRef::Session(rt) => rt.execute(&self.lane, slot),
+            RuntimeRef::Shared(weak) => match weak.upgrade() {
+                Some(inner) => Runtime { inner }.execute(&self.lane, slot),
+                None => {
+                    let (change, trash) = slot.cancel_with_trash();
+                    slot.discard_fn();
+                    drop(trash);
+                    self.changed(change);
+                }
+            },
+        }
+    }
+
+    pub(super) fn lock_tasks(&self) -> sync::MutexGuardOf<'_, TaskTable> {
         self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -96,6 +150,10 @@ impl TaskSet {
         match tasks.find(key) {
             Ok(existing) => {
                 let existing = existing.clone();
+                if existing.wants_run() && existing.is_of::<T>() {
+                    // Refreshed: this call's closure runs.
+                    return self.restart(tasks, existing, Work::once(f), None);
+                }
                 drop(tasks);
                 drop(f);
                 existing.check_type::<T>();
@@ -103,6 +161,35 @@ impl TaskSet {
             }
             Err(vacancy) => self.submit_new(tasks, vacancy, key, f),
         }
+    }
+
+    /// Starts the terminal `slot` again with `work` (a refresh, a stale or a superseded
+    /// task), counted and queued; unlocks the table. A task that is no longer terminal
+    /// (or a closed set) is left as it is.
+    pub(crate) fn restart<T: 'static>(
+        &self,
+        tasks: sync::MutexGuardOf<'_, TaskTable>,
+        slot: Arc<Slot>,
+        work: Work,
+        opts: Option<super::life::Options>,
+    ) -> TaskHandle<T> {
+        let mut trash = Trash::default();
+        let mut queue = false;
+        if self.closed.load(Ordering::Acquire) {
+            trash.work(Some(work));
+        } else if let Some((now, t)) = slot.restart(work, opts) {
+            // Counted under the table lock, as a new task is.
+            self.active.started();
+            queue = now;
+            trash = t;
+        }
+        drop(tasks);
+        drop(trash);
+        if queue {
+            self.execute(slot.clone());
+        }
+        self.notify();
+        TaskHandle::new(slot)
     }
 
     /// `submit` for a key without a task: a new slot, queued unless the set is closed.
@@ -119,7 +206,7 @@ impl TaskSet {
     {
         let (slot, queue) = self.admit(tasks, vacancy, key, f);
         if queue {
-            self.runtime.execute(&self.lane, slot.clone());
+            self.execute(slot.clone());
         }
         self.notify();
         TaskHandle::new(slot)
@@ -177,18 +264,37 @@ impl TaskSet {
 
     /// Removes the terminal task under `key`; false for Pending, Running or absent keys.
     pub(crate) fn dismiss(&self, key: &str) -> bool {
-        let removed = table::dismiss(&self.tasks, key);
-        let dismissed = removed.is_some();
+        let removed = table::dismiss_all(&self.tasks, key);
+        let mut dismissed = !removed.is_empty();
         drop(removed);
         if dismissed {
             self.notify();
         }
+        // Shared tasks under the key go for every session.
+        if !self.is_shared()
+            && self.uses_shared.load(Ordering::Acquire)
+            && let Some(shared) = self.runtime().and_then(|rt| rt.shared_set_if_any())
+        {
+            let removed = table::dismiss_all(&shared.tasks, key);
+            let users: Vec<Arc<Slot>> = removed.clone();
+            dismissed |= !removed.is_empty();
+            drop(removed);
+            for slot in users {
+                slot.notify_users();
+            }
+        }
         dismissed
     }
 
-    /// One row per task, sorted by key.
+    /// One row per task (and per shared task this session uses), sorted by key.
     pub(crate) fn summaries(&self) -> Vec<TaskSummary> {
-        let slots: Vec<Arc<Slot>> = self.lock_tasks().slots().cloned().collect();
+        let mut slots: Vec<Arc<Slot>> = self.lock_tasks().slots().cloned().collect();
+        if self.uses_shared.load(Ordering::Acquire)
+            && let Some(shared) = self.runtime().and_then(|rt| rt.shared_set_if_any())
+        {
+            let all: Vec<Arc<Slot>> = shared.lock_tasks().slots().cloned().collect();
+            slots.extend(all.into_iter().filter(|s| s.is_used_by(self)));
+        }
         let now = Instant::now();
         let mut rows: Vec<TaskSummary> = slots.iter().map(|s| TaskSummary::of(s, now)).collect();
         rows.sort_by(|a, b| a.key.cmp(&b.key));
@@ -206,9 +312,14 @@ impl TaskSet {
         }
     }
 
+    /// Wakes every subscriber and hook, as a task change does (a shared task's change).
+    pub(crate) fn notify_change(&self) {
+        self.notify();
+    }
+
     /// Wakes every subscriber (coalescing: a subscriber with a wake-up pending gets no
     /// second one).
-    fn notify(&self) {
+    pub(super) fn notify(&self) {
         if self.subscriber_count.load(Ordering::SeqCst) == 0 {
             return;
         }
@@ -258,7 +369,19 @@ impl TaskSet {
 
     /// Blocks until no task is Pending or Running, or `timeout` passes; true when idle.
     pub(crate) fn wait_idle(&self, timeout: Duration) -> bool {
-        self.active.wait_idle(timeout)
+        let deadline = Instant::now().checked_add(timeout);
+        if !self.active.wait_idle(timeout) {
+            return false;
+        }
+        if self.uses_shared.load(Ordering::Acquire)
+            && let Some(shared) = self.runtime().and_then(|rt| rt.shared_set_if_any())
+        {
+            let left = deadline.map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
+            return shared.active.wait_idle(left);
+        }
+        true
     }
 
     /// The session is gone: cancel Pending tasks, ask Running ones to stop, and make later
