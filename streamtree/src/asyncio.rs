@@ -33,6 +33,58 @@
 //! assert_eq!(handle.result().as_deref(), Some("report ready"));
 //! assert_eq!(handle.progress().unwrap().to_string(), "75% part 3");
 //! ```
+//!
+//! # Task life-cycle
+//!
+//! [`task`] describes a task by more than its key, and [`TaskBuilder::run`] starts it:
+//!
+//! - **Inputs.** `task("sales").input(&region).run(f)`: the task's identity is (key,
+//!   input). Running the key with another input cancels the previous input's unfinished
+//!   task (as Dash cancels superseded callbacks); finished ones stay cached, so switching
+//!   back shows them at once. [`keep_previous`](TaskBuilder::keep_previous) shows the
+//!   previous input's result while the new one loads.
+//! - **Refresh.** [`TaskHandle::refresh`] (from a button handler) marks a finished task;
+//!   the next rerun's `run` or `submit` runs it again while the old result stays visible
+//!   ([`TaskHandle::is_refreshing`]). [`stale_after`](TaskBuilder::stale_after) does the
+//!   same for results older than an age.
+//! - **Retry and timeout.** [`retry`](TaskBuilder::retry) with a [`Retry`] re-runs failed
+//!   attempts after an exponential, jittered backoff (no worker waits);
+//!   [`timeout`](TaskBuilder::timeout) fails an attempt still running after a limit, at
+//!   once, and never starts a second closure of the task before the first returned.
+//! - **Shared and collected.** [`shared`](TaskBuilder::shared) makes one task per (key,
+//!   input) for all sessions of a runtime; [`gc_after`](TaskBuilder::gc_after) (default 5
+//!   minutes) drops finished tasks no rerun read for that long.
+//! - **Timing.** [`TaskHandle::attempt`], [`elapsed`](TaskHandle::elapsed),
+//!   [`eta`](TaskHandle::eta), [`queue_position`](TaskHandle::queue_position), and the same
+//!   in [`TaskSummary`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use streamtree::prelude::*;
+//!
+//! let session = Session::new();
+//! let load = |region: &'static str| {
+//!     session.enter(|| {
+//!         task("sales")
+//!             .input(region)
+//!             .keep_previous()
+//!             .retry(Retry::times(3).backoff(Duration::from_millis(100)))
+//!             .timeout(Duration::from_secs(30))
+//!             .run(move |ctx: &TaskContext| {
+//!                 ctx.check_cancelled()?;
+//!                 Ok::<_, Cancelled>(format!("sales of {region}"))
+//!             })
+//!     })
+//! };
+//! let north = load("north");
+//! assert!(session.wait_idle(Duration::from_secs(10)));
+//! assert_eq!(north.result().as_deref(), Some("sales of north"));
+//! assert_eq!((north.attempt(), north.is_refreshing()), (1, false));
+//! north.refresh(); // the next rerun runs it again, showing the old result meanwhile
+//! let north = load("north");
+//! assert_eq!(north.result().as_deref(), Some("sales of north"));
+//! assert!(session.wait_idle(Duration::from_secs(10)));
+//! ```
 
 use std::collections::HashSet;
 use std::fmt;

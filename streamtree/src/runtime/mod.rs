@@ -22,6 +22,7 @@ mod summary;
 mod sync;
 mod table;
 pub(crate) mod timer;
+mod timing;
 mod unwind;
 
 #[cfg(all(test, streamtree_loom))]

@@ -117,13 +117,13 @@ impl Timer {
     }
 
     /// Pending callbacks (not yet run nor cancelled).
-    #[cfg(test)]
+    #[cfg(all(test, not(streamtree_loom)))]
     pub(crate) fn len(&self) -> usize {
         self.lock().entries.len()
     }
 
     /// Heap entries, tombstones included.
-    #[cfg(test)]
+    #[cfg(all(test, not(streamtree_loom)))]
     pub(crate) fn heap_len(&self) -> usize {
         self.lock().heap.len()
     }
