@@ -132,8 +132,16 @@ pub(crate) struct Life {
     pub(crate) retry_at: Option<Instant>,
     /// The attempt's timeout or the backoff's requeue, cancelled when no longer needed.
     pub(crate) timer: Option<TimerHandle>,
-    /// The last `run` that read this task (collection counts idleness from it).
+    /// When the task was last seen read: set at creation, and by a sweep that finds
+    /// `read` (so it may be later than the read itself, by up to the time between two
+    /// sweeps: a task is collected no sooner than `gc_after` after its last read).
     pub(crate) last_read: Instant,
+    /// A `run` read the task since the last sweep (set without reading the clock: the
+    /// every-rerun path stays cheap).
+    pub(crate) read: bool,
+    /// This (unshared) task is its key's latest in its session (see `TaskTable::latest`;
+    /// written under the session's table lock).
+    pub(crate) latest: bool,
     /// Sessions using a shared task (notified on its changes).
     pub(crate) users: Vec<Weak<TaskSet>>,
 }
@@ -151,6 +159,8 @@ impl Life {
             retry_at: None,
             timer: None,
             last_read: now,
+            read: false,
+            latest: false,
             users: Vec::new(),
         })
     }
@@ -234,31 +244,50 @@ pub(crate) enum OnRun {
 
 impl Slot {
     /// A `run` found this task: note the read (for collection) and say whether it must
-    /// restart (refresh requested, stale, or superseded and switched back to).
-    pub(crate) fn on_run(&self, now: Instant) -> OnRun {
+    /// restart (refresh requested, stale, or superseded and switched back to), and whether
+    /// it is flagged its key's latest. Reads the clock only for a Done task with
+    /// `stale_after`.
+    pub(crate) fn on_run(&self) -> (OnRun, bool) {
         let mut st = self.lock();
         let st = &mut *st;
         if st.dismissed {
-            return OnRun::Keep;
+            return (OnRun::Keep, false);
         }
-        let finished = st.finished.instant(st.submitted);
+        let stale = |life: &Life| {
+            st.phase == Phase::Done
+                && life
+                    .opts
+                    .stale_after
+                    .zip(st.finished.instant(st.submitted))
+                    .is_some_and(|(age, at)| Instant::now() >= at + age)
+        };
         let restart = self.wants_run()
-            || st.life.as_ref().is_some_and(|life| {
-                (st.phase == Phase::Done
-                    && life
-                        .opts
-                        .stale_after
-                        .zip(finished)
-                        .is_some_and(|(age, at)| now >= at + age))
-                    || (st.phase == Phase::Cancelled && life.superseded)
+            || st.life.as_deref().is_some_and(|life| {
+                stale(life) || (st.phase == Phase::Cancelled && life.superseded)
             });
-        if let Some(life) = st.life.as_mut() {
-            life.last_read = now;
-        }
+        let latest = match st.life.as_mut() {
+            Some(life) => {
+                life.read = true;
+                life.latest
+            }
+            None => false,
+        };
         if restart && st.phase.is_terminal() {
-            OnRun::Restart
+            (OnRun::Restart, latest)
         } else {
-            OnRun::Keep
+            (OnRun::Keep, latest)
+        }
+    }
+
+    /// Whether this task lives in the runtime's shared set.
+    pub(crate) fn is_shared(&self) -> bool {
+        self.lock().life.as_ref().is_some_and(|l| l.opts.shared)
+    }
+
+    /// Flags this task as its key's latest in its session (or not).
+    pub(crate) fn set_latest(&self, latest: bool) {
+        if let Some(life) = self.lock().life.as_mut() {
+            life.latest = latest;
         }
     }
 
@@ -484,8 +513,12 @@ impl Slot {
     /// Collection: `Some(Ok(()))` when this task is finished and unread for its
     /// `gc_after`; `Some(Err(at))` when it may be due at `at`; `None` if never collected.
     pub(crate) fn gc_due(&self, now: Instant) -> Option<Result<(), Instant>> {
-        let st = self.lock();
-        let life = st.life.as_ref()?;
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let life = st.life.as_mut()?;
+        if std::mem::take(&mut life.read) {
+            life.last_read = now;
+        }
         let idle = life.opts.gc_after?;
         if st.dismissed {
             return None;

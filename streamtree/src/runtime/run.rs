@@ -32,17 +32,15 @@ impl TaskSet {
         T: Send + Sync + 'static,
         F: Fn(&Slot) -> Result<T, String> + Send + Sync + 'static,
     {
-        let home = if opts.shared {
-            match self.runtime() {
-                Some(rt) => {
-                    self.uses_shared.store(true, StdOrdering::Release);
-                    rt.shared_set()
-                }
-                None => self.clone(),
-            }
+        let shared = if opts.shared {
+            self.runtime().map(|rt| {
+                self.uses_shared.store(true, StdOrdering::Release);
+                rt.shared_set()
+            })
         } else {
-            self.clone()
+            None
         };
+        let home = shared.as_ref().unwrap_or(self);
         let (slot, is_latest) = home.find_or_start(key, input, opts, f, self);
         if home.is_shared() {
             slot.add_user(self);
@@ -69,7 +67,6 @@ impl TaskSet {
         T: Send + Sync + 'static,
         F: Fn(&Slot) -> Result<T, String> + Send + Sync + 'static,
     {
-        let now = Instant::now();
         let tasks = self.lock_tasks();
         match tasks.find_as(key, input) {
             Ok(existing) => {
@@ -80,12 +77,11 @@ impl TaskSet {
                     slot.check_type::<T>();
                     unreachable!("check_type panics on another type");
                 }
-                let is_latest = Arc::ptr_eq(self, session)
-                    && tasks
-                        .latest
-                        .get(key)
-                        .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&slot)));
-                match slot.on_run(now) {
+                // A task of this set is its key's latest here iff its flag says so (kept
+                // under this lock by `make_latest`); a shared task's is per session.
+                let (on_run, flagged) = slot.on_run();
+                let is_latest = flagged && Arc::ptr_eq(self, session);
+                match on_run {
                     OnRun::Keep => {
                         drop(tasks);
                         drop(f);
@@ -99,6 +95,7 @@ impl TaskSet {
                 (slot, is_latest)
             }
             Err(vacancy) => {
+                let now = Instant::now();
                 let mut tasks = tasks;
                 let closed = self.closed.load(Ordering::Acquire);
                 let life = Life::new(opts, (!closed).then(|| Work::many(f)), now);
@@ -130,10 +127,19 @@ impl TaskSet {
     fn make_latest(&self, key: &str, slot: &Arc<Slot>, keep_previous: bool) {
         let prev = {
             let mut tasks = self.lock_tasks();
-            tasks
+            let prev = tasks
                 .latest
                 .insert(key.into(), Arc::downgrade(slot))
-                .and_then(|w| w.upgrade())
+                .and_then(|w| w.upgrade());
+            // The flags change under the table lock, with the map (lock order: table,
+            // then slot): a flagged task of this set is its key's latest.
+            if !slot.is_shared() {
+                slot.set_latest(true);
+            }
+            if let Some(p) = prev.as_ref().filter(|p| !Arc::ptr_eq(p, slot)) {
+                p.set_latest(false);
+            }
+            prev
         };
         let Some(prev) = prev.filter(|p| !Arc::ptr_eq(p, slot)) else {
             return;
