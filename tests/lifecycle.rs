@@ -397,3 +397,36 @@ fn summaries_show_input_attempt_elapsed_and_staleness() {
     assert_eq!(json["attempt"], 1);
     assert_eq!(h.attempt(), 1);
 }
+
+#[test]
+fn refreshing_a_task_cancelled_in_the_queue_runs_the_new_closure_once() {
+    // Regression: the cancelled task's job is still queued when the refresh restarts it;
+    // the restart must reuse that job (one job per task) and replace the never-run first
+    // closure with the new one.
+    let s = Session::builder().max_workers(1).build();
+    let gate = Gate::new();
+    let g = gate.clone();
+    s.enter(|| submit("block", move || g.wait()));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r = runs.clone();
+    let h = s.enter(|| {
+        submit("q", move || {
+            r.fetch_add(1, Ordering::SeqCst);
+            "old"
+        })
+    });
+    h.cancel();
+    assert_eq!(h.status(), TaskStatus::Cancelled);
+    h.refresh();
+    let r = runs.clone();
+    let h = s.enter(|| {
+        submit("q", move || {
+            r.fetch_add(1, Ordering::SeqCst);
+            "new"
+        })
+    });
+    assert_eq!(h.status(), TaskStatus::Pending);
+    gate.open();
+    idle(&s);
+    assert_eq!((h.result(), runs.load(Ordering::SeqCst)), (Some("new"), 1));
+}

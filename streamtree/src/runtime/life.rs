@@ -183,7 +183,11 @@ pub(crate) fn finish_with_life(
         st.cancel = Cancel::None;
         let next = match st.phase {
             Phase::Backoff => Next::Retry(life.retry_at.unwrap_or(now)),
-            Phase::Pending => Next::Queue,
+            Phase::Pending if !st.queued => {
+                st.queued = true;
+                Next::Queue
+            }
+            Phase::Pending => Next::None,
             _ => {
                 trash.work(life.work.take());
                 Next::None
@@ -313,15 +317,22 @@ impl Slot {
             life.opts = opts;
         }
         trash.work(life.work.replace(work));
+        // A first closure that never ran (cancelled while queued): replaced too.
+        trash.push(self.take_fn());
         if let Some(Ok(value)) = st.outcome.take() {
             trash.push(life.last_good.replace(value));
         }
         life.superseded = false;
         life.retry_at = None;
         trash.timer(life.timer.take());
-        let queue = !life.closure_running;
-        if queue {
+        if !life.closure_running {
             st.cancel = Cancel::None;
+        }
+        // Queued now unless a timed-out closure still runs (its return queues it) or the
+        // job of a run cancelled while queued is still in the queue (it starts this run).
+        let queue = !life.closure_running && !st.queued;
+        if queue {
+            st.queued = true;
         }
         trash.push(st.progress.take());
         st.phase = Phase::Pending;
@@ -426,10 +437,17 @@ impl Slot {
         self.publish(change);
     }
 
-    /// Whether the task waits in Backoff with no closure running (its timer may queue it).
-    pub(crate) fn is_backoff_idle(&self) -> bool {
-        let st = self.lock();
-        st.phase == Phase::Backoff && st.life.as_ref().is_some_and(|l| !l.closure_running)
+    /// Whether the task waits in Backoff with no closure running and no job queued; if
+    /// so, claims the queueing of its next attempt (the caller queues it).
+    pub(crate) fn claim_requeue(&self) -> bool {
+        let mut st = self.lock();
+        let idle = st.phase == Phase::Backoff
+            && !st.queued
+            && st.life.as_ref().is_some_and(|l| !l.closure_running);
+        if idle {
+            st.queued = true;
+        }
+        idle
     }
 
     /// keep_previous: shows `prev`'s value (or what it showed) while this task has none.
@@ -595,10 +613,12 @@ pub(crate) fn schedule_retry(slot: &Arc<Slot>, at: Instant) {
 
 /// Queues `slot` now if it still waits in Backoff (else a cancel won).
 pub(crate) fn requeue(slot: &Arc<Slot>) {
-    if slot.is_backoff_idle()
-        && let Some(set) = slot.set_upgrade()
-    {
-        set.execute(slot.clone());
+    if slot.claim_requeue() {
+        match slot.set_upgrade() {
+            Some(set) => set.execute(slot.clone()),
+            // The session is gone (its close cancelled the task, or is about to).
+            None => slot.publish(slot.cancel()),
+        }
     }
 }
 

@@ -407,7 +407,7 @@ fn timeout_with_retry_races_finish() {
                     "the return requeues"
                 );
                 s.with_state(|st| assert_eq!(st.attempt, 2));
-                assert!(s.is_backoff_idle());
+                assert!(s.claim_requeue(), "the return lets the timer queue it");
                 assert!(s.start(), "the next attempt starts after the return");
             }
             other => panic!("ended {other:?}"),
@@ -471,5 +471,27 @@ fn cancel_races_retry_start() {
                 (Change::Terminal, TaskStatus::Cancelled)
             );
         }
+    });
+}
+
+/// I11 — one job per task: a refresh restarting a task cancelled while its job was still
+/// queued races that job's start. Exactly one of them gets the run: the old job starts
+/// it (restart came first, and queued nothing), or the restart queues a new job (the old
+/// job found it Cancelled and left).
+#[test]
+fn restart_races_the_queued_start() {
+    loom::model(|| {
+        let s = slot(); // Pending, its job queued
+        assert_eq!(s.cancel(), Change::Terminal);
+        let w = {
+            let s = s.clone();
+            thread::spawn(move || s.start())
+        };
+        let (queue, trash) = s
+            .restart(super::life::Work::once(|_: &Slot| Ok(2u32)), None)
+            .expect("a cancelled task restarts");
+        drop(trash);
+        let started = w.join().unwrap();
+        assert!(started ^ queue, "exactly one job runs the restarted task");
     });
 }

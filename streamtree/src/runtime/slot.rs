@@ -97,6 +97,11 @@ pub(crate) struct SlotState {
     pub(super) finished: Since,
     /// The current or last attempt, 1-based (retries count up; a restart starts at 1).
     pub(super) attempt: u32,
+    /// A job for this slot is in the queue (or being handed to a worker): set by whoever
+    /// queues it, under this lock; cleared by `start`, which every dequeued job calls
+    /// first. A restart or retry queues a job only when none is queued, so a slot never
+    /// has two jobs (a refresh of a task cancelled while queued reuses its job).
+    pub(super) queued: bool,
     /// The life-cycle state of tasks started by `task(..).run(..)` or refreshed: `None`
     /// for a plain `submit` task never refreshed (which keeps the slot small and its path
     /// exactly as before).
@@ -205,11 +210,15 @@ impl Slot {
         self.job.run(self).or_else(|| self.run_work())
     }
 
-    /// Takes the closure (and any life-cycle work) and drops it unrun, outside the lock.
+    /// Takes the inline closure and drops it unrun (life-cycle work is dropped by the
+    /// terminal transitions themselves).
     pub(crate) fn discard_fn(&self) {
         self.job.discard();
-        let work = self.lock().life.as_mut().and_then(|l| l.work.take());
-        drop(work);
+    }
+
+    /// Takes the inline closure out unrun, to drop later (a restart replaces it).
+    pub(crate) fn take_fn(&self) -> Option<Box<dyn Any + Send>> {
+        self.job.take_out()
     }
 
     #[inline]
@@ -273,6 +282,7 @@ impl Slot {
     /// worker must not run it.
     pub(crate) fn start(&self) -> bool {
         let mut st = self.lock();
+        st.queued = false;
         debug_assert!(
             !matches!(st.phase, Phase::Running),
             "one closure per task at a time: only a queued task (or one cancelled in the \
@@ -297,6 +307,10 @@ impl Slot {
     /// `Running → Done | Error` with `outcome` (the closure returned), or `→ Cancelled`
     /// when its worker honoured a cancel request: then the outcome is discarded and
     /// returned, for the caller to drop outside the lock. Clears the cancel request.
+    #[cfg_attr(
+        not(all(test, streamtree_loom)),
+        allow(dead_code, reason = "the loom models drive plain finishes")
+    )]
     pub(crate) fn finish(&self, outcome: Outcome) -> (Change, Option<Outcome>) {
         let (change, discarded, _next, trash) = self.finish_attempt(outcome);
         drop(trash);
@@ -491,6 +505,7 @@ impl<J> SlotOf<J> {
                 started: Since::NOT_YET,
                 finished: if cancelled { Since(0) } else { Since::NOT_YET },
                 attempt: 1,
+                queued: !cancelled,
                 life: None,
             }),
             job,
