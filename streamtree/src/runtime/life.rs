@@ -313,6 +313,7 @@ impl Slot {
         let life = st
             .life
             .get_or_insert_with(|| Life::new(Options::default(), None, now));
+        self.has_life.store(true, Ordering::Release);
         if let Some(opts) = opts {
             life.opts = opts;
         }
@@ -374,6 +375,9 @@ impl Slot {
 
     /// The attempt's timeout, if any: `(limit, attempt)`.
     pub(crate) fn attempt_timeout(&self) -> Option<(Duration, u32)> {
+        if !self.has_life.load(Ordering::Acquire) {
+            return None;
+        }
         let st = self.lock();
         let limit = st.life.as_ref()?.opts.timeout?;
         Some((limit, st.attempt))
@@ -485,6 +489,7 @@ impl Slot {
         st.life
             .get_or_insert_with(|| Life::new(Options::default(), None, now))
             .superseded = true;
+        self.has_life.store(true, Ordering::Release);
         drop(st);
         let (change, trash) = self.cancel_with_trash();
         drop(trash);
@@ -624,6 +629,9 @@ pub(crate) fn requeue(slot: &Arc<Slot>) {
 
 /// The collection idle time of a task with one.
 pub(crate) fn gc_after(slot: &Slot) -> Option<Duration> {
+    if !slot.has_life.load(Ordering::Acquire) {
+        return None;
+    }
     slot.lock().life.as_ref()?.opts.gc_after
 }
 

@@ -120,6 +120,9 @@ pub(crate) struct SlotOf<J: ?Sized> {
     /// Set by `refresh` on a finished task, cleared by the restart: read without the lock
     /// on every rerun's `submit`, so a plain submit pays one load for refresh support.
     pub(super) wants_run: AtomicBool,
+    /// Set once the slot has a `Life` (never cleared): lets the worker skip the
+    /// life-cycle steps (timeout, collection) of plain tasks without taking the lock.
+    pub(super) has_life: AtomicBool,
     /// The result type `T` the task was submitted with, and its name (for the "key reused
     /// with another type" panic); immutable. A reference to a constant, 8 bytes where the
     /// pair takes 32.
@@ -185,6 +188,7 @@ impl Slot {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .life = Some(life);
+        slot.has_life.store(true, Ordering::Release);
         Arc::new(slot)
     }
 
@@ -488,6 +492,7 @@ impl<J> SlotOf<J> {
             key: compact_str::CompactString::new(key),
             input,
             wants_run: AtomicBool::new(false),
+            has_life: AtomicBool::new(false),
             result_type: ResultType::of::<T>(),
             set,
             cancel_signal: Condvar::new(),
