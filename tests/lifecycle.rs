@@ -364,6 +364,13 @@ fn elapsed_eta_and_queue_position_follow_the_task() {
         "{eta:?}"
     );
     assert_eq!(a.eta(), None, "no estimate while pending");
+    let rows = s.enter(summarize_async_tasks);
+    let row = |k: &str| rows.iter().find(|r| r.key == k).unwrap().clone();
+    assert_eq!(
+        (row("a").queue_position, row("b").queue_position),
+        (Some(0), Some(1))
+    );
+    assert!(row("first").eta_ms.is_some() && row("first").queue_position.is_none());
     gate.open();
     idle(&s);
     wait_until(&sub, || b.status() == TaskStatus::Done);

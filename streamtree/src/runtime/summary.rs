@@ -56,6 +56,10 @@ pub struct TaskSummary {
     pub attempt: u32,
     /// Milliseconds as [`TaskHandle::elapsed`](crate::asyncio::TaskHandle::elapsed).
     pub elapsed_ms: Option<f64>,
+    /// Milliseconds as [`TaskHandle::eta`](crate::asyncio::TaskHandle::eta).
+    pub eta_ms: Option<f64>,
+    /// As [`TaskHandle::queue_position`](crate::asyncio::TaskHandle::queue_position).
+    pub queue_position: Option<usize>,
     /// Milliseconds since a Done task's result was produced; `None` unless Done.
     pub age_ms: Option<f64>,
     /// Whether a Done task is older than its `stale_after` (its next run refreshes it),
@@ -100,11 +104,12 @@ impl TaskSummary {
                     st.running_for(now),
                 )
             });
-        let (attempt, elapsed, done_at, stale_after, shared) = slot.with_state(|st| {
+        let (attempt, elapsed, eta, done_at, stale_after, shared) = slot.with_state(|st| {
             let opts = st.life.as_ref().map(|l| l.opts);
             (
                 st.attempt,
                 st.elapsed(now),
+                st.eta(now),
                 st.done_at(),
                 opts.and_then(|o| o.stale_after),
                 opts.is_some_and(|o| o.shared),
@@ -130,6 +135,10 @@ impl TaskSummary {
             input: slot.input().map(|fp| format!("{fp:016x}")),
             attempt,
             elapsed_ms: elapsed.map(ms),
+            eta_ms: eta.map(ms),
+            queue_position: (status == TaskStatus::Pending)
+                .then(|| slot.set_upgrade().map(|set| set.queue_position(slot)))
+                .flatten(),
             age_ms: age.map(ms),
             stale: slot.wants_run() || age.zip(stale_after).is_some_and(|(a, s)| a >= s),
             refreshing: slot.shown().1,
