@@ -437,3 +437,47 @@ fn refreshing_a_task_cancelled_in_the_queue_runs_the_new_closure_once() {
     idle(&s);
     assert_eq!((h.result(), runs.load(Ordering::SeqCst)), (Some("new"), 1));
 }
+
+#[test]
+fn keep_previous_through_several_unfinished_inputs_shows_the_last_finished_one() {
+    let s = Session::new();
+    let sub = s.subscribe();
+    s.enter(|| {
+        task("c")
+            .input(&1)
+            .keep_previous()
+            .run(|_| Ok::<_, String>(10))
+    });
+    idle(&s);
+    let (gate_b, gate_c) = (Gate::new(), Gate::new());
+    let (gb, gc) = (gate_b.clone(), gate_c.clone());
+    let b = s.enter(|| {
+        task("c")
+            .input(&2)
+            .keep_previous()
+            .run(move |ctx: &TaskContext| {
+                while !ctx.wait_cancelled(LONG) {}
+                gb.wait();
+                ctx.check_cancelled()?;
+                Ok::<_, Cancelled>(20)
+            })
+    });
+    assert_eq!(b.result(), Some(10));
+    let c = s.enter(|| {
+        task("c").input(&3).keep_previous().run(move |_| {
+            gc.wait();
+            Ok::<_, Cancelled>(30)
+        })
+    });
+    assert_eq!(
+        (c.result(), c.is_refreshing()),
+        (Some(10), true),
+        "input 1's, via input 2"
+    );
+    gate_b.open();
+    wait_until(&sub, || b.status() == TaskStatus::Cancelled);
+    assert_eq!(c.result(), Some(10));
+    gate_c.open();
+    idle(&s);
+    assert_eq!((c.result(), c.is_refreshing()), (Some(30), false));
+}
