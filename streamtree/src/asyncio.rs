@@ -33,13 +33,67 @@
 //! assert_eq!(handle.result().as_deref(), Some("report ready"));
 //! assert_eq!(handle.progress().unwrap().to_string(), "75% part 3");
 //! ```
+//!
+//! # Task life-cycle
+//!
+//! [`task`] describes a task by more than its key, and [`TaskBuilder::run`] starts it:
+//!
+//! - **Inputs.** `task("sales").input(&region).run(f)`: the task's identity is (key,
+//!   input). Running the key with another input cancels the previous input's unfinished
+//!   task (as Dash cancels superseded callbacks); finished ones stay cached, so switching
+//!   back shows them at once. [`keep_previous`](TaskBuilder::keep_previous) shows the
+//!   previous input's result while the new one loads.
+//! - **Refresh.** [`TaskHandle::refresh`] (from a button handler) marks a finished task;
+//!   the next rerun's `run` or `submit` runs it again while the old result stays visible
+//!   ([`TaskHandle::is_refreshing`]). [`stale_after`](TaskBuilder::stale_after) does the
+//!   same for results older than an age.
+//! - **Retry and timeout.** [`retry`](TaskBuilder::retry) with a [`Retry`] re-runs failed
+//!   attempts after an exponential, jittered backoff (no worker waits);
+//!   [`timeout`](TaskBuilder::timeout) fails an attempt still running after a limit, at
+//!   once, and never starts a second closure of the task before the first returned.
+//! - **Shared and collected.** [`shared`](TaskBuilder::shared) makes one task per (key,
+//!   input) for all sessions of a runtime; [`gc_after`](TaskBuilder::gc_after) (default 5
+//!   minutes) drops finished tasks no rerun read for that long.
+//! - **Timing.** [`TaskHandle::attempt`], [`elapsed`](TaskHandle::elapsed),
+//!   [`eta`](TaskHandle::eta), [`queue_position`](TaskHandle::queue_position), and the same
+//!   in [`TaskSummary`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use streamtree::prelude::*;
+//!
+//! let session = Session::new();
+//! let load = |region: &'static str| {
+//!     session.enter(|| {
+//!         task("sales")
+//!             .input(region)
+//!             .keep_previous()
+//!             .retry(Retry::times(3).backoff(Duration::from_millis(100)))
+//!             .timeout(Duration::from_secs(30))
+//!             .run(move |ctx: &TaskContext| {
+//!                 ctx.check_cancelled()?;
+//!                 Ok::<_, Cancelled>(format!("sales of {region}"))
+//!             })
+//!     })
+//! };
+//! let north = load("north");
+//! assert!(session.wait_idle(Duration::from_secs(10)));
+//! assert_eq!(north.result().as_deref(), Some("sales of north"));
+//! assert_eq!((north.attempt(), north.is_refreshing()), (1, false));
+//! north.refresh(); // the next rerun runs it again, showing the old result meanwhile
+//! let north = load("north");
+//! assert_eq!(north.result().as_deref(), Some("sales of north"));
+//! assert!(session.wait_idle(Duration::from_secs(10)));
+//! ```
 
 use std::collections::HashSet;
 use std::fmt;
 
 use crate::runtime::{Slot, current_set, find_current, is_own_task};
 
-pub use crate::runtime::{Cancelled, Progress, TaskContext, TaskHandle, TaskStatus, TaskSummary};
+pub use crate::runtime::{
+    Cancelled, Progress, Retry, TaskBuilder, TaskContext, TaskHandle, TaskStatus, TaskSummary,
+};
 
 /// Bytes of one task's bookkeeping slot, excluding its key's text and its result: what a
 /// finished task costs a session until it is dismissed. Not API: printed by the tasks
@@ -48,14 +102,14 @@ pub use crate::runtime::{Cancelled, Progress, TaskContext, TaskHandle, TaskStatu
 pub const TASK_SLOT_BYTES: usize = crate::runtime::MAX_SLOT_BYTES;
 
 #[track_caller]
-fn check_key(key: &str) {
+pub(crate) fn check_key(key: &str) {
     if key.trim().is_empty() {
         panic!("task key {key:?} is blank: give every task a non-empty key that names its work");
     }
 }
 
 #[track_caller]
-fn no_session() -> ! {
+pub(crate) fn no_session() -> ! {
     panic!(
         "no streamtree Session is current on this thread: submit tasks inside a rerun \
          (`session.rerun(..)`, `AppTest::run`), inside `session.enter(|| ..)`, or from a task"
@@ -112,6 +166,23 @@ pub fn submit<T: Send + 'static>(
     submit_inner(key, move |_: &Slot| Ok(f()))
 }
 
+/// A task described by its key and options, started by
+/// [`run`](TaskBuilder::run): `task("sales").input(&region).run(f)`. The same key rules
+/// as [`submit`]; `task(key).run(f)` with no input is the same task as `submit(key, ..)`.
+/// See the module's "Task life-cycle" section.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let s = Session::new();
+/// let h = s.enter(|| task("answer").run(|_: &TaskContext| Ok::<_, String>(42)));
+/// s.wait_idle(std::time::Duration::from_secs(10));
+/// assert_eq!(h.result(), Some(42));
+/// ```
+pub fn task(key: &str) -> TaskBuilder<'_> {
+    TaskBuilder::new(key)
+}
+
 /// Like [`submit`], for work that can fail: `Err(e)` ends the task as
 /// [`TaskStatus::Error`] with `e.to_string()`, or as [`TaskStatus::Cancelled`] when a
 /// cancel was requested (the `Err` is then taken as the task stopping on it).
@@ -139,7 +210,7 @@ pub fn submit_fallible<T: Send + 'static, E: fmt::Display>(
 /// A fallible closure's outcome: `Err` while a cancel is requested ends the task
 /// Cancelled (the request is honoured here, on the task's own worker), any other `Err`
 /// ends it Error with the message.
-fn ended<T, E: fmt::Display>(slot: &Slot, outcome: Result<T, E>) -> Result<T, String> {
+pub(crate) fn ended<T, E: fmt::Display>(slot: &Slot, outcome: Result<T, E>) -> Result<T, String> {
     outcome.map_err(|e| {
         slot.honour_cancel();
         e.to_string()
@@ -386,6 +457,13 @@ pub(crate) struct TaskSnapshot<T> {
     pub(crate) result: Option<T>,
     /// `Some` exactly when `status` is Error.
     pub(crate) error: Option<String>,
+    /// When `status` is not Done: the value [`TaskHandle::result`] shows meanwhile (a
+    /// refresh's previous result, keep_previous's previous input's), if any.
+    #[allow(dead_code, reason = "for the loading arms (MatchTask), which read it")]
+    pub(crate) shown: Option<T>,
+    /// [`TaskHandle::is_refreshing`] in the same reading.
+    #[allow(dead_code, reason = "for the loading arms (MatchTask), which read it")]
+    pub(crate) refreshing: bool,
 }
 
 /// Reads `handle` once (see [`TaskSnapshot`]). The result's `Arc` is taken under the
@@ -412,10 +490,27 @@ pub(crate) fn snapshot<T: Clone + 'static>(handle: &TaskHandle<T>) -> TaskSnapsh
     });
     // `value` may be the last reference (dismissed meanwhile): dropped outside every lock.
     drop(value);
+    let (shown, refreshing) = if status == TaskStatus::Done {
+        (None, false)
+    } else {
+        let (v, refreshing) = handle.slot().shown();
+        (v.as_ref().map(clone_value::<T>), refreshing)
+    };
     TaskSnapshot {
         status,
         progress,
         result,
         error,
+        shown,
+        refreshing,
     }
+}
+
+/// A clone of a task's value (under its own mutex, no runtime lock held).
+fn clone_value<T: Clone + 'static>(v: &crate::runtime::TaskValue) -> T {
+    v.downcast_ref::<std::sync::Mutex<T>>()
+        .expect("a slot's value has the type its handles were created with")
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
 }

@@ -76,9 +76,10 @@ pub use live::serve::{Running, Server, serve};
 /// ```
 pub mod prelude {
     pub use crate::asyncio::{
-        Cancelled, Progress, TaskContext, TaskHandle, TaskStatus, complete_cancelled, dismiss_task,
-        dismiss_tasks, is_task_cancel_requested, set_task_progress, submit, submit_fallible,
-        submit_fallible_with, submit_many, submit_with, summarize_async_tasks,
+        Cancelled, Progress, Retry, TaskBuilder, TaskContext, TaskHandle, TaskStatus,
+        complete_cancelled, dismiss_task, dismiss_tasks, is_task_cancel_requested,
+        set_task_progress, submit, submit_fallible, submit_fallible_with, submit_many, submit_with,
+        summarize_async_tasks, task,
     };
     pub use crate::component;
     pub use crate::element::Element;

@@ -15,6 +15,8 @@ pub(crate) trait TaskFn: Send + Sync + 'static {
     /// Takes the closure and drops it unrun (outside every lock: its captures may have
     /// arbitrary `Drop`).
     fn discard(&self);
+    /// Takes the closure out unrun, for the caller to drop later (outside its locks).
+    fn take_out(&self) -> Option<Box<dyn std::any::Any + Send>>;
 }
 
 /// No closure: slots of closed sessions (their closure goes back to the caller) and tests.
@@ -25,6 +27,9 @@ impl TaskFn for NoFn {
         None
     }
     fn discard(&self) {}
+    fn take_out(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        None
+    }
 }
 
 /// A closure returning `Result<T, String>`, stored inline in its slot.
@@ -55,6 +60,11 @@ where
 
     fn discard(&self) {
         drop(self.take());
+    }
+
+    fn take_out(&self) -> Option<Box<dyn std::any::Any + Send>> {
+        self.take()
+            .map(|f| Box::new(f) as Box<dyn std::any::Any + Send>)
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::cancelled::Cancelled;
 use super::current::is_own_task;
@@ -176,28 +176,135 @@ impl<T> TaskHandle<T> {
         self.slot.is_cancel_requested()
     }
 
-    /// Whether the value the task shows is not its current run's: it has a result while
-    /// a new run is Pending or Running (the ready arm of
-    /// [`match_task`](crate::loading::match_task) can say so). A task that has run once
-    /// and not again is never refreshing.
+    /// Asks for a new run of a finished (Done, Error or Cancelled) task: the session is
+    /// notified, and the next rerun's [`run`](crate::asyncio::TaskBuilder::run) or
+    /// [`submit`](crate::asyncio::submit) call for its key starts it with the closure that
+    /// call passes. Meanwhile [`result`](Self::result) keeps the old value and
+    /// [`is_refreshing`](Self::is_refreshing) is true while the new run is under way; if
+    /// it fails, the status is Error and `result()` still the last good value. On a
+    /// Pending or Running task it does nothing.
+    ///
+    /// # Example
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::time::Duration;
+    /// use streamtree::prelude::*;
+    /// static RUNS: AtomicU32 = AtomicU32::new(0);
+    /// let s = Session::new();
+    /// let load = || task("n").run(|_| Ok::<_, String>(RUNS.fetch_add(1, Ordering::SeqCst)));
+    /// let h = s.enter(load);
+    /// assert!(s.wait_idle(Duration::from_secs(10)));
+    /// assert_eq!(h.result(), Some(0));
+    /// h.refresh(); // a button handler, say
+    /// let h = s.enter(load); // the next rerun starts the new run
+    /// assert!(s.wait_idle(Duration::from_secs(10)));
+    /// assert_eq!(h.result(), Some(1));
+    /// ```
+    pub fn refresh(&self) {
+        let change = self.slot.request_refresh();
+        self.slot.publish(change);
+    }
+
+    /// The 1-based number of the current attempt (or the last one, once finished): 1
+    /// unless the task was retried (see [`Retry`](crate::asyncio::Retry)).
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let s = Session::new();
+    /// let h = s.enter(|| submit("k", || ()));
+    /// assert_eq!(h.attempt(), 1);
+    /// ```
+    pub fn attempt(&self) -> u32 {
+        self.slot.with_state(|st| st.attempt)
+    }
+
+    /// Whether the value [`result`](Self::result) shows is not the current run's: a
+    /// refresh (or a [`keep_previous`](crate::asyncio::TaskBuilder::keep_previous) switch
+    /// to a new input) is Pending or Running and an earlier value is shown meanwhile.
     ///
     /// # Example
     /// ```
     /// use streamtree::prelude::*;
     /// let s = Session::new();
     /// let h = s.enter(|| submit("k", || 1));
-    /// assert!(s.wait_idle(std::time::Duration::from_secs(10)));
-    /// assert!(!h.is_refreshing()); // its value is its only run's
+    /// s.wait_idle(std::time::Duration::from_secs(10));
+    /// assert!(!h.is_refreshing()); // Done: the value is the current run's
     /// ```
     pub fn is_refreshing(&self) -> bool {
-        self.slot.with_state(|st| {
-            matches!(st.status(), TaskStatus::Pending | TaskStatus::Running) && st.value().is_some()
-        })
+        self.slot.shown().1
+    }
+
+    /// Time since submit while Pending, since the start while Running (the first
+    /// attempt's start, for retried tasks), the total from submit to the end once
+    /// finished; `None` once dismissed. A refresh starts the count again.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let s = Session::new();
+    /// let h = s.enter(|| submit("k", || ()));
+    /// s.wait_idle(std::time::Duration::from_secs(10));
+    /// let total = h.elapsed().unwrap();
+    /// assert_eq!(h.elapsed(), Some(total)); // fixed once finished
+    /// ```
+    pub fn elapsed(&self) -> Option<Duration> {
+        let now = Instant::now();
+        self.slot.with_state(|st| st.elapsed(now))
+    }
+
+    /// Estimated time left, from the rate of progress so far: while Running with a
+    /// progress fraction above 0, `elapsed · (1 − f) / f`. `None` otherwise.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let s = Session::new();
+    /// let h = s.enter(|| submit("k", || ()));
+    /// s.wait_idle(std::time::Duration::from_secs(10));
+    /// assert_eq!(h.eta(), None); // finished
+    /// ```
+    pub fn eta(&self) -> Option<Duration> {
+        let now = Instant::now();
+        self.slot.with_state(|st| st.eta(now))
+    }
+
+    /// While Pending, the task's 0-based place in its session's queue: how many of the
+    /// same session's queued tasks run before it (its session's lane; other sessions'
+    /// tasks interleave, one per busy session per turn). 0 also for a task being handed to
+    /// a worker. `None` unless Pending.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let s = Session::builder().max_workers(1).build();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// let (block, a, b) = s.enter(|| (
+    ///     submit("block", move || rx.recv().ok()),
+    ///     submit("a", || ()),
+    ///     submit("b", || ()),
+    /// ));
+    /// assert_eq!((a.queue_position(), b.queue_position()), (Some(0), Some(1)));
+    /// tx.send(()).unwrap();
+    /// s.wait_idle(std::time::Duration::from_secs(10));
+    /// assert_eq!((block.queue_position(), b.queue_position()), (None, None));
+    /// ```
+    pub fn queue_position(&self) -> Option<usize> {
+        if self.slot.status() != TaskStatus::Pending {
+            return None;
+        }
+        let set = self.slot.set_upgrade()?;
+        Some(set.queue_position(&self.slot))
     }
 }
 
 impl<T: Clone + 'static> TaskHandle<T> {
-    /// A clone of the result: `Some` only when the task is Done (so `Some(())` tells
+    /// A clone of the value to show: the task's latest successful result. `Some` when
+    /// the task is Done; also while a [`refresh`](Self::refresh) runs or after it failed
+    /// (the previous result), and, with
+    /// [`keep_previous`](crate::asyncio::TaskBuilder::keep_previous), while a new input's
+    /// first run is unfinished (the key's result under its previous input). A plain
+    /// `submit` task never refreshed: `Some` exactly when Done (so `Some(())` tells
     /// "returned nothing" apart from "no result yet").
     ///
     /// # Example
@@ -210,7 +317,7 @@ impl<T: Clone + 'static> TaskHandle<T> {
     /// ```
     pub fn result(&self) -> Option<T> {
         // The `Arc` is cloned under the slot's lock, `T` after it is released.
-        let value = self.slot.with_state(|st| st.value().cloned())?;
+        let value = self.slot.shown().0?;
         let cell = value
             .downcast_ref::<Mutex<T>>()
             .expect("a slot's value has the type its handles were created with");

@@ -327,3 +327,171 @@ fn active_count_wakes_the_waiter() {
         canceller.join().unwrap();
     });
 }
+
+/// A running slot with a life: `opts`, its closure started (as a worker's `start`).
+fn running_with(opts: super::life::Options) -> Arc<Slot> {
+    let life = super::life::Life::new(opts, None, std::time::Instant::now());
+    let s = Slot::with_life::<u32>("k", None, SetLink::detached(), life);
+    assert!(s.start());
+    s
+}
+
+/// Life-cycle "one end" and "one closure": a timeout racing the closure's return. Exactly
+/// one terminal transition; if the timeout won, the task is Error and the late value is
+/// discarded; if the return won, Done and the timeout does nothing. Either way no closure
+/// counts as running at the end and no cancel request survives.
+#[test]
+fn timeout_races_finish() {
+    loom::model(|| {
+        let opts = super::life::Options {
+            timeout: Some(Duration::from_millis(1)),
+            ..Default::default()
+        };
+        let s = running_with(opts);
+        let t = {
+            let s = s.clone();
+            thread::spawn(move || s.time_out(1, Duration::from_millis(1)))
+        };
+        let (change, discarded, next, trash) = s.finish_attempt(Ok(Arc::new(7u32)));
+        drop(trash);
+        t.join().unwrap();
+        assert_eq!(next, super::life::Next::None);
+        match s.status() {
+            TaskStatus::Done => {
+                assert_eq!(change, Change::Terminal);
+                assert!(discarded.is_none());
+            }
+            TaskStatus::Error => {
+                assert_eq!(
+                    change,
+                    Change::Changed,
+                    "the timeout made the terminal transition"
+                );
+                assert!(discarded.is_some(), "the late return is discarded");
+                s.with_state(|st| assert!(st.value().is_none()));
+            }
+            other => panic!("ended {other:?}"),
+        }
+        assert!(
+            !s.is_cancel_requested(),
+            "no request survives the closure's return"
+        );
+        s.with_state(|st| assert!(!st.life.as_ref().unwrap().closure_running));
+    });
+}
+
+/// A timeout with a retry left racing the closure's return: the task either ends Done or
+/// waits in Backoff for its next attempt, which the return (not the timeout) schedules:
+/// so the next closure can only start after this one returned.
+#[test]
+fn timeout_with_retry_races_finish() {
+    loom::model(|| {
+        let opts = super::life::Options {
+            timeout: Some(Duration::from_millis(1)),
+            retry: Some(super::Retry::times(1).backoff(Duration::ZERO)),
+            ..Default::default()
+        };
+        let s = running_with(opts);
+        let t = {
+            let s = s.clone();
+            thread::spawn(move || s.time_out(1, Duration::from_millis(1)))
+        };
+        let (_, _, next, trash) = s.finish_attempt(Ok(Arc::new(7u32)));
+        drop(trash);
+        t.join().unwrap();
+        match s.status() {
+            TaskStatus::Done => assert_eq!(next, super::life::Next::None),
+            TaskStatus::Running => {
+                assert!(
+                    matches!(next, super::life::Next::Retry(_)),
+                    "the return requeues"
+                );
+                s.with_state(|st| assert_eq!(st.attempt, 2));
+                assert!(s.claim_requeue(), "the return lets the timer queue it");
+                assert!(s.start(), "the next attempt starts after the return");
+            }
+            other => panic!("ended {other:?}"),
+        }
+    });
+}
+
+/// Refresh racing the finish: a refresh asked while Running does nothing; one asked after
+/// the end marks the task. So a marked task is always terminal (and a restart finds it so).
+#[test]
+fn refresh_races_finish() {
+    loom::model(|| {
+        let s = running_with(super::life::Options::default());
+        let t = {
+            let s = s.clone();
+            thread::spawn(move || s.request_refresh())
+        };
+        let (change, _, _, trash) = s.finish_attempt(Ok(Arc::new(1u32)));
+        drop(trash);
+        let refreshed = t.join().unwrap();
+        assert_eq!(change, Change::Terminal);
+        assert_eq!(s.wants_run(), refreshed == Change::Changed);
+        if s.wants_run() {
+            let (queue, trash) = s
+                .restart(super::life::Work::once(|_: &Slot| Ok(2u32)), None)
+                .expect("a marked task is terminal");
+            drop(trash);
+            assert!(queue);
+            assert_eq!(s.status(), TaskStatus::Pending);
+            assert!(!s.wants_run());
+        }
+    });
+}
+
+/// Cancel racing the requeued start of a retry: either the attempt starts (and the cancel
+/// becomes a request) or the cancel ends the task and the start is refused.
+#[test]
+fn cancel_races_retry_start() {
+    loom::model(|| {
+        let opts = super::life::Options {
+            retry: Some(super::Retry::times(1).backoff(Duration::ZERO)),
+            ..Default::default()
+        };
+        let s = running_with(opts);
+        let (change, _, next, trash) = s.finish_attempt(Err("flaky".into()));
+        drop(trash);
+        assert_eq!((change, s.status()), (Change::Changed, TaskStatus::Running));
+        assert!(matches!(next, super::life::Next::Retry(_)));
+        let w = {
+            let s = s.clone();
+            thread::spawn(move || s.start())
+        };
+        let cancel = s.cancel();
+        let started = w.join().unwrap();
+        if started {
+            assert_eq!(cancel, Change::Changed);
+            assert!(s.is_cancel_requested());
+        } else {
+            assert_eq!(
+                (cancel, s.status()),
+                (Change::Terminal, TaskStatus::Cancelled)
+            );
+        }
+    });
+}
+
+/// I11 — one job per task: a refresh restarting a task cancelled while its job was still
+/// queued races that job's start. Exactly one of them gets the run: the old job starts
+/// it (restart came first, and queued nothing), or the restart queues a new job (the old
+/// job found it Cancelled and left).
+#[test]
+fn restart_races_the_queued_start() {
+    loom::model(|| {
+        let s = slot(); // Pending, its job queued
+        assert_eq!(s.cancel(), Change::Terminal);
+        let w = {
+            let s = s.clone();
+            thread::spawn(move || s.start())
+        };
+        let (queue, trash) = s
+            .restart(super::life::Work::once(|_: &Slot| Ok(2u32)), None)
+            .expect("a cancelled task restarts");
+        drop(trash);
+        let started = w.join().unwrap();
+        assert!(started ^ queue, "exactly one job runs the restarted task");
+    });
+}

@@ -5,11 +5,15 @@
 //! shutdown. The public task API is [`crate::asyncio`].
 
 mod active;
+mod builder;
 mod cancelled;
 mod closure;
 mod current;
 mod handle;
+pub(crate) mod life;
 mod pool;
+mod retry;
+mod run;
 mod set;
 mod slot;
 mod status;
@@ -17,7 +21,8 @@ mod subscription;
 mod summary;
 mod sync;
 mod table;
-mod timer;
+pub(crate) mod timer;
+mod timing;
 mod unwind;
 
 #[cfg(all(test, streamtree_loom))]
@@ -32,14 +37,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+pub use self::builder::TaskBuilder;
 pub use self::cancelled::Cancelled;
 use self::current::WorkerScope;
 pub(crate) use self::current::{current_set, enter, find_current, is_own_task};
 pub use self::handle::{TaskContext, TaskHandle};
 use self::pool::{Job, Lane, Pool, Queue};
+pub use self::retry::Retry;
 pub(crate) use self::set::TaskSet;
 use self::slot::Change;
-pub(crate) use self::slot::{MAX_SLOT_BYTES, Slot};
+pub(crate) use self::slot::{MAX_SLOT_BYTES, Slot, TaskValue};
 pub use self::status::{Progress, TaskStatus};
 pub use self::subscription::Subscription;
 pub use self::summary::TaskSummary;
@@ -71,8 +78,11 @@ pub struct Runtime {
     inner: Arc<RuntimeInner>,
 }
 
-struct RuntimeInner {
+pub(crate) struct RuntimeInner {
     pool: Arc<Pool>,
+    /// The tasks shared by all sessions on this runtime (`task(..).shared()`), created
+    /// on first use. Its set holds this runtime weakly.
+    shared: OnceLock<Arc<TaskSet>>,
     /// The queue's sending side; taken (closing the queue) when the runtime drops.
     tx: Option<Queue>,
     shutdown_timeout: Duration,
@@ -80,6 +90,9 @@ struct RuntimeInner {
 
 impl Drop for RuntimeInner {
     fn drop(&mut self) {
+        if let Some(shared) = self.shared.get() {
+            shared.close();
+        }
         drop(self.tx.take());
         self.pool.wait_exited(self.shutdown_timeout);
     }
@@ -212,6 +225,24 @@ impl Runtime {
         self.inner.pool.peak_workers()
     }
 
+    /// The runtime's set of shared tasks, created on first use.
+    pub(crate) fn shared_set(&self) -> Arc<TaskSet> {
+        self.inner
+            .shared
+            .get_or_init(|| TaskSet::new_shared(Arc::downgrade(&self.inner)))
+            .clone()
+    }
+
+    /// The runtime's set of shared tasks, if one was ever created.
+    pub(crate) fn shared_set_if_any(&self) -> Option<Arc<TaskSet>> {
+        self.inner.shared.get().cloned()
+    }
+
+    /// How many jobs are ahead of `slot` in `lane`; `None` if it is not queued there.
+    pub(crate) fn lane_position(&self, lane: &Lane, slot: &Slot) -> Option<usize> {
+        self.inner.pool.position(lane, slot)
+    }
+
     /// Runs `job`, a task of the set that owns `lane` (see `Pool::execute`).
     pub(crate) fn execute(&self, lane: &Lane, job: Job) {
         let tx = self
@@ -283,6 +314,7 @@ impl RuntimeBuilder {
         Runtime {
             inner: Arc::new(RuntimeInner {
                 pool,
+                shared: OnceLock::new(),
                 tx: Some(tx),
                 shutdown_timeout: self.shutdown_timeout,
             }),
@@ -292,16 +324,18 @@ impl RuntimeBuilder {
 
 /// Marks a started task Error if its job unwinds before finishing (a guard: a task never
 /// stays Running after its worker left it).
-struct Unfinished<'a>(Option<&'a Slot>);
+struct Unfinished<'a>(Option<&'a Arc<Slot>>);
 
 impl Drop for Unfinished<'_> {
     fn drop(&mut self) {
         if let Some(slot) = self.0 {
-            let (change, discarded) = slot.finish(Err(
+            let (change, discarded, next, trash) = slot.finish_attempt(Err(
                 "the task's worker unwound before it finished".to_owned(),
             ));
             slot.publish(change);
             drop(discarded);
+            drop(trash);
+            life::follow(slot, next);
         }
     }
 }
@@ -316,22 +350,46 @@ pub(crate) fn run_task(slot: Arc<Slot>) {
     }
     let set = slot.set_upgrade();
     if let Some(set) = &set {
-        set.changed(Change::Started);
+        changed(set, &slot, Change::Started);
     }
+    life::arm_timeout(&slot);
     let scope = WorkerScope::enter(set, slot.clone());
     let mut unfinished = Unfinished(Some(&slot));
     let outcome = slot
         .run_fn()
         .unwrap_or_else(|| Err("the task's closure was already taken".to_owned()));
     unfinished.0 = None;
-    let (change, discarded) = slot.finish(outcome);
+    let (change, discarded, next, trash) = slot.finish_attempt(outcome);
     // The set goes out of the thread-local before it is told (as for `Started`): its
     // hooks then run outside the task, and it is the last reference that drops here.
     match scope.leave() {
-        Some(set) => set.changed(change),
-        None => slot.publish(change),
+        Some(set) => {
+            life::follow(&slot, next);
+            // Before `changed`: once it counts the task out, `wait_idle` may return, and
+            // the sweep is then already scheduled.
+            if change == Change::Terminal
+                && let Some(idle) = life::gc_after(&slot)
+            {
+                set.schedule_sweep(std::time::Instant::now() + idle);
+            }
+            changed(&set, &slot, change);
+        }
+        None => {
+            life::follow(&slot, next);
+            slot.publish(change);
+        }
     }
-    // A value discarded because the task honoured a cancel: dropped here, outside every
-    // lock; its `Drop` may panic, which the worker contains.
+    // A value discarded because the task honoured a cancel (or timed out), and what the
+    // finish let go of: dropped here, outside every lock; a `Drop` may panic, which the
+    // worker contains.
     drop(discarded);
+    drop(trash);
+}
+
+/// Tells `set` (and, for a shared task, the sessions using it) about `slot`'s change.
+fn changed(set: &TaskSet, slot: &Slot, change: Change) {
+    set.changed(change);
+    if change != Change::None && set.is_shared() {
+        slot.notify_users();
+    }
 }

@@ -114,6 +114,11 @@ impl Pool {
         self.counts.load().workers as usize
     }
 
+    /// How many jobs are ahead of `slot` in `lane`; `None` if it is not queued there.
+    pub(crate) fn position(&self, lane: &Lane, slot: &Slot) -> Option<usize> {
+        self.lanes.position(lane, slot)
+    }
+
     pub(crate) fn peak_workers(&self) -> usize {
         self.peak.load(Ordering::SeqCst)
     }
@@ -208,11 +213,14 @@ fn fail(job: &Job, message: String) {
     let started = job.start();
     job.discard_fn();
     if started {
-        let (change, discarded) = job.finish(Err(message));
+        let (change, discarded, next, trash) = job.finish_attempt(Err(message));
         debug_assert!(
             discarded.is_none(),
             "only this thread ends the task it started"
         );
+        drop(trash);
+        // A task with retries left waits for its next attempt (which may find a worker).
+        super::life::follow(job, next);
         job.publish(change);
     }
 }

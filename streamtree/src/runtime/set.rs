@@ -2,8 +2,7 @@
 //! and who to tell when they change (subscribers and hooks).
 //!
 //! Lock order: `tasks`, then a slot's state. `subscribers` and `hooks` are taken on their
-//! own (hooks after subscribers), and every hook runs after both are released. `wake` is
-//! taken on its own, then (in `notify_at`) the timer's queue.
+//! own (hooks after subscribers), and every hook runs after both are released.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -11,35 +10,40 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Sender, TrySendError};
 
-use super::Runtime;
 use super::active::ActiveCount;
 use super::handle::TaskHandle;
+use super::life::{Trash, Work};
 use super::pool::Lane;
 use super::slot::{Change, SetLink, Slot};
 use super::subscription::Subscription;
 use super::summary::TaskSummary;
 use super::sync;
 use super::table::{self, TaskTable, Vacancy};
-use super::timer::{self, TimerHandle};
+use super::{Runtime, RuntimeInner};
 
 /// One session's tasks by key, and who to tell when they change.
 pub(crate) struct TaskSet {
     /// The runtime its tasks run on. The first field, so a set's drop lets go of its
     /// runtime before its subscribers see the disconnection (a test relies on it).
-    runtime: Runtime,
+    runtime: RuntimeRef,
     /// This set's FIFO in the runtime's queue, served round-robin with other sets'.
-    lane: Lane,
+    pub(super) lane: Lane,
     /// What this set's slots hold to reach it (see [`SetLink`]: kept for throughput).
-    link: Arc<SetLink>,
-    /// Tasks by key. Written by `submit` (insert) and `dismiss` (remove); lock order: this,
-    /// then a slot's state.
-    tasks: sync::Mutex<TaskTable>,
+    pub(super) link: Arc<SetLink>,
+    /// Tasks by (key, input). Written by `submit`/`run` (insert), `dismiss` and the
+    /// collection sweep (remove); lock order: this, then a slot's state.
+    pub(super) tasks: sync::Mutex<TaskTable>,
     /// Set once by `close`, and read by `submit`, both under `tasks`: a submit after the
     /// close creates its task already Cancelled (never counted, never queued).
-    closed: sync::AtomicBool,
-    /// Tasks Pending or Running: counted in by `submit` (under `tasks`), out by `changed`
-    /// on each task's single terminal transition.
-    active: ActiveCount,
+    pub(super) closed: sync::AtomicBool,
+    /// Tasks Pending or Running: counted in by `submit` and restarts (under `tasks`), out
+    /// by `changed` on each run's single terminal transition.
+    pub(super) active: ActiveCount,
+    /// Set once this session ran a shared task: `wait_idle` then waits for the runtime's
+    /// shared tasks too, and summaries list the shared tasks it uses.
+    pub(super) uses_shared: std::sync::atomic::AtomicBool,
+    /// The deadline of the pending collection sweep, if one is scheduled.
+    pub(super) sweep_at: Mutex<Option<Instant>>,
     /// Notification senders, one per live [`Subscription`]; pruned when a send finds its
     /// receiver gone.
     subscribers: Mutex<Vec<Sender<()>>>,
@@ -53,12 +57,29 @@ pub(crate) struct TaskSet {
     /// The earliest pending wake-up of [`notify_at`](Self::notify_at) and its timer: set
     /// by `notify_at` when it schedules one, cleared by that timer's callback. Invariant:
     /// at most one scheduled wake-up per set is not cancelled, so a rerun every frame
-    /// asking for the same deadline schedules one timer, not one per frame.
-    wake: Mutex<Option<(Instant, TimerHandle)>>,
+    /// asking for the same deadline schedules one timer, not one per frame. Taken on its
+    /// own, then (in `notify_at`) the timer's queue.
+    wake: Mutex<Option<(Instant, super::timer::TimerHandle)>>,
+}
+
+/// How a set reaches its runtime: a session's set holds it; the runtime's own set of
+/// shared tasks holds it weakly (the runtime holds that set: no cycle).
+enum RuntimeRef {
+    Session(Runtime),
+    Shared(Weak<RuntimeInner>),
 }
 
 impl TaskSet {
     pub(crate) fn new(runtime: Runtime) -> Arc<TaskSet> {
+        Self::with_runtime(RuntimeRef::Session(runtime))
+    }
+
+    /// The runtime's set of shared tasks.
+    pub(crate) fn new_shared(runtime: Weak<RuntimeInner>) -> Arc<TaskSet> {
+        Self::with_runtime(RuntimeRef::Shared(runtime))
+    }
+
+    fn with_runtime(runtime: RuntimeRef) -> Arc<TaskSet> {
         Arc::new_cyclic(|me| TaskSet {
             runtime,
             lane: Lane::new(),
@@ -69,11 +90,43 @@ impl TaskSet {
             subscribers: Mutex::new(Vec::new()),
             hooks: Mutex::new(Vec::new()),
             subscriber_count: AtomicUsize::new(0),
+            uses_shared: std::sync::atomic::AtomicBool::new(false),
+            sweep_at: Mutex::new(None),
             wake: Mutex::new(None),
         })
     }
 
-    fn lock_tasks(&self) -> sync::MutexGuardOf<'_, TaskTable> {
+    /// Whether this is a runtime's set of shared tasks.
+    pub(crate) fn is_shared(&self) -> bool {
+        matches!(self.runtime, RuntimeRef::Shared(_))
+    }
+
+    /// The runtime, if it is still alive.
+    pub(crate) fn runtime(&self) -> Option<Runtime> {
+        match &self.runtime {
+            RuntimeRef::Session(rt) => Some(rt.clone()),
+            RuntimeRef::Shared(weak) => weak.upgrade().map(|inner| Runtime { inner }),
+        }
+    }
+
+    /// Queues `slot`'s job on this set's lane. With its runtime gone (only a shared set's
+    /// can go), the task cannot run: it is cancelled and its closure dropped.
+    pub(crate) fn execute(&self, slot: Arc<Slot>) {
+        match &self.runtime {
+            RuntimeRef::Session(rt) => rt.execute(&self.lane, slot),
+            RuntimeRef::Shared(weak) => match weak.upgrade() {
+                Some(inner) => Runtime { inner }.execute(&self.lane, slot),
+                None => {
+                    let (change, trash) = slot.cancel_with_trash();
+                    slot.discard_fn();
+                    drop(trash);
+                    self.changed(change);
+                }
+            },
+        }
+    }
+
+    pub(super) fn lock_tasks(&self) -> sync::MutexGuardOf<'_, TaskTable> {
         self.tasks.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -104,6 +157,10 @@ impl TaskSet {
         match tasks.find(key) {
             Ok(existing) => {
                 let existing = existing.clone();
+                if existing.wants_run() && existing.is_of::<T>() {
+                    // Refreshed: this call's closure runs.
+                    return self.restart(tasks, existing, Work::once(f), None);
+                }
                 drop(tasks);
                 drop(f);
                 existing.check_type::<T>();
@@ -111,6 +168,35 @@ impl TaskSet {
             }
             Err(vacancy) => self.submit_new(tasks, vacancy, key, f),
         }
+    }
+
+    /// Starts the terminal `slot` again with `work` (a refresh, a stale or a superseded
+    /// task), counted and queued; unlocks the table. A task that is no longer terminal
+    /// (or a closed set) is left as it is.
+    pub(crate) fn restart<T: 'static>(
+        &self,
+        tasks: sync::MutexGuardOf<'_, TaskTable>,
+        slot: Arc<Slot>,
+        work: Work,
+        opts: Option<super::life::Options>,
+    ) -> TaskHandle<T> {
+        let mut trash = Trash::default();
+        let mut queue = false;
+        if self.closed.load(Ordering::Acquire) {
+            trash.work(Some(work));
+        } else if let Some((now, t)) = slot.restart(work, opts) {
+            // Counted under the table lock, as a new task is.
+            self.active.started();
+            queue = now;
+            trash = t;
+        }
+        drop(tasks);
+        drop(trash);
+        if queue {
+            self.execute(slot.clone());
+        }
+        self.notify();
+        TaskHandle::new(slot)
     }
 
     /// `submit` for a key without a task: a new slot, queued unless the set is closed.
@@ -127,7 +213,7 @@ impl TaskSet {
     {
         let (slot, queue) = self.admit(tasks, vacancy, key, f);
         if queue {
-            self.runtime.execute(&self.lane, slot.clone());
+            self.execute(slot.clone());
         }
         self.notify();
         TaskHandle::new(slot)
@@ -185,18 +271,37 @@ impl TaskSet {
 
     /// Removes the terminal task under `key`; false for Pending, Running or absent keys.
     pub(crate) fn dismiss(&self, key: &str) -> bool {
-        let removed = table::dismiss(&self.tasks, key);
-        let dismissed = removed.is_some();
+        let removed = table::dismiss_all(&self.tasks, key);
+        let mut dismissed = !removed.is_empty();
         drop(removed);
         if dismissed {
             self.notify();
         }
+        // Shared tasks under the key go for every session.
+        if !self.is_shared()
+            && self.uses_shared.load(Ordering::Acquire)
+            && let Some(shared) = self.runtime().and_then(|rt| rt.shared_set_if_any())
+        {
+            let removed = table::dismiss_all(&shared.tasks, key);
+            let users: Vec<Arc<Slot>> = removed.clone();
+            dismissed |= !removed.is_empty();
+            drop(removed);
+            for slot in users {
+                slot.notify_users();
+            }
+        }
         dismissed
     }
 
-    /// One row per task, sorted by key.
+    /// One row per task (and per shared task this session uses), sorted by key.
     pub(crate) fn summaries(&self) -> Vec<TaskSummary> {
-        let slots: Vec<Arc<Slot>> = self.lock_tasks().slots().cloned().collect();
+        let mut slots: Vec<Arc<Slot>> = self.lock_tasks().slots().cloned().collect();
+        if self.uses_shared.load(Ordering::Acquire)
+            && let Some(shared) = self.runtime().and_then(|rt| rt.shared_set_if_any())
+        {
+            let all: Vec<Arc<Slot>> = shared.lock_tasks().slots().cloned().collect();
+            slots.extend(all.into_iter().filter(|s| s.is_used_by(self)));
+        }
         let now = Instant::now();
         let mut rows: Vec<TaskSummary> = slots.iter().map(|s| TaskSummary::of(s, now)).collect();
         rows.sort_by(|a, b| a.key.cmp(&b.key));
@@ -214,9 +319,14 @@ impl TaskSet {
         }
     }
 
+    /// Wakes every subscriber and hook, as a task change does (a shared task's change).
+    pub(crate) fn notify_change(&self) {
+        self.notify();
+    }
+
     /// Wakes every subscriber (coalescing: a subscriber with a wake-up pending gets no
     /// second one).
-    fn notify(&self) {
+    pub(super) fn notify(&self) {
         if self.subscriber_count.load(Ordering::SeqCst) == 0 {
             return;
         }
@@ -238,11 +348,10 @@ impl TaskSet {
         }
     }
 
-    /// Notifies this set's subscribers at `deadline`, as a task change does (so live
-    /// runners rerun then). Holds the set weakly: a set dropped before the deadline is
-    /// not kept alive, and nobody is notified. Deduplicated: while a wake-up at or before
-    /// `deadline` is pending, this does nothing; an earlier `deadline` replaces (cancels)
-    /// a later pending one, whose rerun asks again if it still needs it.
+    /// At `deadline`, notifies this set's subscribers and hooks as a task change does, so
+    /// live runners rerun (a delayed loading arm, say). Holds the set weakly: a set
+    /// dropped before the deadline is not kept alive, and nothing is notified.
+    #[allow(dead_code, reason = "called by MatchTask::delay (loading.rs)")]
     pub(crate) fn notify_at(self: &Arc<Self>, deadline: Instant) {
         let mut wake = self.wake.lock().unwrap_or_else(PoisonError::into_inner);
         // An overdue one may be lost (its timer could not start): schedule anew.
@@ -254,7 +363,7 @@ impl TaskSet {
             return;
         }
         let set = Arc::downgrade(self);
-        let timer = timer::after(deadline, move || {
+        let timer = super::timer::after(deadline, move || {
             if let Some(set) = set.upgrade() {
                 set.woken(deadline);
             }
@@ -298,7 +407,19 @@ impl TaskSet {
 
     /// Blocks until no task is Pending or Running, or `timeout` passes; true when idle.
     pub(crate) fn wait_idle(&self, timeout: Duration) -> bool {
-        self.active.wait_idle(timeout)
+        let deadline = Instant::now().checked_add(timeout);
+        if !self.active.wait_idle(timeout) {
+            return false;
+        }
+        if self.uses_shared.load(Ordering::Acquire)
+            && let Some(shared) = self.runtime().and_then(|rt| rt.shared_set_if_any())
+        {
+            let left = deadline.map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
+            return shared.active.wait_idle(left);
+        }
+        true
     }
 
     /// The session is gone: cancel Pending tasks, ask Running ones to stop, and make later

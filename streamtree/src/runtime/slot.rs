@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 
 use super::TaskSet;
 use super::closure::{BoxedFn, FnCell, InlineCaptures, NoFn, TaskFn};
+use super::life::{Life, Next, Trash};
 use super::status::{Progress, TaskStatus};
-use super::sync::{Condvar, Mutex, MutexGuardOf};
+use super::sync::{AtomicBool, Condvar, Mutex, MutexGuardOf, Ordering};
 
 /// What a task produced: its value or its error message.
 pub(crate) type Outcome = Result<TaskValue, String>;
@@ -31,13 +32,16 @@ pub(crate) type TaskValue = Arc<dyn Any + Send + Sync>;
 pub(crate) enum Phase {
     Pending,
     Running,
+    /// Between two attempts of a retried task (reported as Running): waiting for its
+    /// backoff timer, or for a timed-out attempt's closure to return.
+    Backoff,
     Done,
     Error,
     Cancelled,
 }
 
 impl Phase {
-    fn is_terminal(self) -> bool {
+    pub(crate) fn is_terminal(self) -> bool {
         matches!(self, Phase::Done | Phase::Error | Phase::Cancelled)
     }
 }
@@ -58,7 +62,7 @@ pub(crate) enum Change {
 
 /// A running task's cancel request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Cancel {
+pub(crate) enum Cancel {
     /// No request.
     None,
     /// `cancel` asked the running task to stop; its closure sees this until it returns.
@@ -74,22 +78,34 @@ pub(crate) struct SlotState {
     /// Cancelled only). Invariants: once terminal, never changes again; a Running task
     /// becomes terminal only in `finish`, after its closure returned, so a key never has
     /// two closures running and `wait_idle` never sees a closure still running as idle.
-    phase: Phase,
+    pub(super) phase: Phase,
     /// Set by `dismiss` (under the set's table lock) on a terminal slot only; then the slot
     /// is no longer in the table and every handle reports `Missing`.
-    dismissed: bool,
-    /// Set to Requested by `cancel` on a Running task, to Honoured by its own worker;
-    /// cleared by `finish`. Invariant: `Cancel::None` unless Running.
-    cancel: Cancel,
+    pub(super) dismissed: bool,
+    /// Set to Requested by `cancel` on a Running task (or by a timeout), to Honoured by
+    /// its own worker; cleared by `finish`. Invariant: `Cancel::None` unless a closure of
+    /// the task is running.
+    pub(super) cancel: Cancel,
     /// Last progress; written only while Pending or Running, kept after the end.
-    progress: Option<Box<Progress>>,
+    pub(super) progress: Option<Box<Progress>>,
     /// `Some` exactly when the phase is Done (`Ok`) or Error (`Err`).
-    outcome: Option<Outcome>,
-    /// When the task was submitted, started and reached its terminal phase (the last two
-    /// as offsets from `submitted`).
-    submitted: Instant,
-    started: Since,
-    finished: Since,
+    pub(super) outcome: Option<Outcome>,
+    /// When the task (its current run) was submitted, started and reached its terminal
+    /// phase (the last two as offsets from `submitted`).
+    pub(super) submitted: Instant,
+    pub(super) started: Since,
+    pub(super) finished: Since,
+    /// The current or last attempt, 1-based (retries count up; a restart starts at 1).
+    pub(super) attempt: u32,
+    /// A job for this slot is in the queue (or being handed to a worker): set by whoever
+    /// queues it, under this lock; cleared by `start`, which every dequeued job calls
+    /// first. A restart or retry queues a job only when none is queued, so a slot never
+    /// has two jobs (a refresh of a task cancelled while queued reuses its job).
+    pub(super) queued: bool,
+    /// The life-cycle state of tasks started by `task(..).run(..)` or refreshed: `None`
+    /// for a plain `submit` task never refreshed (which keeps the slot small and its path
+    /// exactly as before).
+    pub(super) life: Option<Box<Life>>,
 }
 
 /// A task's slot: shared by the session's task map, every handle, and the queue. One
@@ -98,17 +114,26 @@ pub(crate) struct SlotState {
 pub(crate) struct SlotOf<J: ?Sized> {
     /// The task's key; immutable. Inline up to 24 bytes, so most keys cost no allocation.
     key: compact_str::CompactString,
+    /// The input's fingerprint (`task(key).input(&i)`); `None` for plain `submit`.
+    /// Immutable: the task's identity is (key, input).
+    input: Option<u64>,
+    /// Set by `refresh` on a finished task, cleared by the restart: read without the lock
+    /// on every rerun's `submit`, so a plain submit pays one load for refresh support.
+    pub(super) wants_run: AtomicBool,
+    /// Set once the slot has a `Life` (never cleared): lets the worker skip the
+    /// life-cycle steps (timeout, collection) of plain tasks without taking the lock.
+    pub(super) has_life: AtomicBool,
     /// The result type `T` the task was submitted with, and its name (for the "key reused
     /// with another type" panic); immutable. A reference to a constant, 8 bytes where the
     /// pair takes 32.
     result_type: &'static ResultType,
     /// The set to notify, through its [`SetLink`] (weak: the set's map holds the slot, so
     /// a strong link would be a cycle; a dead set means nobody is left to notify).
-    set: Arc<SetLink>,
+    pub(super) set: Arc<SetLink>,
     /// Everything that changes; see [`SlotState`] for who writes each field.
     state: Mutex<SlotState>,
     /// Signalled (under `state`) when a cancel is requested; `wait_cancelled` waits on it.
-    cancel_signal: Condvar,
+    pub(super) cancel_signal: Condvar,
     /// The closure, until the worker that dequeues the slot takes it (to run it, or to drop
     /// it unrun when the task was cancelled first).
     job: J,
@@ -148,7 +173,23 @@ impl Slot {
     /// A new slot without a closure, `Pending` (or `Cancelled` when the session is already
     /// closed).
     pub(crate) fn new<T: 'static>(key: &str, set: Arc<SetLink>, cancelled: bool) -> Arc<Slot> {
-        Arc::new(SlotOf::build::<T>(key, set, cancelled, NoFn))
+        Arc::new(SlotOf::build::<T>(key, None, set, cancelled, NoFn))
+    }
+
+    /// A new `Pending` slot for (key, input) whose runs are driven by `life` (its work).
+    pub(crate) fn with_life<T: 'static>(
+        key: &str,
+        input: Option<u64>,
+        set: Arc<SetLink>,
+        life: Box<Life>,
+    ) -> Arc<Slot> {
+        let slot = SlotOf::build::<T>(key, input, set, false, NoFn);
+        slot.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .life = Some(life);
+        slot.has_life.store(true, Ordering::Release);
+        Arc::new(slot)
     }
 
     /// A new `Pending` slot that runs `f`; one allocation when `f`'s captures are small.
@@ -160,26 +201,45 @@ impl Slot {
         if size_of::<F>() <= size_of::<InlineCaptures>()
             && align_of::<F>() <= align_of::<InlineCaptures>()
         {
-            Arc::new(SlotOf::build::<T>(key, set, false, FnCell::new(f)))
+            Arc::new(SlotOf::build::<T>(key, None, set, false, FnCell::new(f)))
         } else {
             let f: BoxedFn<T> = Box::new(f);
-            Arc::new(SlotOf::build::<T>(key, set, false, FnCell::new(f)))
+            Arc::new(SlotOf::build::<T>(key, None, set, false, FnCell::new(f)))
         }
     }
 
-    /// Takes the closure and runs it; `None` when there is none (see [`TaskFn::run`]).
+    /// Runs the task's closure for this attempt: the inline one of a first plain run
+    /// (taken), else the life-cycle work (see `Life::work`); `None` when there is none.
     pub(crate) fn run_fn(&self) -> Option<Outcome> {
-        self.job.run(self)
+        self.job.run(self).or_else(|| self.run_work())
     }
 
-    /// Takes the closure and drops it unrun.
+    /// Takes the inline closure and drops it unrun (life-cycle work is dropped by the
+    /// terminal transitions themselves).
     pub(crate) fn discard_fn(&self) {
         self.job.discard();
+    }
+
+    /// Takes the inline closure out unrun, to drop later (a restart replaces it).
+    pub(crate) fn take_fn(&self) -> Option<Box<dyn Any + Send>> {
+        self.job.take_out()
     }
 
     #[inline]
     pub(crate) fn key(&self) -> &str {
         &self.key
+    }
+
+    /// The input's fingerprint; `None` for plain `submit` tasks.
+    #[inline]
+    pub(crate) fn input(&self) -> Option<u64> {
+        self.input
+    }
+
+    /// Whether `refresh` asked for a new run (read without the lock).
+    #[inline]
+    pub(crate) fn wants_run(&self) -> bool {
+        self.wants_run.load(Ordering::Acquire)
     }
 
     /// The slot's set, if it is still alive.
@@ -193,7 +253,7 @@ impl Slot {
         short_type_name((self.result_type.name)())
     }
 
-    fn lock(&self) -> MutexGuardOf<'_, SlotState> {
+    pub(super) fn lock(&self) -> MutexGuardOf<'_, SlotState> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -226,30 +286,59 @@ impl Slot {
     /// worker must not run it.
     pub(crate) fn start(&self) -> bool {
         let mut st = self.lock();
+        st.queued = false;
         debug_assert!(
-            matches!(st.phase, Phase::Pending | Phase::Cancelled),
-            "a task starts once: only a queued task (or one cancelled in the queue) reaches a worker"
+            !matches!(st.phase, Phase::Running),
+            "one closure per task at a time: only a queued task (or one cancelled in the \
+             queue) reaches a worker"
         );
-        if st.phase != Phase::Pending {
-            return false;
+        match st.phase {
+            Phase::Pending => {
+                st.started = Since::at(st.submitted, Instant::now());
+            }
+            // The next attempt of a retried task: it keeps its first start.
+            Phase::Backoff => {}
+            _ => return false,
         }
         st.phase = Phase::Running;
-        st.started = Since::at(st.submitted, Instant::now());
+        if let Some(life) = st.life.as_mut() {
+            debug_assert!(!life.closure_running, "one closure per task at a time");
+            life.closure_running = true;
+        }
         true
     }
 
     /// `Running → Done | Error` with `outcome` (the closure returned), or `→ Cancelled`
     /// when its worker honoured a cancel request: then the outcome is discarded and
     /// returned, for the caller to drop outside the lock. Clears the cancel request.
+    #[cfg_attr(
+        not(all(test, streamtree_loom)),
+        allow(dead_code, reason = "the loom models drive plain finishes")
+    )]
     pub(crate) fn finish(&self, outcome: Outcome) -> (Change, Option<Outcome>) {
+        let (change, discarded, _next, trash) = self.finish_attempt(outcome);
+        drop(trash);
+        (change, discarded)
+    }
+
+    /// [`finish`](Self::finish) with the life cycle: a failed attempt with retries left
+    /// goes to Backoff (`Next::Retry`), a timed-out attempt's late return is discarded,
+    /// and values replaced here are handed back in `Trash` (dropped outside the lock).
+    pub(crate) fn finish_attempt(
+        &self,
+        outcome: Outcome,
+    ) -> (Change, Option<Outcome>, Next, Trash) {
         let mut st = self.lock();
+        if st.life.is_some() {
+            return super::life::finish_with_life(&mut st, outcome);
+        }
         debug_assert_eq!(
             st.phase,
             Phase::Running,
             "only the task's own worker ends its running task, once"
         );
         if st.phase != Phase::Running {
-            return (Change::None, Some(outcome));
+            return (Change::None, Some(outcome), Next::None, Trash::default());
         }
         let discarded = if st.cancel == Cancel::Honoured {
             st.phase = Phase::Cancelled;
@@ -265,17 +354,32 @@ impl Slot {
         };
         st.cancel = Cancel::None;
         st.finished = Since::at(st.submitted, Instant::now());
-        (Change::Terminal, discarded)
+        (Change::Terminal, discarded, Next::None, Trash::default())
     }
 
     /// Cancels: `Pending → Cancelled` at once; on `Running` only records the request (and
     /// wakes `wait_cancelled`); a no-op on a terminal task.
     pub(crate) fn cancel(&self) -> Change {
+        let (change, trash) = self.cancel_with_trash();
+        drop(trash);
+        change
+    }
+
+    /// [`cancel`](Self::cancel), handing back what it let go of (a retry's timer and
+    /// work) to drop outside the lock.
+    pub(crate) fn cancel_with_trash(&self) -> (Change, Trash) {
         let mut st = self.lock();
-        match st.phase {
-            Phase::Pending => {
+        let mut trash = Trash::default();
+        let change = match st.phase {
+            Phase::Pending | Phase::Backoff => {
                 st.phase = Phase::Cancelled;
                 st.finished = Since::at(st.submitted, Instant::now());
+                if let Some(life) = st.life.as_mut() {
+                    trash.timer(life.timer.take());
+                    if !life.closure_running {
+                        trash.work(life.work.take());
+                    }
+                }
                 Change::Terminal
             }
             Phase::Running if st.cancel == Cancel::None => {
@@ -284,7 +388,10 @@ impl Slot {
                 Change::Changed
             }
             _ => Change::None,
-        }
+        };
+        drop(st);
+        trash.cancel_timer();
+        (change, trash)
     }
 
     /// Whether a cancel was requested (and the task is still running).
@@ -297,7 +404,10 @@ impl Slot {
     pub(crate) fn wait_cancelled(&self, timeout: Duration) -> bool {
         let deadline = Instant::now().checked_add(timeout);
         let mut st = self.lock();
-        while st.phase == Phase::Running && st.cancel == Cancel::None {
+        while st.phase == Phase::Running
+            && st.cancel == Cancel::None
+            && st.life.as_ref().is_none_or(|l| !l.timed_out)
+        {
             let left = match deadline {
                 Some(d) => d.saturating_duration_since(Instant::now()),
                 None => Duration::MAX,
@@ -362,15 +472,27 @@ impl Slot {
         }
         if let Some(set) = self.set_upgrade() {
             set.changed(change);
+            if set.is_shared() {
+                self.notify_users();
+            }
         }
     }
 }
 
 impl<J> SlotOf<J> {
-    fn build<T: 'static>(key: &str, set: Arc<SetLink>, cancelled: bool, job: J) -> SlotOf<J> {
+    fn build<T: 'static>(
+        key: &str,
+        input: Option<u64>,
+        set: Arc<SetLink>,
+        cancelled: bool,
+        job: J,
+    ) -> SlotOf<J> {
         let now = Instant::now();
         SlotOf {
             key: compact_str::CompactString::new(key),
+            input,
+            wants_run: AtomicBool::new(false),
+            has_life: AtomicBool::new(false),
             result_type: ResultType::of::<T>(),
             set,
             cancel_signal: Condvar::new(),
@@ -387,6 +509,9 @@ impl<J> SlotOf<J> {
                 submitted: now,
                 started: Since::NOT_YET,
                 finished: if cancelled { Since(0) } else { Since::NOT_YET },
+                attempt: 1,
+                queued: !cancelled,
+                life: None,
             }),
             job,
         }
@@ -419,12 +544,12 @@ impl<T: 'static> OfType for PhantomData<T> {
 /// A moment after a task's submission, as nanoseconds since it (`NOT_YET`: none); 8 bytes
 /// where an `Option<Instant>` takes 16.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Since(u64);
+pub(crate) struct Since(u64);
 
 impl Since {
-    const NOT_YET: Since = Since(u64::MAX);
+    pub(super) const NOT_YET: Since = Since(u64::MAX);
 
-    fn at(submitted: Instant, t: Instant) -> Since {
+    pub(super) fn at(submitted: Instant, t: Instant) -> Since {
         let nanos = t.saturating_duration_since(submitted).as_nanos();
         Since(
             u64::try_from(nanos)
@@ -433,7 +558,7 @@ impl Since {
         )
     }
 
-    fn instant(self, submitted: Instant) -> Option<Instant> {
+    pub(super) fn instant(self, submitted: Instant) -> Option<Instant> {
         (self != Since::NOT_YET).then(|| submitted + Duration::from_nanos(self.0))
     }
 }
@@ -444,7 +569,7 @@ fn status_of(st: &SlotState) -> TaskStatus {
     }
     match st.phase {
         Phase::Pending => TaskStatus::Pending,
-        Phase::Running => TaskStatus::Running,
+        Phase::Running | Phase::Backoff => TaskStatus::Running,
         Phase::Done => TaskStatus::Done,
         Phase::Error => TaskStatus::Error,
         Phase::Cancelled => TaskStatus::Cancelled,
@@ -452,6 +577,11 @@ fn status_of(st: &SlotState) -> TaskStatus {
 }
 
 impl SlotState {
+    /// When the task's current run was submitted: where `MatchTask::delay` counts from.
+    pub(crate) fn submitted(&self) -> Instant {
+        self.submitted
+    }
+
     pub(crate) fn status(&self) -> TaskStatus {
         status_of(self)
     }
@@ -461,6 +591,9 @@ impl SlotState {
     }
 
     pub(crate) fn error(&self) -> Option<&str> {
+        if self.phase != Phase::Error {
+            return None;
+        }
         match (&self.outcome, self.dismissed) {
             (Some(Err(e)), false) => Some(e),
             _ => None,
@@ -477,28 +610,6 @@ impl SlotState {
 
     pub(crate) fn cancel_requested(&self) -> bool {
         self.cancel != Cancel::None
-    }
-
-    /// When the task was submitted: where `MatchTask::delay` counts a run from.
-    pub(crate) fn submitted(&self) -> Instant {
-        self.submitted
-    }
-
-    /// Time spent queued: until it started, or until now / its end if it never started.
-    pub(crate) fn queued_for(&self, now: Instant) -> Duration {
-        let at = |t: Since| t.instant(self.submitted);
-        let until = at(self.started).or(at(self.finished)).unwrap_or(now);
-        until.saturating_duration_since(self.submitted)
-    }
-
-    /// Time spent running, if it started.
-    pub(crate) fn running_for(&self, now: Instant) -> Option<Duration> {
-        let at = |t: Since| t.instant(self.submitted);
-        at(self.started).map(|s| {
-            at(self.finished)
-                .unwrap_or(now)
-                .saturating_duration_since(s)
-        })
     }
 }
 

@@ -49,6 +49,27 @@ pub struct TaskSummary {
     pub queued_ms: f64,
     /// Milliseconds spent running (so far, if still running); `None` if it never started.
     pub running_ms: Option<f64>,
+    /// The input's fingerprint as 16 hex digits (`task(key).input(..)`); `None` for a
+    /// task without input.
+    pub input: Option<String>,
+    /// The current or last attempt, 1-based.
+    pub attempt: u32,
+    /// Milliseconds as [`TaskHandle::elapsed`](crate::asyncio::TaskHandle::elapsed).
+    pub elapsed_ms: Option<f64>,
+    /// Milliseconds as [`TaskHandle::eta`](crate::asyncio::TaskHandle::eta).
+    pub eta_ms: Option<f64>,
+    /// As [`TaskHandle::queue_position`](crate::asyncio::TaskHandle::queue_position).
+    pub queue_position: Option<usize>,
+    /// Milliseconds since a Done task's result was produced; `None` unless Done.
+    pub age_ms: Option<f64>,
+    /// Whether a Done task is older than its `stale_after` (its next run refreshes it),
+    /// or a refresh was asked.
+    pub stale: bool,
+    /// Whether the shown value is not the current run's
+    /// ([`TaskHandle::is_refreshing`](crate::asyncio::TaskHandle::is_refreshing)).
+    pub refreshing: bool,
+    /// Whether the task is shared by the runtime's sessions.
+    pub shared: bool,
 }
 
 /// Longest preview in a [`TaskSummary`], in characters.
@@ -83,6 +104,19 @@ impl TaskSummary {
                     st.running_for(now),
                 )
             });
+        let (attempt, elapsed, eta, done_at, stale_after, shared) = slot.with_state(|st| {
+            let opts = st.life.as_ref().map(|l| l.opts);
+            (
+                st.attempt,
+                st.elapsed(now),
+                st.eta(now),
+                st.done_at(),
+                opts.and_then(|o| o.stale_after),
+                opts.is_some_and(|o| o.shared),
+            )
+        });
+        let age = done_at.map(|at| now.saturating_duration_since(at));
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         TaskSummary {
             key: slot.key().to_owned(),
             status,
@@ -98,6 +132,17 @@ impl TaskSummary {
             result_type: slot.result_type_name(),
             queued_ms: queued.as_secs_f64() * 1e3,
             running_ms: running.map(|d| d.as_secs_f64() * 1e3),
+            input: slot.input().map(|fp| format!("{fp:016x}")),
+            attempt,
+            elapsed_ms: elapsed.map(ms),
+            eta_ms: eta.map(ms),
+            queue_position: (status == TaskStatus::Pending)
+                .then(|| slot.set_upgrade().map(|set| set.queue_position(slot)))
+                .flatten(),
+            age_ms: age.map(ms),
+            stale: slot.wants_run() || age.zip(stale_after).is_some_and(|(a, s)| a >= s),
+            refreshing: slot.shown().1,
+            shared,
         }
     }
 }

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::collections::hash_map::{Entry, RandomState};
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, PoisonError, Weak};
+
+use compact_str::CompactString;
 
 use super::slot::Slot;
 use super::sync::Mutex;
@@ -21,6 +23,12 @@ use super::sync::Mutex;
 pub(crate) struct TaskTable {
     by_hash: HashMap<u64, Bucket, BuildHasherDefault<IdentityHasher>>,
     keys: RandomState,
+    /// Slots with an input (`task(key).input(..)`): `dismiss_all` scans only when some.
+    with_input: usize,
+    /// Per key, the task the last `task(key)...run` of this session used (weak: a
+    /// collected task is not kept; one entry per key, not per input). Supersede and
+    /// keep_previous compare against it.
+    pub(crate) latest: HashMap<CompactString, Weak<Slot>>,
 }
 
 enum Bucket {
@@ -60,12 +68,20 @@ impl Hasher for IdentityHasher {
 }
 
 impl TaskTable {
-    fn hash(&self, key: &str) -> u64 {
-        self.keys.hash_one(key)
+    fn hash(&self, key: &str, input: Option<u64>) -> u64 {
+        match input {
+            None => self.keys.hash_one(key),
+            Some(fp) => self.keys.hash_one((key, fp)),
+        }
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Arc<Slot>> {
         self.find(key).ok()
+    }
+
+    /// Slots with an input in the table.
+    pub(crate) fn with_input(&self) -> usize {
+        self.with_input
     }
 
     #[cfg(all(test, streamtree_loom))]
@@ -83,9 +99,18 @@ impl TaskTable {
     /// The slot under `key`, or else where to insert one for it (its hash: the key is
     /// hashed once for both).
     pub(crate) fn find(&self, key: &str) -> Result<&Arc<Slot>, Vacancy> {
-        let hash = self.hash(key);
+        self.find_as(key, None)
+    }
+
+    /// [`find`](Self::find) for the identity (key, input).
+    pub(crate) fn find_as(&self, key: &str, input: Option<u64>) -> Result<&Arc<Slot>, Vacancy> {
+        let hash = self.hash(key, input);
         match self.by_hash.get(&hash) {
-            Some(bucket) => match bucket.slots().iter().find(|s| s.key() == key) {
+            Some(bucket) => match bucket
+                .slots()
+                .iter()
+                .find(|s| s.key() == key && s.input() == input)
+            {
                 Some(slot) => Ok(slot),
                 None => Err(Vacancy(hash)),
             },
@@ -96,6 +121,9 @@ impl TaskTable {
     /// Adds `slot` where [`find`](Self::find) found no slot for its key (nothing changed
     /// the map in between).
     pub(crate) fn insert(&mut self, Vacancy(hash): Vacancy, slot: Arc<Slot>) {
+        if slot.input().is_some() {
+            self.with_input += 1;
+        }
         match self.by_hash.entry(hash) {
             Entry::Vacant(v) => {
                 v.insert(Bucket::One(slot));
@@ -103,8 +131,10 @@ impl TaskTable {
             Entry::Occupied(mut o) => {
                 let b = o.get_mut();
                 debug_assert!(
-                    b.slots().iter().all(|s| s.key() != slot.key()),
-                    "one task per key"
+                    b.slots()
+                        .iter()
+                        .all(|s| s.key() != slot.key() || s.input() != slot.input()),
+                    "one task per (key, input)"
                 );
                 let mut all = b.slots().to_vec();
                 all.push(slot);
@@ -113,15 +143,41 @@ impl TaskTable {
         }
     }
 
+    #[cfg_attr(
+        not(all(test, streamtree_loom)),
+        allow(dead_code, reason = "the loom models' dismiss")
+    )]
     pub(crate) fn remove(&mut self, key: &str) -> Option<Arc<Slot>> {
-        let Entry::Occupied(mut o) = self.by_hash.entry(self.hash(key)) else {
+        self.remove_as(key, None)
+    }
+
+    /// [`remove`](Self::remove) for the identity (key, input); also forgets it as its
+    /// key's latest.
+    pub(crate) fn remove_as(&mut self, key: &str, input: Option<u64>) -> Option<Arc<Slot>> {
+        let slot = self.remove_entry(key, input)?;
+        if input.is_some() {
+            self.with_input -= 1;
+        }
+        if self
+            .latest
+            .get(key)
+            .is_some_and(|w| std::ptr::eq(w.as_ptr(), Arc::as_ptr(&slot)))
+        {
+            self.latest.remove(key);
+        }
+        Some(slot)
+    }
+
+    fn remove_entry(&mut self, key: &str, input: Option<u64>) -> Option<Arc<Slot>> {
+        let is = |s: &Arc<Slot>| s.key() == key && s.input() == input;
+        let Entry::Occupied(mut o) = self.by_hash.entry(self.hash(key, input)) else {
             return None;
         };
         match o.get_mut() {
-            Bucket::One(s) if s.key() == key => Some(o.remove_entry().1.into_one()),
+            Bucket::One(s) if is(s) => Some(o.remove_entry().1.into_one()),
             Bucket::One(_) => None,
             Bucket::Many(v) => {
-                let i = v.iter().position(|s| s.key() == key)?;
+                let i = v.iter().position(is)?;
                 let slot = v.swap_remove(i);
                 if v.len() == 1 {
                     let last = v.pop().expect("one left");
@@ -150,6 +206,10 @@ impl Bucket {
 /// be dropped by the caller outside the lock). Pending, Running and absent keys: `None`.
 ///
 /// Invariant: a slot is in the map if and only if it is not dismissed.
+#[cfg_attr(
+    not(all(test, streamtree_loom)),
+    allow(dead_code, reason = "the loom models' dismiss")
+)]
 pub(crate) fn dismiss(map: &Mutex<TaskTable>, key: &str) -> Option<Arc<Slot>> {
     let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
     let slot = map.get(key)?;
@@ -157,4 +217,25 @@ pub(crate) fn dismiss(map: &Mutex<TaskTable>, key: &str) -> Option<Arc<Slot>> {
         return None;
     }
     map.remove(key)
+}
+
+/// Removes every terminal task under `key`, whatever its input (as [`dismiss`] does for
+/// each); returns them, to be dropped outside the lock.
+pub(crate) fn dismiss_all(map: &Mutex<TaskTable>, key: &str) -> Vec<Arc<Slot>> {
+    let mut map = map.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut out = Vec::new();
+    let inputs: Vec<Option<u64>> = if map.with_input() == 0 {
+        vec![None]
+    } else {
+        map.slots()
+            .filter(|s| s.key() == key)
+            .map(|s| s.input())
+            .collect()
+    };
+    for input in inputs {
+        if map.find_as(key, input).is_ok_and(|s| s.try_dismiss()) {
+            out.extend(map.remove_as(key, input));
+        }
+    }
+    out
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::slot::{SetLink, Slot};
 use super::*;
+use super::{life, timer};
 
 const LONG: Duration = Duration::from_secs(20);
 
@@ -166,6 +167,88 @@ fn type_names_lose_their_module_paths() {
 }
 
 #[test]
+fn notify_at_wakes_subscribers_at_the_deadline_and_holds_the_set_weakly() {
+    let rt = Runtime::builder().build();
+    let set = set_on(&rt);
+    let sub = set.subscribe();
+    set.notify_at(std::time::Instant::now());
+    assert!(
+        sub.wait_timeout(LONG),
+        "the deadline notifies the subscriber"
+    );
+    // A set dropped before its deadline: nothing keeps it alive, nothing is notified.
+    let set2 = set_on(&rt);
+    let sub2 = set2.subscribe();
+    set2.notify_at(std::time::Instant::now() + Duration::from_secs(3600));
+    let weak = Arc::downgrade(&set2);
+    close(set2);
+    assert!(weak.upgrade().is_none(), "notify_at holds the set weakly");
+    drop(sub2);
+}
+
+/// Runs `key`/`input` with `gc_after(idle)` in `set` (as `task(key).input(..)` does).
+fn run_gc(set: &Arc<TaskSet>, key: &str, input: u64, idle: Duration) -> TaskHandle<u64> {
+    let opts = life::Options {
+        gc_after: Some(idle),
+        ..life::Options::default()
+    };
+    set.run(key, Some(input), opts, move |_: &Slot| Ok(input))
+}
+
+/// Waits until every timer callback due now has run (the timer runs them in deadline
+/// order, so a marker due now runs after them).
+fn timer_caught_up() {
+    let (tx, rx) = channel();
+    let _ = timer::after(std::time::Instant::now(), move || tx.send(()).unwrap());
+    rx.recv_timeout(LONG).expect("the timer runs the marker");
+}
+
+#[test]
+fn finished_tasks_unread_for_gc_after_are_collected_by_the_timer() {
+    let rt = Runtime::builder().build();
+    let set = set_on(&rt);
+    let handles: Vec<_> = (0..1000)
+        .map(|i| run_gc(&set, "k", i, Duration::ZERO))
+        .collect();
+    assert!(set.wait_idle(LONG));
+    timer_caught_up();
+    assert_eq!(set.lock_tasks().slots().count(), 0, "all collected");
+    assert!(
+        set.lock_tasks().latest.is_empty(),
+        "and forgotten as latest"
+    );
+    assert!(handles.iter().all(|h| h.status() == TaskStatus::Missing));
+    // Tasks read within their gc_after stay.
+    let kept = run_gc(&set, "kept", 1, Duration::from_secs(3600));
+    assert!(set.wait_idle(LONG));
+    set.sweep();
+    assert_eq!(kept.result(), Some(1));
+    // Plain submits are never collected.
+    let plain = submit(&set, "plain", || 2);
+    assert!(set.wait_idle(LONG));
+    set.sweep();
+    assert_eq!(plain.result(), Some(2));
+    close(set);
+}
+
+#[test]
+fn shared_tasks_are_collected_too() {
+    let rt = Runtime::builder().build();
+    let set = set_on(&rt);
+    let opts = life::Options {
+        gc_after: Some(Duration::ZERO),
+        shared: true,
+        ..life::Options::default()
+    };
+    let h = set.run("s", Some(1), opts, |_: &Slot| Ok(1u8));
+    assert!(set.wait_idle(LONG));
+    timer_caught_up();
+    assert_eq!(h.status(), TaskStatus::Missing);
+    assert_eq!(rt.shared_set().lock_tasks().slots().count(), 0);
+    close(set);
+}
+
+#[test]
 fn notify_at_wakes_subscribers_once_per_deadline() {
     let rt = Runtime::builder().max_workers(1).build();
     let set = set_on(&rt);
@@ -192,21 +275,4 @@ fn notify_at_wakes_subscribers_once_per_deadline() {
     // Asked again after it fired: a new wake-up.
     set.notify_at(std::time::Instant::now());
     assert!(changes.wait_timeout(LONG), "no wake-up within {LONG:?}");
-}
-
-#[test]
-fn notify_at_holds_the_set_weakly() {
-    let rt = Runtime::builder().max_workers(1).build();
-    let set = set_on(&rt);
-    let changes = set.subscribe();
-    // Far away: it cannot fire during the test.
-    set.notify_at(std::time::Instant::now() + Duration::from_secs(60));
-    let weak = Arc::downgrade(&set);
-    close(set);
-    assert!(
-        weak.upgrade().is_none(),
-        "a pending wake-up keeps the set alive"
-    );
-    // The set is gone, so its subscribers are disconnected rather than woken.
-    assert!(!changes.recv(), "a dropped set's subscription ends");
 }

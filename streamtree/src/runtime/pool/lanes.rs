@@ -63,6 +63,15 @@ impl Lanes {
         }
     }
 
+    /// How many jobs are ahead of `slot` in `lane` (its own session's queue); `None` if
+    /// `slot` is not queued there. O(lane length).
+    pub(crate) fn position(&self, lane: &Lane, slot: &super::super::slot::Slot) -> Option<usize> {
+        let _ring = self.lock();
+        let jobs = lane.lock();
+        jobs.iter()
+            .position(|j| std::ptr::addr_eq(Arc::as_ptr(j), slot))
+    }
+
     /// The oldest job of the front lane, which then goes to the back if it holds more.
     /// `None` only when no lane holds a job.
     pub(crate) fn pop(&self) -> Option<Job> {
