@@ -31,8 +31,13 @@ pub fn Quote(fetch: Fetch) -> Element {
         .error(|message| ErrorBox(format!("Fetch failed: {message}")))
         .into();
     let busy = !quote.status().is_terminal();
+    let label = match (busy, quote.is_refreshing()) {
+        (false, _) => "Refresh",
+        (true, true) => "Refreshing…",
+        (true, false) => "Loading…",
+    };
     let handle = quote.clone();
-    let button = Button(if busy { "Refreshing…" } else { "Refresh" })
+    let button = Button(label)
         .key("quote-refresh")
         .disabled(busy)
         .on_click(move || handle.refresh());

@@ -11,8 +11,26 @@ pub mod async_loader_demo;
 #[path = "../examples/async_ordered_loader_demo.rs"]
 pub mod async_ordered_loader_demo;
 #[allow(dead_code, missing_docs)]
+#[path = "../examples/delayed_loading.rs"]
+pub mod delayed_loading;
+#[allow(dead_code, missing_docs)]
+#[path = "../examples/keep_previous.rs"]
+pub mod keep_previous;
+#[allow(dead_code, missing_docs)]
 #[path = "../examples/progress_cancel.rs"]
 pub mod progress_cancel;
+#[allow(dead_code, missing_docs)]
+#[path = "../examples/refresh.rs"]
+pub mod refresh;
+#[allow(dead_code, missing_docs)]
+#[path = "../examples/retry.rs"]
+pub mod retry;
+#[allow(dead_code, missing_docs)]
+#[path = "../examples/shared_task.rs"]
+pub mod shared_task;
+#[allow(dead_code, missing_docs)]
+#[path = "../examples/timeout.rs"]
+pub mod timeout;
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;

@@ -459,10 +459,8 @@ pub(crate) struct TaskSnapshot<T> {
     pub(crate) error: Option<String>,
     /// When `status` is not Done: the value [`TaskHandle::result`] shows meanwhile (a
     /// refresh's previous result, keep_previous's previous input's), if any.
-    #[allow(dead_code, reason = "for the loading arms (MatchTask), which read it")]
     pub(crate) shown: Option<T>,
     /// [`TaskHandle::is_refreshing`] in the same reading.
-    #[allow(dead_code, reason = "for the loading arms (MatchTask), which read it")]
     pub(crate) refreshing: bool,
 }
 

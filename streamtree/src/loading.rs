@@ -118,11 +118,13 @@ impl<O> Branches<'_, O> {
 /// `Waiting`, and a wake-up is asked for at its deadline.
 fn read<T: Clone + Send + 'static>(handle: &TaskHandle<T>, delay: Option<Duration>) -> Outcome<T> {
     let snap = snapshot(handle);
-    match (snap.status, snap.result, snap.error) {
+    // Done: its result; unfinished: the value shown meanwhile (a refresh's previous
+    // result, keep_previous's previous input's), read in the same snapshot as the status.
+    let refreshing = snap.refreshing;
+    match (snap.status, snap.result.or(snap.shown), snap.error) {
         (TaskStatus::Error, _, Some(message)) => Outcome::Error(message),
         (TaskStatus::Cancelled, _, _) => Outcome::Cancelled,
-        // Done, or a value kept while a new run is unfinished (a refresh).
-        (_, Some(value), _) => Outcome::Ready(value, handle.is_refreshing()),
+        (_, Some(value), _) => Outcome::Ready(value, refreshing),
         (status, None, _) => {
             debug_assert!(
                 !matches!(status, TaskStatus::Done | TaskStatus::Error),
