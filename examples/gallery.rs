@@ -2,7 +2,8 @@
 //!
 //! What this shows: every seed demo on one page — `AsyncDemo`, `ManySmallJobs`,
 //! `LoaderDemo`, the ordered loader, and the long job with progress, cancel, dismiss and
-//! retry — with the task debug panel, plus every plain element once. In a terminal it
+//! retry; the task life-cycle examples (keep_previous, refresh, retry, timeout, a shared
+//! task, delayed loading) — with the task debug panel, plus every plain element once. In a terminal it
 //! reruns live until all tasks settle, then exits; `--serve` serves it to a browser.
 //!
 //! Run: `cargo xtask demo` (terminal), `cargo xtask demo --serve [--host H] [--port N]`
@@ -20,8 +21,26 @@ mod async_loader_demo;
 #[path = "async_ordered_loader_demo.rs"]
 mod async_ordered_loader_demo;
 #[allow(dead_code)]
+#[path = "delayed_loading.rs"]
+mod delayed_loading;
+#[allow(dead_code)]
+#[path = "keep_previous.rs"]
+mod keep_previous;
+#[allow(dead_code)]
 #[path = "progress_cancel.rs"]
 mod progress_cancel;
+#[allow(dead_code)]
+#[path = "refresh.rs"]
+mod refresh;
+#[allow(dead_code)]
+#[path = "retry.rs"]
+mod retry;
+#[allow(dead_code)]
+#[path = "shared_task.rs"]
+mod shared_task;
+#[allow(dead_code)]
+#[path = "timeout.rs"]
+mod timeout;
 
 use streamtree::prelude::*;
 
@@ -52,6 +71,24 @@ pub fn app() -> Element {
         async_loader_demo::LoaderDemo(async_loader_demo::stepped(300, Ok(42))),
         async_ordered_loader_demo::OrderedLoader(async_ordered_loader_demo::slow_fetch()),
         progress_cancel::LongJob(progress_cancel::timed_steps(300)),
+        Markdown(
+            "## Task life-cycle\n\nTasks keyed by their inputs, refreshed, retried, timed \
+             out, shared and shown without flicker (short real timings, so the page settles \
+             by itself).",
+        ),
+        keep_previous::RegionSales(keep_previous::slow_sales(300)),
+        refresh::Quote(refresh::numbered_quotes(300)),
+        retry::FlakyCall(retry::flaky(2, 150), std::time::Duration::from_millis(100)),
+        timeout::HungCall(
+            timeout::hung(std::time::Duration::from_secs(60)),
+            std::time::Duration::from_millis(500),
+        ),
+        shared_task::SharedRate(shared_task::counted_rate(400)),
+        delayed_loading::DelayedLoading(
+            delayed_loading::takes(20, 1),
+            delayed_loading::takes(700, 2),
+            delayed_loading::DELAY,
+        ),
         Elements(),
         progress_cancel::TaskDebugPanel(),
     ])

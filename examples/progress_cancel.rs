@@ -4,7 +4,9 @@
 //! set_progress`) and checks for a cancel request between steps. The Cancel button asks it
 //! to stop; it then ends as Cancelled. Once the job has ended, Dismiss removes it and
 //! Retry removes it and starts a fresh one on the next rerun. A debug panel lists
-//! `summarize_async_tasks()`: every task of the session with status, progress and timings.
+//! `summarize_async_tasks()`: every task of the session with status, progress, attempt,
+//! queue position, input fingerprint, staleness and timings (queued, ran, elapsed, ETA,
+//! age).
 //!
 //! Run: `cargo run --example progress_cancel` (in the terminal the job runs to the end;
 //! `cargo xtask demo --serve` gives you the buttons).
@@ -12,6 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use streamtree::asyncio::TaskSummary;
 use streamtree::prelude::*;
 
 /// One step of the long job (step number, 0-based); passed in so tests can gate it.
@@ -81,29 +84,62 @@ pub fn LongJob(step: Step) -> Element {
     Card([Markdown("### Long job"), status, buttons])
 }
 
-/// Every task of the session, one line each: what a debugging panel needs.
+/// Every task of the session, one line each: what a debugging panel needs, including
+/// the life-cycle's timing data (attempt, elapsed, ETA, queue position, input
+/// fingerprint, staleness).
 #[component]
 pub fn TaskDebugPanel() -> Element {
     let rows = summarize_async_tasks();
     let mut lines = vec![Markdown(format!("### Tasks ({})", rows.len()))];
-    lines.extend(rows.into_iter().map(|row| {
-        let mut line = format!("{} · {}", row.key, row.status);
-        if !row.progress.is_empty() {
-            line.push_str(&format!(" · {}", row.progress));
-        }
-        if row.cancel_requested {
-            line.push_str(" · cancel requested");
-        }
-        if let Some(error) = &row.error_preview {
-            line.push_str(&format!(" · error: {error}"));
-        }
-        line.push_str(&format!(" · queued {:.0} ms", row.queued_ms));
-        if let Some(ms) = row.running_ms {
-            line.push_str(&format!(" · ran {ms:.0} ms"));
-        }
-        Text(line)
-    }));
+    lines.extend(rows.into_iter().map(|row| Text(debug_line(&row))));
     Card(lines).key("task-debug")
+}
+
+/// One task's line in the debug panel: identity and status first, then what is going on,
+/// then the timings.
+pub fn debug_line(row: &TaskSummary) -> String {
+    let mut line = row.key.clone();
+    if let Some(input) = &row.input {
+        line.push_str(&format!(" [input {input}]"));
+    }
+    line.push_str(&format!(" · {}", row.status));
+    if row.shared {
+        line.push_str(" · shared");
+    }
+    if row.attempt > 1 {
+        line.push_str(&format!(" · attempt {}", row.attempt));
+    }
+    if let Some(position) = row.queue_position {
+        line.push_str(&format!(" · queue #{}", position + 1));
+    }
+    if !row.progress.is_empty() {
+        line.push_str(&format!(" · {}", row.progress));
+    }
+    if row.cancel_requested {
+        line.push_str(" · cancel requested");
+    }
+    if row.refreshing {
+        line.push_str(" · refreshing");
+    } else if row.stale {
+        line.push_str(" · stale");
+    }
+    if let Some(error) = &row.error_preview {
+        line.push_str(&format!(" · error: {error}"));
+    }
+    line.push_str(&format!(" · queued {:.0} ms", row.queued_ms));
+    if let Some(ms) = row.running_ms {
+        line.push_str(&format!(" · ran {ms:.0} ms"));
+    }
+    if let Some(ms) = row.elapsed_ms {
+        line.push_str(&format!(" · elapsed {ms:.0} ms"));
+    }
+    if let Some(ms) = row.eta_ms {
+        line.push_str(&format!(" · eta {ms:.0} ms"));
+    }
+    if let Some(ms) = row.age_ms {
+        line.push_str(&format!(" · age {ms:.0} ms"));
+    }
+    line
 }
 
 /// Steps that take `ms` milliseconds each.

@@ -3,13 +3,15 @@
 //! Work is gated with channels and reruns wait on task notifications; the only real
 //! timers are the features under test (a timeout's and a loading delay's deadlines).
 
-use streamtree_tests::{delayed_loading, keep_previous, refresh, retry, shared_task, timeout};
+use streamtree_tests::{
+    delayed_loading, keep_previous, progress_cancel, refresh, retry, shared_task, timeout,
+};
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use insta::assert_snapshot;
+use insta::{assert_snapshot, with_settings};
 use streamtree::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -304,4 +306,70 @@ fn delayed_loading_shows_nothing_then_loading_then_ready() {
     g.open();
     app.run_until(WAIT, |t| t.contains("Slow: 2"));
     snap("delayed_ready", &app);
+}
+
+/// The task debug panel's lines only (the rest of the page is snapshotted above), with
+/// the real durations and the input's fingerprint (a hash) filtered out.
+fn snap_panel(name: &str, app: &AppTest) {
+    let text = app.text();
+    let panel = text
+        .split_once("Tasks (")
+        .map(|(_, rest)| format!("Tasks ({rest}"))
+        .expect("the page shows the task debug panel");
+    with_settings!({filters => vec![
+        (r"\d+ ms", "[n] ms"),
+        (r"input [0-9a-f]{16}", "input [fingerprint]"),
+    ]}, {
+        assert_snapshot!(name, panel);
+    });
+}
+
+#[test]
+fn task_debug_panel_shows_input_queue_position_refreshing_and_attempt() {
+    let (g, pass) = gate();
+    let sales_pass = pass.clone();
+    let load: keep_previous::Load = Arc::new(move |_, region| {
+        sales_pass.wait(region);
+        Ok(1)
+    });
+    let fetch: refresh::Fetch = Arc::new(move |_| {
+        pass.wait("fetch");
+        Ok("Quote".to_owned())
+    });
+    // One worker: the quote waits in the queue behind the gated sales task.
+    let mut app = AppTest::with_workers(1, move || {
+        VStack([
+            keep_previous::RegionSales(load.clone()),
+            refresh::Quote(fetch.clone()),
+            progress_cancel::TaskDebugPanel(),
+        ])
+    });
+    app.run();
+    assert_eq!(g.reached(), "north");
+    snap_panel("task_panel_input_and_queue", app.run());
+    g.open();
+    assert_eq!(g.reached(), "fetch");
+    g.open();
+    app.run_until(WAIT, |t| t.contains("Quote\n"));
+    app.click("quote-refresh").unwrap();
+    assert_eq!(g.reached(), "fetch");
+    snap_panel("task_panel_refreshing", app.run());
+    g.open();
+    assert!(app.wait_idle(WAIT));
+
+    let (g, call) = gated_flaky(1);
+    let mut app = AppTest::with_workers(1, move || {
+        VStack([
+            retry::FlakyCall(call.clone(), Duration::from_millis(1)),
+            progress_cancel::TaskDebugPanel(),
+        ])
+    });
+    app.run();
+    assert_eq!(g.reached(), "call 1");
+    g.open();
+    assert_eq!(g.reached(), "call 2");
+    app.run_until(WAIT, |t| t.contains("attempt 2 of 3"));
+    snap_panel("task_panel_retrying", &app);
+    g.open();
+    assert!(app.wait_idle(WAIT));
 }
