@@ -11,7 +11,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use insta::{assert_snapshot, with_settings};
+use insta::assert_snapshot;
 use streamtree::prelude::*;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -304,24 +304,26 @@ fn delayed_loading_shows_nothing_then_loading_then_ready() {
     snap("delayed_loading", &app);
     g.open();
     g.open();
-    app.run_until(WAIT, |t| t.contains("Slow: 2"));
+    app.run_until(WAIT, |t| t.contains("Quick: 1") && t.contains("Slow: 2"));
     snap("delayed_ready", &app);
 }
 
-/// The task debug panel's lines only (the rest of the page is snapshotted above), with
-/// the real durations and the input's fingerprint (a hash) filtered out.
-fn snap_panel(name: &str, app: &AppTest) {
+/// The task debug panel's lines only (the rest of the page is snapshotted above).
+fn panel(app: &AppTest) -> String {
     let text = app.text();
-    let panel = text
+    let (_, rest) = text
         .split_once("Tasks (")
-        .map(|(_, rest)| format!("Tasks ({rest}"))
         .expect("the page shows the task debug panel");
-    with_settings!({filters => vec![
-        (r"\d+ ms", "[n] ms"),
-        (r"input [0-9a-f]{16}", "input [fingerprint]"),
-    ]}, {
-        assert_snapshot!(name, panel);
-    });
+    format!("Tasks ({rest}")
+}
+
+/// Snapshot settings for the panel: real durations and the input's fingerprint (a hash)
+/// are filtered out.
+fn panel_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"\d+ ms", "[n] ms");
+    settings.add_filter(r"input [0-9a-f]{16}", "input [fingerprint]");
+    settings
 }
 
 #[test]
@@ -346,14 +348,16 @@ fn task_debug_panel_shows_input_queue_position_refreshing_and_attempt() {
     });
     app.run();
     assert_eq!(g.reached(), "north");
-    snap_panel("task_panel_input_and_queue", app.run());
+    app.run();
+    panel_settings().bind(|| assert_snapshot!("task_panel_input_and_queue", panel(&app)));
     g.open();
     assert_eq!(g.reached(), "fetch");
     g.open();
     app.run_until(WAIT, |t| t.contains("Quote\n"));
     app.click("quote-refresh").unwrap();
     assert_eq!(g.reached(), "fetch");
-    snap_panel("task_panel_refreshing", app.run());
+    app.run();
+    panel_settings().bind(|| assert_snapshot!("task_panel_refreshing", panel(&app)));
     g.open();
     assert!(app.wait_idle(WAIT));
 
@@ -369,7 +373,7 @@ fn task_debug_panel_shows_input_queue_position_refreshing_and_attempt() {
     g.open();
     assert_eq!(g.reached(), "call 2");
     app.run_until(WAIT, |t| t.contains("attempt 2 of 3"));
-    snap_panel("task_panel_retrying", &app);
+    panel_settings().bind(|| assert_snapshot!("task_panel_retrying", panel(&app)));
     g.open();
     assert!(app.wait_idle(WAIT));
 }
