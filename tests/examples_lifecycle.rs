@@ -327,7 +327,7 @@ fn panel_settings() -> insta::Settings {
 }
 
 #[test]
-fn task_debug_panel_shows_input_queue_position_refreshing_and_attempt() {
+fn task_debug_panel_shows_input_queue_position_refreshing_attempt_and_eta() {
     let (g, pass) = gate();
     let sales_pass = pass.clone();
     let load: keep_previous::Load = Arc::new(move |_, region| {
@@ -374,6 +374,27 @@ fn task_debug_panel_shows_input_queue_position_refreshing_and_attempt() {
     assert_eq!(g.reached(), "call 2");
     app.run_until(WAIT, |t| t.contains("attempt 2 of 3"));
     panel_settings().bind(|| assert_snapshot!("task_panel_retrying", panel(&app)));
+    g.open();
+    assert!(app.wait_idle(WAIT));
+
+    // A progress fraction above 0 gives an ETA: the long job held at its third step (20%).
+    let (g, pass) = gate();
+    let step: progress_cancel::Step = Arc::new(move |i| pass.wait(&format!("step {i}")));
+    let mut app = AppTest::with_workers(1, move || {
+        VStack([
+            progress_cancel::LongJob(step.clone()),
+            progress_cancel::TaskDebugPanel(),
+        ])
+    });
+    app.run();
+    for i in 0..2 {
+        assert_eq!(g.reached(), format!("step {i}"));
+        g.open();
+    }
+    assert_eq!(g.reached(), "step 2");
+    app.run();
+    panel_settings().bind(|| assert_snapshot!("task_panel_eta", panel(&app)));
+    app.click("long-job-cancel").unwrap();
     g.open();
     assert!(app.wait_idle(WAIT));
 }
