@@ -290,18 +290,24 @@ impl Terminal {
                 continue;
             }
             // Block until a task changes, a key arrives, or Ctrl-C.
-            let key = select! {
-                recv(changes.receiver()) -> _ => None,
-                recv(events) -> ev => match ev {
-                    Ok(ev) => Some(action(&ev)),
-                    Err(_) => {
-                        // The reader stopped (the terminal went away): no more keys.
-                        events = &no_keys;
-                        keys_live = false;
-                        Some(Action::Redraw)
-                    }
-                },
-                recv(stop) -> _ => Some(Action::Quit),
+            // Keys that mean nothing are skipped here, so they cost no rerun.
+            let key = loop {
+                let key = select! {
+                    recv(changes.receiver()) -> _ => None,
+                    recv(events) -> ev => match ev {
+                        Ok(ev) => Some(action(&ev)),
+                        Err(_) => {
+                            // The reader stopped (the terminal went away): no more keys.
+                            events = &no_keys;
+                            keys_live = false;
+                            Some(Action::Redraw)
+                        }
+                    },
+                    recv(stop) -> _ => Some(Action::Quit),
+                };
+                if key != Some(Action::Ignore) {
+                    break key;
+                }
             };
             match key {
                 None => {}

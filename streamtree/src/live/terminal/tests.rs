@@ -200,3 +200,16 @@ fn final_mode_prints_status_changes_and_the_settled_frame() {
     assert!(!out.contains('#'), "no progress frames: {out}");
     assert_eq!(report.frames, 1);
 }
+
+/// A key that means nothing costs no rerun.
+#[test]
+fn unbound_keys_do_not_rerun() {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    for k in [KeyCode::Char('x'), KeyCode::Left, KeyCode::Char('q')] {
+        tx.send(key(k)).unwrap();
+    }
+    let report = terminal(|| Button("Go"))
+        .run_inner(&mut Vec::new(), Mode::Frames, &never(), Some(&rx))
+        .unwrap();
+    assert_eq!((report.reruns, report.interrupted), (1, true));
+}
