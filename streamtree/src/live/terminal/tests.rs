@@ -213,3 +213,31 @@ fn unbound_keys_do_not_rerun() {
         .unwrap();
     assert_eq!((report.reruns, report.interrupted), (1, true));
 }
+
+/// A panic while drawing (here the writer's own) still shows the cursor again: the
+/// screen's drop guard runs while unwinding.
+#[test]
+fn a_panic_mid_run_still_restores_the_cursor() {
+    struct PanicsOnce(Vec<u8>, bool);
+    impl Write for PanicsOnce {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            if !self.1 && b.windows(2).any(|w| w == b"hi") {
+                self.1 = true;
+                panic!("the terminal went away");
+            }
+            self.0.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = PanicsOnce(Vec::new(), false);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        terminal(|| Text("hi")).run_to(&mut out, Mode::Redraw)
+    }));
+    assert!(result.is_err(), "the writer panicked");
+    let s = String::from_utf8(out.0).unwrap();
+    assert!(s.starts_with("\u{1b}[?25l"), "cursor hidden first: {s:?}");
+    assert!(s.ends_with("\u{1b}[?25h"), "cursor shown after the panic: {s:?}");
+}
