@@ -239,5 +239,8 @@ fn a_panic_mid_run_still_restores_the_cursor() {
     assert!(result.is_err(), "the writer panicked");
     let s = String::from_utf8(out.0).unwrap();
     assert!(s.starts_with("\u{1b}[?25l"), "cursor hidden first: {s:?}");
-    assert!(s.ends_with("\u{1b}[?25h"), "cursor shown after the panic: {s:?}");
+    assert!(
+        s.ends_with("\u{1b}[?25h"),
+        "cursor shown after the panic: {s:?}"
+    );
 }
