@@ -106,6 +106,27 @@ fn pad(line: &mut String, to: usize) {
     line.extend(std::iter::repeat_n(' ', to.saturating_sub(w)));
 }
 
+/// `line` broken at spaces into lines of at most `width` columns (a longer word stays
+/// whole on its own line); leading indentation is kept on the first line only.
+fn wrap(line: &str, width: usize) -> Vec<String> {
+    if line.width() <= width {
+        return vec![line.to_owned()];
+    }
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for word in line.split(' ') {
+        if !cur.is_empty() && cur.width() + 1 + word.width() > width {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    out.push(cur);
+    out
+}
+
 fn block_width(lines: &[String]) -> usize {
     lines.iter().map(|l| width(l)).max().unwrap_or(0)
 }
@@ -200,8 +221,11 @@ fn block(el: &Element, width: usize, style: &Style<'_>) -> Vec<String> {
             Some(output) => block(output, width, style),
             None => block(&unresolved(c.name), width, style),
         },
-        Node::Text(t) => t.lines().map(str::to_owned).collect(),
-        Node::Markdown { source, allow_html } => markdown::to_text_lines(source, *allow_html),
+        Node::Text(t) => t.lines().flat_map(|l| wrap(l, width)).collect(),
+        Node::Markdown { source, allow_html } => markdown::to_text_lines(source, *allow_html)
+            .iter()
+            .flat_map(|l| wrap(l, width))
+            .collect(),
         Node::Divider => vec!["─".repeat(width)],
         Node::Button(b) => {
             let address = el.key.as_deref().unwrap_or(&b.label);
@@ -269,6 +293,13 @@ fn block(el: &Element, width: usize, style: &Style<'_>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_lines_wrap_at_spaces() {
+        assert_eq!(wrap("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap("averylongword x", 4), ["averylongword", "x"]);
+        assert_eq!(wrap("short", 10), ["short"]);
+    }
 
     #[test]
     fn width_skips_ansi() {
