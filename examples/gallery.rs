@@ -9,7 +9,9 @@
 //! Run: `cargo xtask demo` (terminal), `cargo xtask demo --serve [--host H] [--port N]`
 //! (browser; the address may also come from `STREAMTREE_HOST`/`STREAMTREE_PORT`; Ctrl-C
 //! or SIGTERM stops it gracefully), `cargo run --example gallery -- --html` (one HTML
-//! document of the first rerun).
+//! document of the first rerun). In a terminal, Tab / Shift-Tab move among the buttons,
+//! Enter or Space presses one, `q` quits; piped, it prints task status changes and the
+//! final page, or every frame with `--frames`.
 
 #[allow(dead_code)]
 #[path = "async_bg.rs"]
@@ -141,6 +143,7 @@ fn main() -> std::process::ExitCode {
     } else {
         streamtree::live::terminal(app)
             .follow(args.iter().any(|a| a == "--follow"))
+            .frames(args.iter().any(|a| a == "--frames"))
             .run()
             .map(drop)
     };

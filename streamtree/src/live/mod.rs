@@ -1,6 +1,7 @@
 //! Live runners: apps that rerun exactly when their tasks change, with no polling.
 //!
-//! - [`terminal()`](terminal::terminal): redraws in place on a TTY, prints each distinct frame otherwise.
+//! - [`terminal()`](terminal::terminal): redraws in place on a TTY and takes keys (Tab,
+//!   Enter, `q`); otherwise prints task status changes and the final frame.
 //! - `serve` (feature `serve`): the live HTML server, one session per browser, pushes
 //!   over Server-Sent Events.
 

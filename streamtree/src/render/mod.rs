@@ -2,7 +2,10 @@
 //!
 //! - [`html`]: an HTML fragment or a full document; every text node and attribute value
 //!   goes through [`html::escape`], the one escaper.
-//! - [`text`]: readable, deterministic plain text; also the snapshot format.
+//! - [`text`]: structural, deterministic plain text (type names, keys, one element per
+//!   line): the insta snapshot format.
+//! - [`readable`]: the page as a person reads it (boxes, rows, buttons, focus): what the
+//!   terminal runner draws.
 //! - `chart`: line and bar charts for both backends (inline SVG, sparklines and bars).
 //! - `markdown`: the CommonMark handling both backends share (safe links, raw HTML as text).
 //!
@@ -15,5 +18,6 @@ pub(crate) mod chart;
 mod display;
 pub mod html;
 pub(crate) mod markdown;
+pub mod readable;
 mod table;
 pub mod text;

@@ -1,0 +1,152 @@
+//! Keys on an interactive terminal: raw mode, a reader thread, and what each key means.
+//!
+//! Invariants:
+//! - raw mode is on exactly while a [`RawMode`] guard lives; dropping it (on return or
+//!   while unwinding from a panic) turns it off;
+//! - the reader thread stops within one poll interval of its [`KeyReader`] being dropped,
+//!   and the drop joins it, so no thread reads the terminal after the runner returns.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::Receiver;
+use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::terminal;
+
+/// How long the reader waits for a key before checking whether it should stop: bounds how
+/// long dropping a [`KeyReader`] takes.
+const POLL: Duration = Duration::from_millis(50);
+
+/// What a key asks the runner to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// `q`, Ctrl-C: stop and restore the terminal.
+    Quit,
+    /// Tab: focus the next item.
+    Next,
+    /// Shift-Tab: focus the previous item.
+    Prev,
+    /// Enter or Space: press the focused button.
+    Press,
+    /// A resize: redraw at the new width.
+    Redraw,
+    /// Anything else.
+    Ignore,
+}
+
+/// The meaning of a terminal event.
+pub(crate) fn action(ev: &Event) -> Action {
+    match ev {
+        Event::Key(KeyEvent {
+            code,
+            modifiers,
+            kind: KeyEventKind::Press | KeyEventKind::Repeat,
+            ..
+        }) => match code {
+            KeyCode::Char('c') if modifiers.contains(KeyModifiers::CONTROL) => Action::Quit,
+            KeyCode::Char('q') if !modifiers.contains(KeyModifiers::CONTROL) => Action::Quit,
+            KeyCode::Tab if modifiers.contains(KeyModifiers::SHIFT) => Action::Prev,
+            KeyCode::Tab => Action::Next,
+            KeyCode::BackTab => Action::Prev,
+            KeyCode::Enter | KeyCode::Char(' ') => Action::Press,
+            _ => Action::Ignore,
+        },
+        Event::Resize(..) => Action::Redraw,
+        _ => Action::Ignore,
+    }
+}
+
+/// Raw mode while it lives (keys arrive one by one, unechoed; Ctrl-C is a key).
+pub(crate) struct RawMode(());
+
+impl RawMode {
+    pub(crate) fn enable() -> io::Result<RawMode> {
+        terminal::enable_raw_mode()?;
+        Ok(RawMode(()))
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = terminal::disable_raw_mode();
+    }
+}
+
+/// A thread that reads terminal events into a channel until dropped.
+pub(crate) struct KeyReader {
+    pub(crate) events: Receiver<Event>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl KeyReader {
+    pub(crate) fn spawn() -> io::Result<KeyReader> {
+        let (tx, events) = crossbeam_channel::unbounded();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("streamtree-keys".into())
+            .spawn(move || {
+                // Polling with a timeout, not a blocking read, so the drop can stop it.
+                while !flag.load(Ordering::Acquire) {
+                    match event::poll(POLL) {
+                        Ok(true) => match event::read() {
+                            Ok(ev) => {
+                                if tx.send(ev).is_err() {
+                                    return;
+                                }
+                            }
+                            Err(_) => return,
+                        },
+                        Ok(false) => {}
+                        Err(_) => return,
+                    }
+                }
+            })?;
+        Ok(KeyReader {
+            events,
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for KeyReader {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, modifiers: KeyModifiers) -> Event {
+        Event::Key(KeyEvent::new(code, modifiers))
+    }
+
+    #[test]
+    fn keys_map_to_actions() {
+        let none = KeyModifiers::NONE;
+        assert_eq!(action(&key(KeyCode::Tab, none)), Action::Next);
+        assert_eq!(
+            action(&key(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Action::Prev
+        );
+        assert_eq!(action(&key(KeyCode::Enter, none)), Action::Press);
+        assert_eq!(action(&key(KeyCode::Char(' '), none)), Action::Press);
+        assert_eq!(action(&key(KeyCode::Char('q'), none)), Action::Quit);
+        assert_eq!(
+            action(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Action::Quit
+        );
+        assert_eq!(action(&key(KeyCode::Char('x'), none)), Action::Ignore);
+        assert_eq!(action(&Event::Resize(80, 24)), Action::Redraw);
+    }
+}
