@@ -1,6 +1,6 @@
 //! Readable text backend: the page as a person reads it in a terminal.
 //!
-//! This is what the terminal runner shows. The structural format in [`text`](super::text)
+//! This is what the terminal runner shows. The structural format in [`text`]
 //! (one element per line, type names, keys) stays the snapshot format for tests; both are
 //! tested. Here there are no type names and no keys: children of a horizontal stack sit
 //! on one line when they fit the width, cards are boxes (`┌─┐`), errors are boxes titled

@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use super::registry::Shared;
 
-/// A server started by [`Server::spawn`]. Dropping it stops the server like
+/// A server started by [`Server::spawn`](super::Server::spawn). Dropping it stops the server like
 /// [`shutdown`](Self::shutdown), ignoring errors.
 ///
 /// # Example
