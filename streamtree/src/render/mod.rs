@@ -4,6 +4,7 @@
 //!   goes through [`html::escape`], the one escaper.
 //! - [`text`]: readable, deterministic plain text; also the snapshot format.
 //! - `chart`: line and bar charts for both backends (inline SVG, sparklines and bars).
+//! - `input`: the input widgets (native controls; one text line each).
 //! - `markdown`: the CommonMark handling both backends share (safe links, raw HTML as text).
 //!
 //! Renderers are pure: a tree in, text out. They never run user code: a component shows
@@ -14,6 +15,7 @@
 pub(crate) mod chart;
 mod display;
 pub mod html;
+mod input;
 pub(crate) mod markdown;
 mod table;
 pub mod text;
