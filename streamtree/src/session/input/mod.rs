@@ -121,15 +121,12 @@ fn spec<W: Widget + ?Sized>(w: &W) -> Result<InputNode, String> {
     Ok(node)
 }
 
-/// The value and the node to render (or the configuration mistake), read from `slot`.
+/// The value and the node to render, read from `slot`, or the configuration mistake.
 fn read<W: Widget + ?Sized>(
     w: &W,
     slot: &State<InputSlot>,
-) -> (W::Value, Result<InputNode, String>) {
-    let mut node = match spec(w) {
-        Ok(node) => node,
-        Err(mistake) => return (w.default_value(), Err(mistake)),
-    };
+) -> Result<(W::Value, InputNode), String> {
+    let mut node = spec(w)?;
     let kind = node.kind.name();
     let stored = slot.with(|s| (s.kind == kind).then(|| s.value.clone()).flatten());
     if let Some(text) = stored
@@ -137,9 +134,14 @@ fn read<W: Widget + ?Sized>(
         && let Some(value) = w.decode(&canonical)
     {
         node.value = canonical;
-        return (value, Ok(node));
+        return Ok((value, node));
     }
-    (w.default_value(), Ok(node))
+    Ok((w.default_value(), node))
+}
+
+/// The value of `w` read from `slot`: a misconfigured widget gives its default.
+fn read_value<W: Widget + ?Sized>(w: &W, slot: &State<InputSlot>) -> W::Value {
+    read(w, slot).map_or_else(|_| w.default_value(), |(value, _)| value)
 }
 
 fn current_slot<W: Widget>(w: &W) -> State<InputSlot> {
@@ -149,7 +151,7 @@ fn current_slot<W: Widget>(w: &W) -> State<InputSlot> {
 /// The value `w` shows in this rerun.
 #[track_caller]
 fn value<W: Widget>(w: &W) -> W::Value {
-    read(w, &current_slot(w)).0
+    read_value(w, &current_slot(w))
 }
 
 /// `w` as an element, with its value; records its kind on the key. Outside a session
@@ -159,8 +161,8 @@ fn element<W: Widget>(w: W) -> Element {
         Some(session) => slot(session.state_store(), key_of(&w)),
         None => State::detached(InputSlot::default()),
     };
-    match read(&w, &slot).1 {
-        Ok(node) => {
+    match read(&w, &slot) {
+        Ok((_, node)) => {
             let kind = node.kind.name();
             slot.update(|s| {
                 if s.kind != kind {
@@ -239,7 +241,7 @@ impl<T: Clone + Send + 'static> InputHandle<T> {
     /// Session::new().enter(|| assert_eq!(TextInput("Name").default("Ada").handle().get(), "Ada"));
     /// ```
     pub fn get(&self) -> T {
-        read(&*self.widget, &self.slot).0
+        read_value(&*self.widget, &self.slot)
     }
 
     /// Sets the value the next rerun shows.
@@ -328,10 +330,12 @@ macro_rules! common {
                 self
             }
 
-            /// The value in this rerun: the session's, or the default. Typed.
+            /// The value in this rerun: the session's, or the default (also when the
+            /// widget is misconfigured: its element shows the mistake). Typed.
             ///
             /// # Panics
-            /// With no current session (call it inside a rerun).
+            /// With no current session (call it inside a rerun); for a `Select` with
+            /// neither options nor a default (it has no value to give).
             ///
             /// # Example
             /// ```

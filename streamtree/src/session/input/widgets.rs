@@ -234,7 +234,8 @@ impl<T: Number> Widget for NumberInput<T> {
         // Without a min, steps count from 0.
         let base = self.min.unwrap_or(T::ZERO);
         Ok(InputKind::Number {
-            bounds: bounds(min, self.max.unwrap_or(hi), step, base)?,
+            bounds: bounds(min, self.max.unwrap_or(hi), step, base)
+                .map_err(|e| format!("`NumberInput` `{}`: {e}", self.label))?,
             shown_min: self.min.is_some(),
             shown_max: self.max.is_some(),
         })
@@ -340,7 +341,8 @@ impl<T: Number> Widget for Slider<T> {
     fn kind(&self) -> Result<InputKind, String> {
         let step = Some(self.step.unwrap_or(T::SLIDER_STEP));
         Ok(InputKind::Slider {
-            bounds: bounds(self.min, self.max, step, self.min)?,
+            bounds: bounds(self.min, self.max, step, self.min)
+                .map_err(|e| format!("`Slider` `{}`: {e}", self.label))?,
         })
     }
     fn default_value(&self) -> T {
