@@ -4,8 +4,8 @@
 //! same rerun, refused values that change nothing, values kept while not rendered.
 
 use insta::assert_snapshot;
-use streamtree::inputs::InputErrorKind;
 use streamtree::Resolved;
+use streamtree::inputs::InputErrorKind;
 use streamtree::prelude::*;
 
 /// Snapshots `el` in both backends as `<name>_text` and `<name>_html` (the helper name
@@ -28,7 +28,11 @@ fn rendered(app: fn() -> Element, set: &[(&str, &str)]) -> Resolved {
 fn all_inputs() -> Element {
     VStack([
         Element::from(TextInput("Name").key("name").placeholder("e.g. Ada")),
-        NumberInput::<i64>("Count").key("count").min(1).max(10).into(),
+        NumberInput::<i64>("Count")
+            .key("count")
+            .min(1)
+            .max(10)
+            .into(),
         NumberInput::<f64>("Rate").key("rate").step(0.5).into(),
         Slider("Days", 1..=30).key("days").default(7).into(),
         Slider("Share", 0.0..=1.0).key("share").into(),
@@ -97,10 +101,7 @@ fn misconfigured_inputs_show_an_error_naming_the_mistake() {
             Select("Twice", ["EU", "EU"]).into(),
             TextInput("Code").max_chars(2).default("abc").into(),
             TextInput("").into(),
-            VStack([
-                Element::from(Checkbox("Agree")),
-                Checkbox("Agree").into(),
-            ]),
+            VStack([Element::from(Checkbox("Agree")), Checkbox("Agree").into()]),
         ])
     };
     snap("errors", &rendered(app, &[]));
@@ -182,7 +183,11 @@ fn refused_values_change_nothing_and_name_key_and_value() {
         assert_eq!(err.to_string(), message);
         assert_eq!((err.key.as_str(), err.value.as_str()), (key, value));
     }
-    assert_eq!(app.text(), before, "no refused value reran or changed the page");
+    assert_eq!(
+        app.text(),
+        before,
+        "no refused value reran or changed the page"
+    );
     assert_eq!(app.run().text(), before, "and none was stored");
     // All or nothing: one bad value keeps the good one out too.
     let err = app
@@ -201,7 +206,11 @@ fn a_widget_not_rendered_keeps_its_value() {
         let region = Select("Region", ["EU", "US"]).key("region");
         let value = region.value();
         VStack([
-            if shown { region.into() } else { Element::empty() },
+            if shown {
+                region.into()
+            } else {
+                Element::empty()
+            },
             Text(format!("region {value}")),
             Button("Toggle")
                 .key("toggle")
@@ -213,8 +222,17 @@ fn a_widget_not_rendered_keeps_its_value() {
     assert!(!app.click("toggle").unwrap().text().contains("Region:"));
     assert!(app.text().contains("region US"));
     let err = app.set_input("region", "EU").unwrap_err();
-    assert_eq!(err.kind, InputErrorKind::UnknownKey, "not rendered: no address");
-    assert!(app.click("toggle").unwrap().text().contains("Region: [US ▾]"));
+    assert_eq!(
+        err.kind,
+        InputErrorKind::UnknownKey,
+        "not rendered: no address"
+    );
+    assert!(
+        app.click("toggle")
+            .unwrap()
+            .text()
+            .contains("Region: [US ▾]")
+    );
 }
 
 #[test]
@@ -247,7 +265,9 @@ fn handles_set_typed_values_checked_like_posts() {
         VStack([
             days.into(),
             Text(format!("{d} days")),
-            Button("Month").key("month").on_click(move || set.set(30).unwrap()),
+            Button("Month")
+                .key("month")
+                .on_click(move || set.set(30).unwrap()),
             Button("Too far")
                 .key("far")
                 .on_click(move || assert!(bad.set(31).is_err())),
