@@ -51,10 +51,8 @@ impl Drop for Browser {
 /// Starts headless Chromium on a fresh profile named after `test` (tests run in
 /// parallel); returns it with its DevTools URL.
 fn launch(binary: &Path, test: &str) -> (Browser, String) {
-    let profile = std::env::temp_dir().join(format!(
-        "streamtree-chromium-{}-{test}",
-        std::process::id()
-    ));
+    let profile =
+        std::env::temp_dir().join(format!("streamtree-chromium-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile);
     std::fs::create_dir_all(&profile).unwrap();
     let child = Command::new(binary)
@@ -294,7 +292,9 @@ fn demo_page_live_in_headless_chromium() {
 fn region_app() -> Element {
     let region = Select("Region", ["EU", "US", "Asia"]).key("region");
     let r = region.value();
-    let sales = submit(&format!("sales-{r}"), move || format!("sales of {r}: {}", r.len() * 100));
+    let sales = submit(&format!("sales-{r}"), move || {
+        format!("sales of {r}: {}", r.len() * 100)
+    });
     let result: Element = match_task(&sales).ready(Text).into();
     VStack([region.into(), result])
 }

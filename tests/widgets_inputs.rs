@@ -296,3 +296,22 @@ fn a_handle_of_another_kind_is_refused() {
         "input `Shared`: a Checkbox holds this key, not a TextInput (value `x`)"
     );
 }
+
+#[test]
+fn view_accepts_inputs_like_any_element() {
+    let mut app = AppTest::new(|| {
+        let agree = Checkbox("Agree").key("agree").default(true);
+        view! {
+            Card {
+                TextInput("Name").key("name").default("Ada")
+                NumberInput::<u8>("Age").key("age").max(120).default(36)
+                Select("Region", ["EU", "US"]).key("region")
+                {agree}
+            }
+        }
+    });
+    assert_eq!(
+        app.run().text(),
+        "Card\n  Name: [Ada         ]\n  Age: [36          ] ..=120\n  Region: [EU ▾]\n  [x] Agree\n"
+    );
+}
