@@ -89,6 +89,8 @@ fn hostile_labels_keys_and_values_are_escaped() {
 }
 
 #[test]
+// The reversed range is the mistake under test.
+#[allow(clippy::reversed_empty_ranges)]
 fn misconfigured_inputs_show_an_error_naming_the_mistake() {
     let app = || {
         VStack([
