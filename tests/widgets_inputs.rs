@@ -317,3 +317,21 @@ fn view_accepts_inputs_like_any_element() {
         "Card\n  Name: [Ada         ]\n  Age: [36          ] ..=120\n  Region: [EU ▾]\n  [x] Agree\n"
     );
 }
+
+#[test]
+fn f32_inputs_step_by_the_numbers_written() {
+    let mut app = AppTest::new(|| {
+        let share = Slider("Share", 0.0f32..=1.0).key("share").step(0.05);
+        let s = share.value();
+        VStack([share.into(), Text(format!("{s}"))])
+    });
+    app.run();
+    assert!(render_html(app.element()).contains(r#"min="0" max="1" step="0.05""#));
+    assert!(
+        app.set_input("share", "0.35")
+            .unwrap()
+            .text()
+            .ends_with("\n  0.35\n")
+    );
+    assert!(app.set_input("share", "0.36").is_err());
+}

@@ -72,7 +72,9 @@ macro_rules! float {
             const SLIDER_STEP: Self = 0.01;
             const ZERO: Self = 0.0;
             fn to_i128(self) -> i128 { self as i128 }
-            fn to_f64(self) -> f64 { self as f64 }
+            // Through the shortest text, so `0.1f32` is the `0.1` a user wrote, not
+            // `0.10000000149011612` (which the page would show and step by).
+            fn to_f64(self) -> f64 { self.to_string().parse().unwrap_or(self as f64) }
         }
     )*};
 }
