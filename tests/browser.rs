@@ -5,7 +5,9 @@
 //! `docs/screenshot.png`).
 //!
 //! A second test changes a `Select` in the page: the script posts the change, and the
-//! rerun's result for the new region arrives as a push, again without a reload.
+//! rerun's result for the new region arrives as a push, again without a reload. A third
+//! does it with page scripts disabled: "Apply changes" posts the page-wide form and the
+//! reloaded page shows the new region (waits there are on page-load events).
 //!
 //! Needs Debian's `chromium` (`.ci/run` installs it); set `STREAMTREE_SKIP_BROWSER=1` to
 //! skip. Every wait is on a DOM mutation inside the page, with a timeout only as a
@@ -104,6 +106,8 @@ struct Cdp {
     ws: WebSocket<MaybeTlsStream<TcpStream>>,
     next_id: u64,
     session: Option<String>,
+    /// Events read while waiting for a reply, for [`Cdp::wait_event`].
+    seen: Vec<Value>,
 }
 
 impl Cdp {
@@ -117,6 +121,7 @@ impl Cdp {
             ws,
             next_id: 1,
             session: None,
+            seen: Vec::new(),
         }
     }
 
@@ -136,6 +141,39 @@ impl Cdp {
             if reply["id"] == json!(id) {
                 assert!(reply.get("error").is_none(), "{method} failed: {reply}");
                 return reply["result"].clone();
+            }
+            if reply.get("method").is_some() {
+                self.seen.push(reply);
+            }
+        }
+    }
+
+    /// Waits for the next protocol event named `method` (one already read counts once);
+    /// the socket's read timeout is the failure guard.
+    fn wait_event(&mut self, method: &str) {
+        if let Some(at) = self.seen.iter().position(|e| e["method"] == json!(method)) {
+            self.seen.drain(..=at);
+            return;
+        }
+        self.seen.clear();
+        loop {
+            let Message::Text(text) = self.ws.read().expect("a DevTools event") else {
+                continue;
+            };
+            let event: Value = serde_json::from_str(&text).unwrap();
+            if event["method"] == json!(method) {
+                return;
+            }
+        }
+    }
+
+    /// Without page scripts there are no observers to wait on: waits for page loads
+    /// until `cond` holds.
+    fn wait_loaded_until(&mut self, cond: &str) {
+        loop {
+            self.wait_event("Page.loadEventFired");
+            if self.eval(&format!("!!document.body && ({cond})")) == json!(true) {
+                return;
             }
         }
     }
@@ -330,6 +368,52 @@ fn select_change_reruns_the_page_in_headless_chromium() {
         cdp.eval("document.getElementById('st-note').hidden"),
         json!(true),
         "no error note"
+    );
+    server.shutdown().unwrap();
+}
+
+/// A region `Select` and its value, shown in the same rerun (no task: without
+/// JavaScript a page only changes by loading again).
+fn region_now_app() -> Element {
+    let region = Select("Region", ["EU", "US", "Asia"]).key("region");
+    let r = region.value();
+    VStack([region.into(), Text(format!("showing {r}"))])
+}
+
+#[test]
+fn select_change_through_the_no_js_form_in_headless_chromium() {
+    let Some(binary) = chromium_or_skip() else {
+        return;
+    };
+    let server = serve(region_now_app)
+        .bind(([127, 0, 0, 1], 0))
+        .runtime(Runtime::builder().max_workers(2).build())
+        .spawn()
+        .unwrap();
+    let (_browser, devtools) = launch(&binary, "nojs");
+    let mut cdp = open_page(&devtools, "about:blank");
+    cdp.call(
+        "Emulation.setScriptExecutionDisabled",
+        json!({ "value": true }),
+    );
+    cdp.call(
+        "Page.navigate",
+        json!({ "url": format!("http://{}/", server.addr()) }),
+    );
+    cdp.wait_loaded_until("document.body.innerText.includes('showing EU')");
+    assert_eq!(
+        cdp.eval("document.body.innerText.includes('Apply changes')"),
+        json!(true),
+        "without JavaScript the page offers Apply"
+    );
+    // Pick a region and press "Apply changes": a plain form post, a redirect, a load.
+    cdp.eval(
+        r#"(() => { document.getElementById('st-in-region').value = 'US';
+            document.querySelector('button[name="apply"]').click(); })()"#,
+    );
+    cdp.wait_loaded_until(
+        "document.body.innerText.includes('showing US') && \
+         document.getElementById('st-in-region').value === 'US'",
     );
     server.shutdown().unwrap();
 }
