@@ -4,6 +4,11 @@
 //! `<target>/browser-test/final.png` (`STREAMTREE_UPDATE_SCREENSHOT=1` also copies it to
 //! `docs/screenshot.png`).
 //!
+//! A second test changes a `Select` in the page: the script posts the change, and the
+//! rerun's result for the new region arrives as a push, again without a reload. A third
+//! does it with page scripts disabled: "Apply changes" posts the page-wide form and the
+//! reloaded page shows the new region (waits there are on page-load events).
+//!
 //! Needs Debian's `chromium` (`.ci/run` installs it); set `STREAMTREE_SKIP_BROWSER=1` to
 //! skip. Every wait is on a DOM mutation inside the page, with a timeout only as a
 //! failure guard.
@@ -15,6 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use streamtree::prelude::*;
 use streamtree::{Runtime, serve};
 use streamtree_tests::{QUICK_JOB_GATE, browser_demo};
 use tungstenite::stream::MaybeTlsStream;
@@ -44,9 +50,11 @@ impl Drop for Browser {
     }
 }
 
-/// Starts headless Chromium on a fresh profile; returns it with its DevTools URL.
-fn launch(binary: &Path) -> (Browser, String) {
-    let profile = std::env::temp_dir().join(format!("streamtree-chromium-{}", std::process::id()));
+/// Starts headless Chromium on a fresh profile named after `test` (tests run in
+/// parallel); returns it with its DevTools URL.
+fn launch(binary: &Path, test: &str) -> (Browser, String) {
+    let profile =
+        std::env::temp_dir().join(format!("streamtree-chromium-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile);
     std::fs::create_dir_all(&profile).unwrap();
     let child = Command::new(binary)
@@ -98,6 +106,8 @@ struct Cdp {
     ws: WebSocket<MaybeTlsStream<TcpStream>>,
     next_id: u64,
     session: Option<String>,
+    /// Events read while waiting for a reply, for [`Cdp::wait_event`].
+    seen: Vec<Value>,
 }
 
 impl Cdp {
@@ -111,6 +121,7 @@ impl Cdp {
             ws,
             next_id: 1,
             session: None,
+            seen: Vec::new(),
         }
     }
 
@@ -130,6 +141,39 @@ impl Cdp {
             if reply["id"] == json!(id) {
                 assert!(reply.get("error").is_none(), "{method} failed: {reply}");
                 return reply["result"].clone();
+            }
+            if reply.get("method").is_some() {
+                self.seen.push(reply);
+            }
+        }
+    }
+
+    /// Waits for the next protocol event named `method` (one already read counts once);
+    /// the socket's read timeout is the failure guard.
+    fn wait_event(&mut self, method: &str) {
+        if let Some(at) = self.seen.iter().position(|e| e["method"] == json!(method)) {
+            self.seen.drain(..=at);
+            return;
+        }
+        self.seen.clear();
+        loop {
+            let Message::Text(text) = self.ws.read().expect("a DevTools event") else {
+                continue;
+            };
+            let event: Value = serde_json::from_str(&text).unwrap();
+            if event["method"] == json!(method) {
+                return;
+            }
+        }
+    }
+
+    /// Without page scripts there are no observers to wait on: waits for page loads
+    /// until `cond` holds.
+    fn wait_loaded_until(&mut self, cond: &str) {
+        loop {
+            self.wait_event("Page.loadEventFired");
+            if self.eval(&format!("!!document.body && ({cond})")) == json!(true) {
+                return;
             }
         }
     }
@@ -197,26 +241,24 @@ fn decode_base64(text: &str) -> Vec<u8> {
     out
 }
 
-#[test]
-fn demo_page_live_in_headless_chromium() {
+/// Chromium's path, or `None` when the test is to be skipped.
+fn chromium_or_skip() -> Option<PathBuf> {
     let Some(binary) = chromium() else {
         if std::env::var_os("STREAMTREE_SKIP_BROWSER").is_some_and(|v| v == "1") {
             eprintln!("skipped: chromium is not installed and STREAMTREE_SKIP_BROWSER=1");
-            return;
+            return None;
         }
         panic!(
             "chromium is not installed: run `apt-get install -y chromium` (`.ci/run` does), \
              or set STREAMTREE_SKIP_BROWSER=1 to skip this test"
         );
     };
-    QUICK_JOB_GATE.close();
-    let server = serve(browser_demo)
-        .bind(([127, 0, 0, 1], 0))
-        .runtime(Runtime::builder().max_workers(8).build())
-        .spawn()
-        .unwrap();
-    let (_browser, devtools) = launch(&binary);
-    let mut cdp = Cdp::connect(&devtools);
+    Some(binary)
+}
+
+/// Opens `url` in a new page of the browser at `devtools`.
+fn open_page(devtools: &str, url: &str) -> Cdp {
+    let mut cdp = Cdp::connect(devtools);
     let target = cdp.call("Target.createTarget", json!({ "url": "about:blank" }));
     let attached = cdp.call(
         "Target.attachToTarget",
@@ -224,10 +266,23 @@ fn demo_page_live_in_headless_chromium() {
     );
     cdp.session = Some(attached["sessionId"].as_str().unwrap().to_owned());
     cdp.call("Page.enable", json!({}));
-    cdp.call(
-        "Page.navigate",
-        json!({ "url": format!("http://{}/", server.addr()) }),
-    );
+    cdp.call("Page.navigate", json!({ "url": url }));
+    cdp
+}
+
+#[test]
+fn demo_page_live_in_headless_chromium() {
+    let Some(binary) = chromium_or_skip() else {
+        return;
+    };
+    QUICK_JOB_GATE.close();
+    let server = serve(browser_demo)
+        .bind(([127, 0, 0, 1], 0))
+        .runtime(Runtime::builder().max_workers(8).build())
+        .spawn()
+        .unwrap();
+    let (_browser, devtools) = launch(&binary, "demo");
+    let mut cdp = open_page(&devtools, &format!("http://{}/", server.addr()));
 
     cdp.wait_text("Loading…");
     cdp.wait_until("the live script", "document.getElementById('st-root')");
@@ -268,5 +323,97 @@ fn demo_page_live_in_headless_chromium() {
         std::fs::create_dir_all(&docs).unwrap();
         std::fs::write(docs.join("screenshot.png"), &png).unwrap();
     }
+    server.shutdown().unwrap();
+}
+
+/// A region `Select` driving a task keyed by the region.
+fn region_app() -> Element {
+    let region = Select("Region", ["EU", "US", "Asia"]).key("region");
+    let r = region.value();
+    let sales = submit(&format!("sales-{r}"), move || {
+        format!("sales of {r}: {}", r.len() * 100)
+    });
+    let result: Element = match_task(&sales).ready(Text).into();
+    VStack([region.into(), result])
+}
+
+#[test]
+fn select_change_reruns_the_page_in_headless_chromium() {
+    let Some(binary) = chromium_or_skip() else {
+        return;
+    };
+    let server = serve(region_app)
+        .bind(([127, 0, 0, 1], 0))
+        .runtime(Runtime::builder().max_workers(2).build())
+        .spawn()
+        .unwrap();
+    let (_browser, devtools) = launch(&binary, "select");
+    let mut cdp = open_page(&devtools, &format!("http://{}/", server.addr()));
+    cdp.wait_text("sales of EU: 200");
+    cdp.wait_until("the live script", "document.getElementById('st-root')");
+    cdp.eval("window.stMarker = 'same page'");
+    // What a user's pick does: the select's value changes, then `change` fires.
+    cdp.eval(
+        r#"(() => { const s = document.getElementById('st-in-region');
+            s.value = 'Asia'; s.dispatchEvent(new Event('change', { bubbles: true })); })()"#,
+    );
+    cdp.wait_text("sales of Asia: 400");
+    assert_eq!(cdp.eval("window.stMarker"), json!("same page"), "no reload");
+    assert_eq!(
+        cdp.eval("document.getElementById('st-in-region').value"),
+        json!("Asia"),
+        "the pushed page shows the new region selected"
+    );
+    assert_eq!(
+        cdp.eval("document.getElementById('st-note').hidden"),
+        json!(true),
+        "no error note"
+    );
+    server.shutdown().unwrap();
+}
+
+/// A region `Select` and its value, shown in the same rerun (no task: without
+/// JavaScript a page only changes by loading again).
+fn region_now_app() -> Element {
+    let region = Select("Region", ["EU", "US", "Asia"]).key("region");
+    let r = region.value();
+    VStack([region.into(), Text(format!("showing {r}"))])
+}
+
+#[test]
+fn select_change_through_the_no_js_form_in_headless_chromium() {
+    let Some(binary) = chromium_or_skip() else {
+        return;
+    };
+    let server = serve(region_now_app)
+        .bind(([127, 0, 0, 1], 0))
+        .runtime(Runtime::builder().max_workers(2).build())
+        .spawn()
+        .unwrap();
+    let (_browser, devtools) = launch(&binary, "nojs");
+    let mut cdp = open_page(&devtools, "about:blank");
+    cdp.call(
+        "Emulation.setScriptExecutionDisabled",
+        json!({ "value": true }),
+    );
+    cdp.call(
+        "Page.navigate",
+        json!({ "url": format!("http://{}/", server.addr()) }),
+    );
+    cdp.wait_loaded_until("document.body.innerText.includes('showing EU')");
+    assert_eq!(
+        cdp.eval("document.body.innerText.includes('Apply changes')"),
+        json!(true),
+        "without JavaScript the page offers Apply"
+    );
+    // Pick a region and press "Apply changes": a plain form post, a redirect, a load.
+    cdp.eval(
+        r#"(() => { document.getElementById('st-in-region').value = 'US';
+            document.querySelector('button[name="apply"]').click(); })()"#,
+    );
+    cdp.wait_loaded_until(
+        "document.body.innerText.includes('showing US') && \
+         document.getElementById('st-in-region').value === 'US'",
+    );
     server.shutdown().unwrap();
 }

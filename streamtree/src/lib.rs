@@ -58,6 +58,7 @@ pub mod __private;
 
 pub use element::{Element, Str};
 pub use runtime::{Runtime, RuntimeBuilder, Subscription};
+pub use session::input as inputs;
 pub use session::{ClickError, Resolved, Session, SessionBuilder, WeakSession};
 pub use streamtree_macros::{component, view};
 pub use testing::{render_html, render_html_document, render_text};
@@ -85,6 +86,9 @@ pub mod prelude {
     pub use crate::element::Element;
     pub use crate::elements::*;
     pub use crate::loading::{match_task, match_task_many, submit_many_ordered};
+    pub use crate::session::input::{
+        Checkbox, InputError, InputHandle, NumberInput, Select, Slider, TextInput,
+    };
     pub use crate::session::{Session, State, session_state, state};
     pub use crate::testing::{AppTest, render_html, render_html_document, render_text};
     pub use crate::view;

@@ -47,6 +47,7 @@ use std::time::{Duration, Instant};
 
 use crate::element::Element;
 use crate::render::{html, text};
+use crate::session::input::InputError;
 use crate::session::{ClickError, Resolved, Session};
 use crate::tree::TreeNode;
 
@@ -64,6 +65,14 @@ pub struct AppTest {
     session: Session,
     root: Box<dyn Fn() -> Element>,
     last: Option<Resolved>,
+}
+
+impl std::fmt::Debug for AppTest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppTest")
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppTest {
@@ -266,6 +275,35 @@ impl AppTest {
     /// ```
     pub fn click(&mut self, key: &str) -> Result<&mut Self, ClickError> {
         self.session.click(key)?;
+        Ok(self.run())
+    }
+
+    /// Sets the input with key `key` from the last rerun to `value`, the text a form post
+    /// carries (`"US"`, `"7"`, `"true"`), then reruns: the path a live runner takes for a
+    /// changed input.
+    ///
+    /// # Errors
+    /// [`InputError`] naming key and value when no such input was rendered, it is
+    /// disabled, or the value does not fit it (a number that does not parse, out of
+    /// `min..=max`, off the step, an option not listed, ...); nothing changes and no
+    /// rerun happens then.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::prelude::*;
+    /// let mut app = AppTest::new(|| {
+    ///     let days = NumberInput::<i64>("Days").key("days").min(1).max(30).default(7);
+    ///     let d = days.value();
+    ///     VStack([days.into(), Text(format!("{d} days"))])
+    /// });
+    /// app.run();
+    /// assert!(app.set_input("days", "14").unwrap().text().ends_with("14 days\n"));
+    /// let err = app.set_input("days", "abc").unwrap_err();
+    /// assert_eq!(err.to_string(), "input `days`: `abc` is not a whole number");
+    /// assert!(app.text().ends_with("14 days\n"));
+    /// ```
+    pub fn set_input(&mut self, key: &str, value: &str) -> Result<&mut Self, InputError> {
+        self.session.set_input(key, value)?;
         Ok(self.run())
     }
 }

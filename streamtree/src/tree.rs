@@ -35,10 +35,10 @@ pub struct TreeNode {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
     /// A progress bar's message, a table's row count (`"3 rows"`), or a metric's value
-    /// and delta (`"120 (+5%)"`).
+    /// and delta (`"120 (+5%)"`), or an input's value (as a form posts it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// True for a disabled button, Markdown that allows raw HTML, or an expanded
+    /// True for a disabled button or input, Markdown that allows raw HTML, or an expanded
     /// `Expander`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub flag: bool,
@@ -90,6 +90,11 @@ impl TreeNode {
                     Some(d) => format!("{} ({d})", m.value),
                     None => m.value.to_string(),
                 });
+            }
+            Node::Input(i) => {
+                node.text = Some(i.label.to_string());
+                node.message = Some(i.value.clone());
+                node.flag = i.disabled;
             }
             Node::Expander(e) => {
                 node.text = Some(e.label.to_string());

@@ -11,6 +11,7 @@
 mod chart;
 mod component;
 pub(crate) mod display;
+pub(crate) mod input;
 pub(crate) mod pool;
 mod str;
 mod table;
@@ -102,6 +103,9 @@ pub(crate) enum Node {
         message: Str,
     },
     Metric(Box<display::MetricNode>),
+    /// A `TextInput`, `NumberInput`, `Slider`, `Select` or `Checkbox` (built in the
+    /// session layer, which reads its value).
+    Input(Box<input::InputNode>),
 }
 
 impl Node {
@@ -231,6 +235,7 @@ impl Element {
             Node::Expander(_) => "Expander",
             Node::Alert { kind, .. } => kind.name(),
             Node::Metric(_) => "Metric",
+            Node::Input(i) => i.kind.name(),
         }
     }
 

@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::fmt::Write as _;
 
 use crate::element::{Element, Node, StackKind, Str, unresolved};
-use crate::render::{chart, display, markdown, table, text::progress_label};
+use crate::render::{chart, display, input, markdown, table, text::progress_label};
 
 /// The built-in stylesheet of [`document`]: no external assets.
 ///
@@ -258,5 +258,6 @@ fn write(el: &Element, out: &mut String) {
         Node::Expander(e) => display::expander_html(out, el, e),
         Node::Alert { kind, message } => display::alert_html(out, el, *kind, message),
         Node::Metric(m) => display::metric_html(out, el, m),
+        Node::Input(i) => input::html(out, el, i),
     }
 }

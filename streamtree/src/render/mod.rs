@@ -7,6 +7,7 @@
 //! - [`readable`]: the page as a person reads it (boxes, rows, buttons, focus): what the
 //!   terminal runner draws.
 //! - `chart`: line and bar charts for both backends (inline SVG, sparklines and bars).
+//! - `input`: the input widgets (native controls; one text line each).
 //! - `markdown`: the CommonMark handling both backends share (safe links, raw HTML as text).
 //!
 //! Renderers are pure: a tree in, text out. They never run user code: a component shows
@@ -17,6 +18,7 @@
 pub(crate) mod chart;
 mod display;
 pub mod html;
+mod input;
 pub(crate) mod markdown;
 pub mod readable;
 mod table;

@@ -284,9 +284,11 @@ fn block(el: &Element, width: usize, style: &Style<'_>) -> Vec<String> {
             );
             out
         }
-        Node::Progress { .. } | Node::Table(_) | Node::Alert { .. } | Node::Metric(_) => {
-            structural(el)
-        }
+        Node::Progress { .. }
+        | Node::Table(_)
+        | Node::Alert { .. }
+        | Node::Metric(_)
+        | Node::Input(_) => structural(el),
     }
 }
 

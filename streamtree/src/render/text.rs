@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use crate::element::{Element, Node, Str, unresolved};
-use crate::render::{chart, display, markdown, table};
+use crate::render::{chart, display, input, markdown, table};
 
 /// Cells in a text progress bar.
 const BAR: usize = 20;
@@ -152,5 +152,6 @@ pub(super) fn write(el: &Element, depth: usize, out: &mut String) {
             }
         }
         Node::Metric(m) => line(out, depth, &display::metric_text(m)),
+        Node::Input(i) => line(out, depth, &input::text(i)),
     }
 }

@@ -15,6 +15,7 @@
 
 mod close;
 mod contain;
+pub mod input;
 pub(crate) mod path;
 mod resolve;
 pub(crate) mod state;
@@ -26,6 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use crate::element::input::InputNode;
 use crate::element::{Callback, Element, Node, Str};
 use crate::runtime::{Runtime, Subscription, TaskSet};
 
@@ -69,6 +71,9 @@ struct SessionInner {
     /// Button handlers of the last rerun, by button address. Replaced whole by each rerun;
     /// the old map is dropped outside the lock.
     buttons: Mutex<HashMap<Str, ButtonSlot>>,
+    /// The inputs of the last rerun, by key: what `set_input` checks values against.
+    /// Replaced whole by each rerun (plain data: no user code).
+    inputs: Mutex<HashMap<Str, Arc<InputNode>>>,
     /// Counts completed reruns; state slots remember the rerun that last touched them.
     reruns: AtomicU64,
 }
@@ -150,6 +155,7 @@ impl SessionBuilder {
                 state: state::Store::default(),
                 tasks: TaskSet::new(runtime),
                 buttons: Mutex::new(HashMap::new()),
+                inputs: Mutex::new(HashMap::new()),
                 reruns: AtomicU64::new(0),
             }),
         }
@@ -346,7 +352,13 @@ impl Session {
                 tree
             });
             let mut buttons = HashMap::new();
-            collect_buttons(&mut tree, &mut buttons);
+            let mut inputs = HashMap::new();
+            collect_buttons(&mut tree, &mut buttons, &mut inputs);
+            *self
+                .inner
+                .inputs
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = inputs;
             // The last rerun's handlers are user closures: drop them after the lock.
             let old = std::mem::replace(
                 &mut *self
@@ -467,11 +479,48 @@ impl Session {
     pub(crate) fn state_store(&self) -> &state::Store {
         &self.inner.state
     }
+
+    /// The input with `key` as the last rerun rendered it.
+    pub(crate) fn input_spec(&self, key: &str) -> Option<Arc<InputNode>> {
+        self.inner
+            .inputs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    /// How many inputs the last rerun rendered (the live server shows a no-JavaScript
+    /// "Apply" button when there are any).
+    pub(crate) fn input_count(&self) -> usize {
+        self.inner
+            .inputs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
 }
 
-/// Records every button's handler under its address; a second button with the same
-/// address in one rerun turns into an error element naming the duplicate.
-fn collect_buttons(el: &mut Element, out: &mut HashMap<Str, ButtonSlot>) {
+/// Records every button's handler under its address, and every input under its key; a
+/// second button with the same address (or input with the same key) in one rerun turns
+/// into an error element naming the duplicate.
+fn collect_buttons(
+    el: &mut Element,
+    out: &mut HashMap<Str, ButtonSlot>,
+    inputs: &mut HashMap<Str, Arc<InputNode>>,
+) {
+    if let Node::Input(input) = &el.node {
+        if inputs.contains_key(&input.key) {
+            *el = Element::error(format!(
+                "duplicate input key `{}`: two inputs in one rerun share it; give each a \
+                 distinct `.key(..)`",
+                input.key
+            ));
+        } else {
+            inputs.insert(input.key.clone(), Arc::new((**input).clone()));
+        }
+        return;
+    }
     let address = match &el.node {
         Node::Button(b) => Some(el.key.as_deref().unwrap_or(&b.label).clone()),
         _ => None,
@@ -498,12 +547,12 @@ fn collect_buttons(el: &mut Element, out: &mut HashMap<Str, ButtonSlot>) {
     match &mut el.node {
         Node::Component(c) => {
             if let Some(out_el) = c.output_mut() {
-                collect_buttons(out_el, out);
+                collect_buttons(out_el, out, inputs);
             }
         }
         node => {
             for child in node.children_mut() {
-                collect_buttons(child, out);
+                collect_buttons(child, out, inputs);
             }
         }
     }

@@ -50,7 +50,7 @@ pub(crate) struct Store {
 }
 
 impl Store {
-    fn get_or_init<T: Send + 'static>(
+    pub(crate) fn get_or_init<T: Send + 'static>(
         &self,
         path: Str,
         key: &str,
@@ -152,6 +152,13 @@ impl<T: fmt::Debug> fmt::Debug for State<T> {
 }
 
 impl<T> State<T> {
+    /// A value in no session (for widgets built outside a rerun).
+    pub(crate) fn detached(value: T) -> State<T> {
+        State {
+            cell: Arc::new(Mutex::new(value)),
+        }
+    }
+
     /// A clone of the value.
     ///
     /// # Example

@@ -1,5 +1,12 @@
 //! `POST /click`: the checks a click passes (cookie, size, type, token), then the
-//! button's handler, a rerun and a push, in the session's lane.
+//! inputs it carries, the button's handler, a rerun and a push, in the session's lane.
+//!
+//! One route for both changes, with one token: a form post carries the page-wide form's
+//! inputs as `in.<key>=<value>` fields (the last value of a repeated name wins: a
+//! checkbox posts a hidden `false` before its `true`) and, when a button was clicked,
+//! `key=<address>`; the script posts a changed input as JSON
+//! `{"token": .., "input": <key>, "value": ..}` and a click as `{"token": .., "key": ..}`.
+//! Inputs are applied all or nothing (`Session::set_inputs`) before the handler runs.
 
 use std::sync::Arc;
 
@@ -14,12 +21,28 @@ use super::live::RunError;
 use super::registry::Shared;
 use super::routes::{failure, see_other, session_id, text};
 use crate::session::ClickError;
+use crate::session::input::{InputError, InputErrorKind};
 
-/// A click as the script sends it.
+/// A click or a changed input as the script sends it.
 #[derive(Deserialize)]
 struct ClickJson {
     token: Option<String>,
     key: Option<String>,
+    input: Option<String>,
+    value: Option<String>,
+}
+
+/// What a post asks for: inputs to set, then a button to click.
+struct Post {
+    token: Option<String>,
+    key: Option<String>,
+    inputs: Vec<(String, String)>,
+}
+
+/// Why the lane did not click: a refused input or a refused click.
+enum Refused {
+    Input(InputError),
+    Click(ClickError),
 }
 
 enum Kind {
@@ -76,8 +99,8 @@ pub(super) async fn click(
     let Ok(bytes) = axum::body::to_bytes(body, MAX_CLICK_BODY).await else {
         return too_large();
     };
-    let (token, key) = match parse_click(&kind, &bytes) {
-        Ok(fields) => fields,
+    let Post { token, key, inputs } = match parse_click(&kind, &bytes) {
+        Ok(post) => post,
         Err(message) => return text(StatusCode::BAD_REQUEST, message),
     };
     if !token.is_some_and(|t| same_secret(t.as_bytes(), live.token.as_bytes())) {
@@ -89,32 +112,41 @@ pub(super) async fn click(
     let app = shared.clone();
     let outcome = live
         .run(None, move |live, seq| {
-            let result = live.session.click(&key);
-            // A failed lookup changed nothing; a panicked handler may have, so show it.
-            if !matches!(
-                result,
-                Err(ClickError::UnknownKey(_) | ClickError::Disabled(_))
-            ) {
-                live.render_locked(seq, &*app.cfg.root, &app.cfg.title);
+            let pairs = inputs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            // A refused input changed nothing: no handler, no rerun.
+            live.session.set_inputs(pairs).map_err(Refused::Input)?;
+            let result = match &key {
+                Some(key) => live.session.click(key),
+                None => Ok(()),
+            };
+            // A failed lookup changed nothing (unless inputs did); a panicked handler may
+            // have, so show it.
+            if inputs.is_empty()
+                && matches!(
+                    result,
+                    Err(ClickError::UnknownKey(_) | ClickError::Disabled(_))
+                )
+            {
+                return result.map_err(Refused::Click);
             }
-            result
+            live.render_locked(seq, &*app.cfg.root, &app.cfg.title);
+            result.map_err(Refused::Click)
         })
         .await;
     match outcome {
+        Ok(Err(Refused::Input(err))) => {
+            let status = match err.kind {
+                InputErrorKind::UnknownKey => StatusCode::NOT_FOUND,
+                InputErrorKind::Disabled => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            text(status, format!("{err}."))
+        }
+        Ok(Err(Refused::Click(err))) => click_refused(&shared, &live, err),
         Ok(Ok(())) => match kind {
             Kind::Form => see_other(&format!("{}/", shared.cfg.base_path)),
             Kind::Json => StatusCode::NO_CONTENT.into_response(),
         },
-        Ok(Err(err @ ClickError::UnknownKey(_))) => {
-            text(StatusCode::NOT_FOUND, format!("{err}: reload the page."))
-        }
-        Ok(Err(err @ ClickError::Disabled(_))) => text(StatusCode::CONFLICT, err.to_string()),
-        Ok(Err(ClickError::Panicked { key, message })) => failure(
-            &shared,
-            &live,
-            &format!("The click handler of button `{key}`"),
-            &message,
-        ),
         Err(RunError::Closed) => text(
             StatusCode::FORBIDDEN,
             "This session has ended: reload the page, then click again.",
@@ -123,15 +155,40 @@ pub(super) async fn click(
     }
 }
 
-/// `(token, key)` from a click body; the token may be missing (a `403` later), the key not.
-fn parse_click(kind: &Kind, bytes: &Bytes) -> Result<(Option<String>, String), String> {
-    let (token, key) = match kind {
+fn click_refused(shared: &Shared, live: &super::live::Live, err: ClickError) -> Response {
+    match err {
+        err @ ClickError::UnknownKey(_) => {
+            text(StatusCode::NOT_FOUND, format!("{err}: reload the page."))
+        }
+        err @ ClickError::Disabled(_) => text(StatusCode::CONFLICT, err.to_string()),
+        ClickError::Panicked { key, message } => failure(
+            shared,
+            live,
+            &format!("The click handler of button `{key}`"),
+            &message,
+        ),
+    }
+}
+
+/// The post in a click body; the token may be missing (a `403` later), but a post names a
+/// button, an input, or both.
+fn parse_click(kind: &Kind, bytes: &Bytes) -> Result<Post, String> {
+    let post = match kind {
         Kind::Form => {
             if std::str::from_utf8(bytes).is_err() {
                 return Err("The click form is not valid UTF-8.".to_owned());
             }
             let (mut token, mut key) = (None, None);
+            let mut inputs: Vec<(String, String)> = Vec::new();
             for (name, value) in form_urlencoded::parse(bytes) {
+                if let Some(input) = name.strip_prefix("in.") {
+                    // The last value of a name wins (a checkbox's `true` after its `false`).
+                    match inputs.iter_mut().find(|(k, _)| k == input) {
+                        Some((_, v)) => *v = value.into_owned(),
+                        None => inputs.push((input.to_owned(), value.into_owned())),
+                    }
+                    continue;
+                }
                 let slot = match &*name {
                     "token" => &mut token,
                     "key" => &mut key,
@@ -141,17 +198,34 @@ fn parse_click(kind: &Kind, bytes: &Bytes) -> Result<(Option<String>, String), S
                     return Err(format!("The click form has field `{name}` twice."));
                 }
             }
-            (token, key)
+            Post { token, key, inputs }
         }
         Kind::Json => {
             let click: ClickJson = serde_json::from_slice(bytes).map_err(|e| {
-                format!("The click is not JSON of the form {{\"token\": .., \"key\": ..}}: {e}")
+                format!(
+                    "The click is not JSON of the form {{\"token\": .., \"key\": ..}} or \
+                     {{\"token\": .., \"input\": .., \"value\": ..}}: {e}"
+                )
             })?;
-            (click.token, click.key)
+            let inputs = match (click.input, click.value) {
+                (Some(input), Some(value)) => vec![(input, value)],
+                (None, None) => Vec::new(),
+                (Some(input), None) => {
+                    return Err(format!("The change of input `{input}` has no `value`."));
+                }
+                (None, Some(_)) => return Err("A `value` needs an `input` key.".to_owned()),
+            };
+            Post {
+                token: click.token,
+                key: click.key,
+                inputs,
+            }
         }
     };
-    let key = key.ok_or_else(|| "The click names no button: field `key` is missing.".to_owned())?;
-    Ok((token, key))
+    if post.key.is_none() && post.inputs.is_empty() {
+        return Err("The click names no button or input: field `key` is missing.".to_owned());
+    }
+    Ok(post)
 }
 
 /// Compares without an early exit, so the time taken does not tell how much matched.

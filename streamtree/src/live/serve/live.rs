@@ -63,6 +63,8 @@ pub(super) struct Snapshot {
     pub(super) seq: u64,
     pub(super) title: String,
     pub(super) busy: bool,
+    /// Whether the rerun rendered inputs (the page then gets a no-JavaScript "Apply").
+    pub(super) inputs: bool,
     pub(super) html: String,
     /// The push event's data: `{"seq":..,"title":..,"busy":..,"html":..}`.
     pub(super) json: String,
@@ -97,6 +99,7 @@ impl Live {
             seq: 0,
             title: String::new(),
             busy: false,
+            inputs: false,
             html: String::new(),
             json: String::new(),
         }));
@@ -200,6 +203,7 @@ impl Live {
         let html = html::fragment(&tree);
         let title = html::title(&tree).unwrap_or(fallback_title).to_owned();
         let busy = !self.session.wait_idle(Duration::ZERO);
+        let inputs = self.session.input_count() > 0;
         *seq += 1;
         let json = serde_json::to_string(&PushJson {
             seq: *seq,
@@ -212,6 +216,7 @@ impl Live {
             seq: *seq,
             title,
             busy,
+            inputs,
             html,
             json,
         });

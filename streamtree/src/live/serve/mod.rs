@@ -10,12 +10,18 @@
 //! | `HEAD /` | the headers of a page, without creating a session |
 //! | `GET /healthz` | `200 ok` while the server runs; creates no session |
 //! | `GET /events` | `text/event-stream`: one JSON event `{seq, title, busy, html}` per change |
-//! | `POST /click` | runs the button's handler, reruns, pushes; `303` to `/` for forms, `204` for JSON |
+//! | `POST /click` | sets the inputs it carries, runs the button's handler, reruns, pushes; `303` to `/` for forms, `204` for JSON |
 //!
 //! Without JavaScript the page is a `<form>` whose buttons post `key=<address>` with the
-//! hidden token, and a `<noscript>` refresh reloads it while tasks are pending or running.
-//! With JavaScript an inline script (no timers) applies pushed events and posts clicks as
-//! JSON.
+//! hidden token and every input as `in.<key>=<value>` (a page with inputs also gets an
+//! "Apply changes" button, first in the form so Enter in a field applies rather than
+//! clicks), and a `<noscript>` refresh reloads it while tasks are pending or running.
+//! With JavaScript an inline script (no timers) applies pushed events, posts clicks as
+//! JSON `{"token", "key"}` and each changed input, on `change` or Enter, as
+//! `{"token", "input", "value"}`; a refused value (`400` bad value, `404` unknown key,
+//! `409` disabled, the reason in the body) is shown in the page's note and the control
+//! goes back to its last rendered value. A push keeps the text, focus and caret of the
+//! field being typed in.
 //!
 //! Against hostile clients: header-read and request timeouts, a connection cap below the
 //! open-file limit (raised at start), a bounded session table that evicts the least

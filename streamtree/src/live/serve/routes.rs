@@ -26,6 +26,12 @@ use crate::render::html;
 /// The inline client: applies pushes, posts clicks as JSON. No timers, no polling.
 const SCRIPT: &str = include_str!("script.js");
 
+/// Without JavaScript, the form's first submit button, so Enter in a text field applies
+/// the inputs instead of clicking the app's first button. With JavaScript `<noscript>` is
+/// inert, and the script posts each change (Enter in a field included).
+const APPLY: &str = "<noscript><button class=\"st-button st-apply\" type=\"submit\" \
+                     name=\"apply\" value=\"1\">Apply changes</button></noscript>";
+
 /// Every route under the base path, and the layers: access log, request timeout,
 /// `nosniff` and `Referrer-Policy` on every response.
 pub(super) fn router(shared: &Arc<Shared>) -> Router {
@@ -182,10 +188,12 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
         body_start,
         "<form id=\"st-form\" method=\"post\" action=\"{base}/click\" \
          data-st-events=\"{base}/events\">\
-         <input type=\"hidden\" name=\"token\" value=\"{}\">\
+         <input type=\"hidden\" name=\"token\" value=\"{}\">{}\
          <div id=\"st-note\" class=\"st-error\" role=\"status\" hidden></div>\
          <div id=\"st-root\" data-st-seq=\"{}\">",
-        live.token, snapshot.seq
+        live.token,
+        if snapshot.inputs { APPLY } else { "" },
+        snapshot.seq
     );
     let body_end = format!("</div></form>\n<script nonce=\"{nonce}\">\n{SCRIPT}</script>");
     let document = html::document_with(

@@ -1,0 +1,7 @@
+use streamtree::prelude::*;
+
+fn app() -> Element {
+    NumberInput::<String>("Name").into()
+}
+
+fn main() {}

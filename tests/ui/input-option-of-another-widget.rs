@@ -1,0 +1,7 @@
+use streamtree::prelude::*;
+
+fn app() -> Element {
+    Select("Region", ["EU", "US"]).min("EU").into()
+}
+
+fn main() {}

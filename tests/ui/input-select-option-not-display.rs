@@ -1,0 +1,7 @@
+use streamtree::prelude::*;
+
+fn app() -> Element {
+    Select("Rows", [vec![1, 2], vec![3]]).into()
+}
+
+fn main() {}
