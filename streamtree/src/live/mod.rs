@@ -4,10 +4,12 @@
 //! - `serve` (feature `serve`): the live HTML server, one session per browser, pushes
 //!   over Server-Sent Events.
 
+pub mod inspector;
 pub mod terminal;
 
 #[cfg(feature = "serve")]
 #[cfg_attr(docsrs, doc(cfg(feature = "serve")))]
 pub mod serve;
 
+pub use inspector::TaskInspector;
 pub use terminal::{Mode, Terminal, TerminalReport, terminal};
