@@ -9,6 +9,7 @@ use std::time::Duration;
 use insta::assert_snapshot;
 use streamtree::Runtime;
 use streamtree::live::TaskInspector;
+use streamtree::live::inspector::with_task_inspector;
 use streamtree::prelude::*;
 
 /// Every wait's bound.
@@ -188,4 +189,47 @@ fn shared_task_with_input() {
     snap("inspector_shared", &app);
     h.release.send(()).unwrap();
     assert!(app.wait_idle(WAIT));
+}
+
+/// The terminal runner's toggle: the app keeps its state when the panel is shown or
+/// hidden, and the panel's buttons work in the same rerun.
+#[test]
+fn toggling_the_panel_keeps_the_apps_state() {
+    #[component]
+    fn Counter() -> Element {
+        let n = state("n", || 0);
+        let shown = n.get();
+        VStack([
+            Text(format!("count {shown}")),
+            Button("+1")
+                .key("inc")
+                .on_click(move || n.update(|v| *v += 1)),
+        ])
+    }
+    let shown = Arc::new(Mutex::new(false));
+    let toggle = shown.clone();
+    let mut app = AppTest::new(move || {
+        submit("job", || ());
+        with_task_inspector(Counter(), *toggle.lock().unwrap())
+    });
+    app.run();
+    app.click("inc").unwrap();
+    assert!(app.text().contains("count 1"), "{}", app.text());
+    assert!(!app.text().contains("Tasks ("), "hidden: {}", app.text());
+    *shown.lock().unwrap() = true;
+    app.run();
+    assert!(app.text().contains("count 1"), "state kept: {}", app.text());
+    assert!(app.text().contains("Tasks (1)"), "shown: {}", app.text());
+    assert!(app.wait_idle(WAIT));
+    app.run();
+    app.click("st-dismiss-job")
+        .expect("the panel's buttons work");
+    *shown.lock().unwrap() = false;
+    app.run();
+    assert!(app.text().contains("count 1"), "state kept: {}", app.text());
+    assert!(
+        !app.text().contains("Tasks ("),
+        "hidden again: {}",
+        app.text()
+    );
 }

@@ -10,7 +10,7 @@ use crate::asyncio::{
     TaskStatus, TaskSummary, cancel_task, dismiss_task, refresh_task, summarize_async_tasks,
 };
 use crate::element::{self, Element};
-use crate::elements::{Button, Card, HStack, Markdown, Table, Text};
+use crate::elements::{Button, Card, Fragment, HStack, Markdown, Table, Text};
 
 /// The columns of the inspector's table, in order.
 const HEADER: [&str; 10] = [
@@ -35,6 +35,35 @@ const HEADER: [&str; 10] = [
 #[allow(non_snake_case)]
 pub fn TaskInspector() -> Element {
     element::component("TaskInspector", Some("st-inspector".into()), inspector_body)
+}
+
+/// A runner's root with the task inspector toggled: `app` followed by the
+/// [`TaskInspector`] when `shown`. For the terminal runner's `t` key: rerun with
+/// `with_task_inspector(root(), shown)` on *every* rerun, shown or not, so the app keeps
+/// its render paths (and so its state) when the panel is toggled, and the inspector's
+/// buttons belong to the same rerun as the app's (a press reaches them through
+/// [`Session::click`](crate::Session::click) like any button). Hidden, it renders as
+/// `app` alone.
+///
+/// # Example
+/// ```
+/// use streamtree::live::inspector::with_task_inspector;
+/// use streamtree::prelude::*;
+/// let session = Session::new();
+/// let hidden = session.rerun(|| with_task_inspector(Text("app"), false));
+/// assert_eq!(render_text(&hidden), "app\n");
+/// let shown = session.rerun(|| with_task_inspector(Text("app"), true));
+/// assert!(render_text(&shown).contains("No tasks in this session."));
+/// ```
+pub fn with_task_inspector(app: Element, shown: bool) -> Element {
+    Fragment([
+        app,
+        if shown {
+            TaskInspector()
+        } else {
+            Element::empty()
+        },
+    ])
 }
 
 /// The component's body: runs on each rerun, in the session.

@@ -3,6 +3,8 @@
 //! - [`terminal()`](terminal::terminal): redraws in place on a TTY, prints each distinct frame otherwise.
 //! - `serve` (feature `serve`): the live HTML server, one session per browser, pushes
 //!   over Server-Sent Events.
+//! - [`TaskInspector`]: the session's tasks as a component, for the runners to show
+//!   ([`inspector::with_task_inspector`] toggles it under an app).
 
 pub mod inspector;
 pub mod terminal;
