@@ -129,7 +129,7 @@ fn main() -> std::process::ExitCode {
         match address(&args) {
             Ok(addr) => {
                 eprintln!("gallery: serving on http://{addr}/ (Ctrl-C stops)");
-                streamtree::serve(app).bind(addr).run()
+                streamtree::serve(app).bind(addr).inspector(true).run()
             }
             Err(e) => {
                 eprintln!("gallery: {e}");

@@ -431,6 +431,69 @@ pub fn dismiss_tasks<K: AsRef<str>>(keys: impl IntoIterator<Item = K>) -> usize 
         .count()
 }
 
+/// Cancels every unfinished task under `key` in the current session (whatever its input,
+/// shared ones it uses included), as [`TaskHandle::cancel`] does: a Pending task ends
+/// Cancelled, a Running one gets a cancel request. Returns whether any task changed. For
+/// actions that only know a task's key, like the task inspector's buttons.
+///
+/// # Example
+/// ```
+/// use streamtree::prelude::*;
+/// let s = Session::builder().max_workers(1).build();
+/// let (tx, rx) = std::sync::mpsc::channel::<()>();
+/// let (_blocker, queued) = s.enter(|| (submit("block", move || rx.recv().ok()), submit("q", || 1)));
+/// assert!(s.enter(|| cancel_task("q")));
+/// assert_eq!(queued.status(), TaskStatus::Cancelled);
+/// assert!(!s.enter(|| cancel_task("q")), "a finished task is left alone");
+/// tx.send(()).unwrap();
+/// assert!(s.wait_idle(std::time::Duration::from_secs(10)));
+/// ```
+pub fn cancel_task(key: &str) -> bool {
+    let Some(set) = current_set() else {
+        return false;
+    };
+    let mut changed = false;
+    for slot in set.slots_with_key(key) {
+        let change = slot.cancel();
+        changed |= !matches!(change, crate::runtime::Change::None);
+        slot.publish(change);
+    }
+    changed
+}
+
+/// Asks for a new run of every finished task under `key` in the current session, as
+/// [`TaskHandle::refresh`] does (the next rerun's `run` or `submit` for the key starts it).
+/// Returns whether any task was marked. Unfinished tasks are left alone.
+///
+/// # Example
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::time::Duration;
+/// use streamtree::prelude::*;
+/// static RUNS: AtomicU32 = AtomicU32::new(0);
+/// let s = Session::new();
+/// let load = || task("n").run(|_| Ok::<_, String>(RUNS.fetch_add(1, Ordering::SeqCst)));
+/// s.enter(load);
+/// assert!(s.wait_idle(Duration::from_secs(10)));
+/// assert!(s.enter(|| refresh_task("n")));
+/// let h = s.enter(load); // the next rerun starts the new run
+/// assert!(s.wait_idle(Duration::from_secs(10)));
+/// assert_eq!(h.result(), Some(1));
+/// assert!(!s.enter(|| refresh_task("absent")));
+/// ```
+pub fn refresh_task(key: &str) -> bool {
+    let Some(set) = current_set() else {
+        return false;
+    };
+    let mut changed = false;
+    for slot in set.slots_with_key(key) {
+        let change = slot.request_refresh();
+        changed |= !matches!(change, crate::runtime::Change::None);
+        slot.publish(change);
+    }
+    changed
+}
+
 /// One [`TaskSummary`] per task of the current session, sorted by key; empty without a
 /// session.
 ///

@@ -77,8 +77,8 @@ pub use live::serve::{Running, Server, serve};
 /// ```
 pub mod prelude {
     pub use crate::asyncio::{
-        Cancelled, Progress, Retry, TaskBuilder, TaskContext, TaskHandle, TaskStatus,
-        complete_cancelled, dismiss_task, dismiss_tasks, is_task_cancel_requested,
+        Cancelled, Progress, Retry, TaskBuilder, TaskContext, TaskHandle, TaskStatus, cancel_task,
+        complete_cancelled, dismiss_task, dismiss_tasks, is_task_cancel_requested, refresh_task,
         set_task_progress, submit, submit_fallible, submit_fallible_with, submit_many, submit_with,
         summarize_async_tasks, task,
     };

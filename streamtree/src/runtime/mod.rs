@@ -45,7 +45,7 @@ pub use self::handle::{TaskContext, TaskHandle};
 use self::pool::{Job, Lane, Pool, Queue};
 pub use self::retry::Retry;
 pub(crate) use self::set::TaskSet;
-use self::slot::Change;
+pub(crate) use self::slot::Change;
 pub(crate) use self::slot::{MAX_SLOT_BYTES, Slot, TaskValue};
 pub use self::status::{Progress, TaskStatus};
 pub use self::subscription::Subscription;

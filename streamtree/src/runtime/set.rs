@@ -293,6 +293,27 @@ impl TaskSet {
         dismissed
     }
 
+    /// Every task under `key`, whatever its input, and the shared ones this set uses
+    /// (the by-key actions of the task inspector).
+    pub(crate) fn slots_with_key(&self, key: &str) -> Vec<Arc<Slot>> {
+        let mut slots: Vec<Arc<Slot>> = self
+            .lock_tasks()
+            .slots()
+            .filter(|s| s.key() == key)
+            .cloned()
+            .collect();
+        if self.uses_shared.load(Ordering::Acquire)
+            && let Some(shared) = self.runtime().and_then(|rt| rt.shared_set_if_any())
+        {
+            let all: Vec<Arc<Slot>> = shared.lock_tasks().slots().cloned().collect();
+            slots.extend(
+                all.into_iter()
+                    .filter(|s| s.key() == key && s.is_used_by(self)),
+            );
+        }
+        slots
+    }
+
     /// One row per task (and per shared task this session uses), sorted by key.
     pub(crate) fn summaries(&self) -> Vec<TaskSummary> {
         let mut slots: Vec<Arc<Slot>> = self.lock_tasks().slots().cloned().collect();

@@ -17,6 +17,8 @@ use tokio::sync::{Notify, Semaphore, watch};
 
 use super::panics::{PanicLog, in_lane, panic_text};
 use crate::element::Element;
+use crate::elements::{Fragment, Page};
+use crate::live::TaskInspector;
 use crate::render::html;
 use crate::session::{OnChange, Session};
 
@@ -27,6 +29,9 @@ pub(super) struct Live {
     pub(super) session: Session,
     /// The anti-forgery token every `POST /click` must echo; 32 hex digits.
     pub(super) token: String,
+    /// Whether each rerun also resolves the task inspector's page
+    /// ([`Server::inspector`](super::Server::inspector)), in the same rerun as the app.
+    inspector: bool,
     /// The lane: one rerun, click or render of this session at a time.
     work: Arc<tokio::sync::Mutex<Work>>,
     /// The latest render, for the event streams. Written only inside `work`.
@@ -68,6 +73,10 @@ pub(super) struct Snapshot {
     pub(super) html: String,
     /// The push event's data: `{"seq":..,"title":..,"busy":..,"html":..}`.
     pub(super) json: String,
+    /// The task inspector's page from the same rerun; empty unless it is on.
+    pub(super) tasks_html: String,
+    /// Its push event's data, as `json`.
+    pub(super) tasks_json: String,
 }
 
 #[derive(Serialize)]
@@ -76,6 +85,17 @@ struct PushJson<'a> {
     title: &'a str,
     busy: bool,
     html: &'a str,
+}
+
+/// One push event's data.
+fn push_json(seq: u64, title: &str, busy: bool, html: &str) -> String {
+    serde_json::to_string(&PushJson {
+        seq,
+        title,
+        busy,
+        html,
+    })
+    .expect("a struct of strings, bools and numbers serializes")
 }
 
 /// Why [`Live::run`] did not return the closure's result.
@@ -91,7 +111,7 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Live {
-    pub(super) fn new(id: u128, session: Session, token: String) -> Live {
+    pub(super) fn new(id: u128, session: Session, token: String, inspector: bool) -> Live {
         let changed = Arc::new(Notify::new());
         let hook = changed.clone();
         let on_change = session.on_change(move || hook.notify_one());
@@ -102,11 +122,14 @@ impl Live {
             inputs: false,
             html: String::new(),
             json: String::new(),
+            tasks_html: String::new(),
+            tasks_json: String::new(),
         }));
         Live {
             id,
             session,
             token,
+            inspector,
             work: Arc::new(tokio::sync::Mutex::new(Work {
                 seq: 0,
                 closed: false,
@@ -199,19 +222,33 @@ impl Live {
         root: &(dyn Fn() -> Element + Send + Sync),
         fallback_title: &str,
     ) -> (Arc<Snapshot>, bool) {
-        let tree = self.session.rerun(root);
-        let html = html::fragment(&tree);
-        let title = html::title(&tree).unwrap_or(fallback_title).to_owned();
+        // With the inspector on, one rerun resolves both pages, so the inspector's
+        // buttons are the session's like the app's, and one push updates both.
+        let tree = if self.inspector {
+            self.session
+                .rerun(|| Fragment([root(), Page([TaskInspector()]).title("Tasks")]))
+        } else {
+            self.session.rerun(root)
+        };
+        let (page, tasks) = match tree.children() {
+            [page, tasks] if self.inspector => (page, Some(tasks)),
+            // A panic in the app replaced the whole tree: both pages show it.
+            _ => (&*tree, self.inspector.then_some(&*tree)),
+        };
+        let html = html::fragment(page);
+        let title = html::title(page).unwrap_or(fallback_title).to_owned();
         let busy = !self.session.wait_idle(Duration::ZERO);
         let inputs = self.session.input_count() > 0;
         *seq += 1;
-        let json = serde_json::to_string(&PushJson {
-            seq: *seq,
-            title: &title,
-            busy,
-            html: &html,
-        })
-        .expect("a struct of strings, bools and numbers serializes");
+        let json = push_json(*seq, &title, busy, &html);
+        let (tasks_html, tasks_json) = match tasks {
+            Some(tasks) => {
+                let tasks_html = html::fragment(tasks);
+                let tasks_json = push_json(*seq, "Tasks", busy, &tasks_html);
+                (tasks_html, tasks_json)
+            }
+            None => (String::new(), String::new()),
+        };
         let snapshot = Arc::new(Snapshot {
             seq: *seq,
             title,
@@ -219,9 +256,12 @@ impl Live {
             inputs,
             html,
             json,
+            tasks_html,
+            tasks_json,
         });
         let sent = self.page.send_if_modified(|current| {
             let changed = current.html != snapshot.html
+                || current.tasks_html != snapshot.tasks_html
                 || current.busy != snapshot.busy
                 || current.title != snapshot.title;
             if changed {

@@ -153,7 +153,12 @@ impl Shared {
             id = random_u128();
         }
         let session = Session::builder().runtime(self.runtime.clone()).build();
-        let live = Arc::new(Live::new(id, session, format!("{:032x}", random_u128())));
+        let live = Arc::new(Live::new(
+            id,
+            session,
+            format!("{:032x}", random_u128()),
+            self.cfg.inspector,
+        ));
         sessions.insert(id, live.clone());
         debug_assert!(
             sessions.len() <= self.cfg.max_sessions,

@@ -32,6 +32,17 @@ const SCRIPT: &str = include_str!("script.js");
 const APPLY: &str = "<noscript><button class=\"st-button st-apply\" type=\"submit\" \
                      name=\"apply\" value=\"1\">Apply changes</button></noscript>";
 
+/// Where [`Server::inspector`](super::Server::inspector) serves the task inspector, under
+/// the base path.
+const TASKS_PATH: &str = "/_streamtree/tasks";
+
+/// Which of a session's pages a request shows (and which pushes its stream carries).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PageKind {
+    App,
+    Tasks,
+}
+
 /// Every route under the base path, and the layers: access log, request timeout,
 /// `nosniff` and `Referrer-Policy` on every response.
 pub(super) fn router(shared: &Arc<Shared>) -> Router {
@@ -41,6 +52,9 @@ pub(super) fn router(shared: &Arc<Shared>) -> Router {
         .route(&format!("{base}/healthz"), get(health))
         .route(&format!("{base}/events"), get(events))
         .route(&format!("{base}/click"), post(click));
+    if shared.cfg.inspector {
+        router = router.route(&format!("{base}{TASKS_PATH}"), get(tasks_page));
+    }
     if !base.is_empty() {
         let to = format!("{base}/");
         router = router.route(&base, get(move || async move { see_other(&to) }));
@@ -137,6 +151,16 @@ fn secure(shared: &Shared, headers: &HeaderMap) -> bool {
 
 /// `GET /`: the page, creating the session on first visit.
 async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    page_of(shared, headers, PageKind::App).await
+}
+
+/// `GET /_streamtree/tasks`: the session's task inspector, a live page like `/`.
+async fn tasks_page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    page_of(shared, headers, PageKind::Tasks).await
+}
+
+/// The app's page or the inspector's: both render the session in one rerun.
+async fn page_of(shared: Arc<Shared>, headers: HeaderMap, kind: PageKind) -> Response {
     let (live, new) = match session_id(&headers).and_then(|id| shared.lookup(id)) {
         Some(live) => (live, false),
         None => match shared.create() {
@@ -176,6 +200,10 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
         }
     };
     let base = &shared.cfg.base_path;
+    let (html, title, events) = match kind {
+        PageKind::App => (&snapshot.html, snapshot.title.as_str(), ""),
+        PageKind::Tasks => (&snapshot.tasks_html, "Tasks", "?page=tasks"),
+    };
     let nonce = format!("{:032x}", random_u128());
     let head = if snapshot.busy {
         // Without JavaScript, reload while tasks run; with it, `<noscript>` is inert.
@@ -187,7 +215,7 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
     let _ = write!(
         body_start,
         "<form id=\"st-form\" method=\"post\" action=\"{base}/click\" \
-         data-st-events=\"{base}/events\">\
+         data-st-events=\"{base}/events{events}\">\
          <input type=\"hidden\" name=\"token\" value=\"{}\">{}\
          <div id=\"st-note\" class=\"st-error\" role=\"status\" hidden></div>\
          <div id=\"st-root\" data-st-seq=\"{}\">",
@@ -197,8 +225,8 @@ async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
     );
     let body_end = format!("</div></form>\n<script nonce=\"{nonce}\">\n{SCRIPT}</script>");
     let document = html::document_with(
-        &snapshot.html,
-        &snapshot.title,
+        html,
+        title,
         &html::Shell {
             head,
             body_start: &body_start,
@@ -259,7 +287,13 @@ async fn health() -> Response {
 }
 
 /// `GET /events`: the session's pushes as Server-Sent Events, the current render first.
-async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+/// With `?page=tasks`, the task inspector's pushes instead of the app's.
+async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -> Response {
+    let kind = if uri.query() == Some("page=tasks") && shared.cfg.inspector {
+        PageKind::Tasks
+    } else {
+        PageKind::App
+    };
     let Some(id) = session_id(&headers) else {
         return text(
             StatusCode::FORBIDDEN,
@@ -297,16 +331,23 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Respon
     live.changed.notify_one();
     let stop = shared.stop.subscribe();
     let closed = live.closed.subscribe();
-    let stream = futures_util::stream::unfold((rx, stop, closed, guard), |mut state| async move {
-        let (rx, stop, closed, _) = &mut state;
-        tokio::select! {
-            changed = rx.changed() => changed.ok()?,
-            _ = stop.wait_for(|stopped| *stopped) => return None,
-            _ = closed.wait_for(|closed| *closed) => return None,
-        }
-        let event = Event::default().data(&rx.borrow_and_update().json);
-        Some((Ok::<_, Infallible>(event), state))
-    });
+    let stream =
+        futures_util::stream::unfold((rx, stop, closed, guard), move |mut state| async move {
+            let (rx, stop, closed, _) = &mut state;
+            tokio::select! {
+                changed = rx.changed() => changed.ok()?,
+                _ = stop.wait_for(|stopped| *stopped) => return None,
+                _ = closed.wait_for(|closed| *closed) => return None,
+            }
+            let event = {
+                let snapshot = rx.borrow_and_update();
+                Event::default().data(match kind {
+                    PageKind::App => &snapshot.json,
+                    PageKind::Tasks => &snapshot.tasks_json,
+                })
+            };
+            Some((Ok::<_, Infallible>(event), state))
+        });
     let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response();

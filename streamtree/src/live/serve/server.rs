@@ -36,6 +36,8 @@ pub(super) struct Config {
     pub(super) secure_cookies: bool,
     pub(super) trust_proxy: bool,
     pub(super) show_error_details: bool,
+    /// Whether `/_streamtree/tasks` serves the session's task inspector.
+    pub(super) inspector: bool,
 }
 
 /// A live HTML server for one app function, configured by chained calls and started with
@@ -135,6 +137,7 @@ impl Server {
                 secure_cookies: false,
                 trust_proxy: false,
                 show_error_details: true,
+                inspector: false,
             },
         }
     }
@@ -363,6 +366,22 @@ impl Server {
     /// ```
     pub fn show_error_details(mut self, on: bool) -> Self {
         self.cfg.show_error_details = on;
+        self
+    }
+
+    /// Serves the task inspector ([`TaskInspector`](crate::live::TaskInspector)) of the
+    /// requesting session at `/_streamtree/tasks` (under the base path): a live page of
+    /// the session's tasks with Cancel, Refresh and Dismiss buttons, updated by the same
+    /// pushes as the app's page. Off by default (the path answers `404`): it is a
+    /// development aid.
+    ///
+    /// # Example
+    /// ```
+    /// let s = streamtree::serve(streamtree::Element::empty).inspector(true);
+    /// # drop(s);
+    /// ```
+    pub fn inspector(mut self, on: bool) -> Self {
+        self.cfg.inspector = on;
         self
     }
 
