@@ -44,6 +44,7 @@
 pub mod asyncio;
 mod element;
 pub mod elements;
+pub mod jobs;
 pub mod live;
 pub mod loading;
 pub mod render;

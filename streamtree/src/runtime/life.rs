@@ -283,6 +283,15 @@ impl Slot {
         }
     }
 
+    /// Whether this run follows a good one (a refresh or stale rerun of a Done task): a
+    /// job then recomputes rather than take a kept result.
+    pub(crate) fn is_rerun(&self) -> bool {
+        self.lock()
+            .life
+            .as_ref()
+            .is_some_and(|l| l.last_good.is_some())
+    }
+
     /// Whether this task lives in the runtime's shared set.
     pub(crate) fn is_shared(&self) -> bool {
         self.lock().life.as_ref().is_some_and(|l| l.opts.shared)
