@@ -73,7 +73,7 @@ mod store;
 use std::fmt;
 use std::hash::Hash;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -312,7 +312,9 @@ fn start<J: Job>(
     input: &J::Input,
     task: TaskBuilder<'static>,
 ) -> TaskHandle<J::Output> {
-    let backend = set.runtime().map(|rt| rt.job_backend());
+    // Held weakly: the runtime alone owns its backend, so that dropping the runtime
+    // closes a persisted store at once, whatever the workers still hold.
+    let backend = set.runtime().map(|rt| Arc::downgrade(&rt.job_backend()));
     // Serialized once, here: every attempt and every backend sees the same bytes.
     let input = serde_json::to_vec(input)
         .map_err(|e| format!("job `{}`: its input does not encode: {e}", J::NAME));
@@ -356,11 +358,11 @@ pub(crate) fn warn(message: &str) {
 /// One attempt of a job's task: a kept result on a first run, else the backend runs it.
 fn attempt<J: Job>(
     slot: &Slot,
-    backend: Option<&Arc<dyn JobBackend>>,
+    backend: Option<&Weak<dyn JobBackend>>,
     input: &Result<Vec<u8>, String>,
 ) -> Result<J::Output, String> {
     let input = input.as_ref().map_err(Clone::clone)?;
-    let Some(backend) = backend else {
+    let Some(backend) = backend.and_then(Weak::upgrade) else {
         return Err(format!("job `{}`: the runtime is gone", J::NAME));
     };
     let run = JobRun {
