@@ -115,6 +115,54 @@ pub trait Job: 'static {
     fn run(ctx: &TaskContext, input: &Self::Input) -> Result<Self::Output, Self::Error>;
 }
 
+/// Declares a [`Job`]: a unit struct and its `Job` impl, from a closure-like body.
+///
+/// `job! { [attributes] [vis] Name("job-name") = |ctx, input: &Input| -> Result<Output, Error> { body } }`
+/// is `struct Name;` with `NAME = "job-name"` and `run(ctx, input)` = `body`.
+///
+/// # Example
+/// ```
+/// use std::time::Duration;
+/// use streamtree::jobs::{Jobs, job};
+/// use streamtree::prelude::*;
+///
+/// streamtree::job! {
+///     /// Counts the words of a text.
+///     pub WordCount("word-count") = |ctx, text: &String| -> Result<usize, String> {
+///         ctx.set_progress(1.0);
+///         Ok(text.split_whitespace().count())
+///     }
+/// }
+///
+/// let rt = streamtree::Runtime::builder().jobs(Jobs::new().register::<WordCount>()).build();
+/// let s = Session::builder().runtime(rt).build();
+/// let h = s.enter(|| job::<WordCount>(&"one two three".to_owned()).submit());
+/// assert!(s.wait_idle(Duration::from_secs(10)));
+/// assert_eq!(h.result(), Some(3));
+/// ```
+#[macro_export]
+macro_rules! job {
+    (
+        $(#[$meta:meta])*
+        $vis:vis $name:ident($job:literal) =
+            |$ctx:tt, $input:ident: &$in:ty| -> Result<$out:ty, $err:ty> $body:block
+    ) => {
+        $(#[$meta])*
+        $vis struct $name;
+
+        impl $crate::jobs::Job for $name {
+            const NAME: &'static str = $job;
+            type Input = $in;
+            type Output = $out;
+            type Error = $err;
+            fn run(
+                $ctx: &$crate::asyncio::TaskContext,
+                $input: &$in,
+            ) -> ::core::result::Result<$out, $err> $body
+        }
+    };
+}
+
 /// Describes a run of job `J` on `input` in the current session; configure it like
 /// [`task`](crate::asyncio::task) and end with [`submit`](JobBuilder::submit).
 ///
