@@ -11,7 +11,7 @@ use std::sync::mpsc::{Sender, channel};
 use std::time::Duration;
 
 use streamtree::Runtime;
-use streamtree::jobs::{Job, Jobs, job};
+use streamtree::jobs::{InProcess, Job, JobBackend, Jobs, job};
 use streamtree::prelude::*;
 
 const LONG: Duration = Duration::from_secs(20);
@@ -120,6 +120,57 @@ impl Job for Slow {
     }
 }
 
+struct Panics;
+impl Job for Panics {
+    const NAME: &'static str = "panics";
+    type Input = ();
+    type Output = ();
+    type Error = String;
+    fn run(_: &TaskContext, (): &()) -> Result<(), String> {
+        panic!("the job panics")
+    }
+}
+
+/// In the child process: run a job that panics to its end, then exit.
+fn panicking_child(path: &Path) -> ! {
+    let s = session(path, Jobs::new().register::<Panics>());
+    let h = s.enter(|| job::<Panics>(&()).submit());
+    assert!(s.wait_idle(LONG), "the job did not finish within {LONG:?}");
+    assert_eq!(h.error().as_deref(), Some("the job panics"));
+    std::process::exit(DIED)
+}
+
+/// Runs this test binary's test `name` as a child with `CHILD_ENV` = `value`; its exit code.
+fn run_child(name: &str, value: &Path) -> Option<i32> {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture"])
+        .env(CHILD_ENV, value)
+        .spawn()
+        .unwrap();
+    let (tx, rx) = channel();
+    std::thread::spawn(move || tx.send(child.wait()));
+    rx.recv_timeout(LONG)
+        .expect("the child did not exit in time")
+        .unwrap()
+        .code()
+}
+
+#[test]
+fn a_job_that_panicked_is_not_run_again_at_start() {
+    if let Some(path) = std::env::var_os(CHILD_ENV) {
+        panicking_child(Path::new(&path));
+    }
+    let dir = TempDir::new("persist-panicked");
+    let code = run_child(
+        "a_job_that_panicked_is_not_run_again_at_start",
+        &dir.store(),
+    );
+    assert_eq!(code, Some(DIED), "the child did not run its job to the end");
+    // A fresh open in this process: what it lists is what the child left marked.
+    let backend = InProcess::persisted(Jobs::new(), &dir.store());
+    assert_eq!(backend.interrupted(), []);
+}
+
 /// In the child process: start the job, wait until it runs, die abruptly.
 fn child(path: &Path) -> ! {
     let (tx, rx) = channel();
@@ -137,22 +188,11 @@ fn a_job_running_when_the_process_died_runs_again_at_start() {
         child(Path::new(&path));
     }
     let dir = TempDir::new("persist-killed");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "a_job_running_when_the_process_died_runs_again_at_start",
-            "--exact",
-            "--nocapture",
-        ])
-        .env(CHILD_ENV, dir.store())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = channel();
-    std::thread::spawn(move || tx.send(child.wait()));
-    let status = rx
-        .recv_timeout(LONG)
-        .expect("the child did not exit in time")
-        .unwrap();
-    assert_eq!(status.code(), Some(DIED), "the child did not die mid-job");
+    let code = run_child(
+        "a_job_running_when_the_process_died_runs_again_at_start",
+        &dir.store(),
+    );
+    assert_eq!(code, Some(DIED), "the child did not die mid-job");
 
     let (tx, ran) = channel();
     *SLOW_SIGNAL.lock().unwrap() = Some(tx);

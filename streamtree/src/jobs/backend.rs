@@ -180,17 +180,10 @@ impl JobBackend for InProcess {
             return Err(unregistered(run.name, &self.jobs));
         }
         #[cfg(feature = "persist")]
-        let id = run.id();
-        #[cfg(feature = "persist")]
         if let Some(store) = &self.store {
-            store.mark_running(&id);
+            return store.run(&run.id(), || self.jobs.run(run.name, ctx, run.input));
         }
-        let outcome = self.jobs.run(run.name, ctx, run.input);
-        #[cfg(feature = "persist")]
-        if let Some(store) = &self.store {
-            store.end(&id, outcome.as_ref().ok().map(Vec::as_slice));
-        }
-        outcome
+        self.jobs.run(run.name, ctx, run.input)
     }
 
     fn interrupted(&self) -> Vec<(String, Vec<u8>)> {

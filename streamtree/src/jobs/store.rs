@@ -207,8 +207,33 @@ impl Store {
         self.report("reading a result", r).flatten()
     }
 
+    /// Runs `f` as run `id`: marked under way before, its marker removed after (and its
+    /// output stored if it succeeded), also when `f` unwinds (a panic is an Error, not
+    /// an interruption to start again).
+    pub(crate) fn run(
+        &self,
+        id: &[u8],
+        f: impl FnOnce() -> Result<Vec<u8>, String>,
+    ) -> Result<Vec<u8>, String> {
+        /// Removes the marker if `f` unwinds.
+        struct Unwound<'a>(Option<(&'a Store, &'a [u8])>);
+        impl Drop for Unwound<'_> {
+            fn drop(&mut self) {
+                if let Some((store, id)) = self.0 {
+                    store.end(id, None);
+                }
+            }
+        }
+        self.mark_running(id);
+        let mut unwound = Unwound(Some((self, id)));
+        let outcome = f();
+        unwound.0 = None;
+        self.end(id, outcome.as_ref().ok().map(Vec::as_slice));
+        outcome
+    }
+
     /// Notes run `id` as under way (durably, before it starts).
-    pub(crate) fn mark_running(&self, id: &[u8]) {
+    fn mark_running(&self, id: &[u8]) {
         let r = (|| -> Result<(), redb::Error> {
             let txn = self.db().begin_write()?;
             txn.open_table(RUNNING)?.insert(id, ())?;
@@ -219,7 +244,7 @@ impl Store {
     }
 
     /// Run `id` ended: its marker goes, and its output, if it succeeded, is stored.
-    pub(crate) fn end(&self, id: &[u8], output: Option<&[u8]>) {
+    fn end(&self, id: &[u8], output: Option<&[u8]>) {
         let r = (|| -> Result<(), redb::Error> {
             let txn = self.db().begin_write()?;
             txn.open_table(RUNNING)?.remove(id)?;
