@@ -100,3 +100,20 @@ fn match_task_expands_without_prelude() {
     let tree = session.enter(|| tasks(&one, &two));
     ::std::assert_eq!(::streamtree::render_text(&tree), "1\n3\n");
 }
+
+::streamtree::job! {
+    /// `job!` output names everything by absolute path too.
+    pub Doubled("doubled") = |_, n: &u32| -> Result<u32, ::std::string::String> {
+        ::core::result::Result::Ok(n * 2)
+    }
+}
+
+#[test]
+fn job_macro_output_needs_no_prelude() {
+    ::std::assert_eq!(<Doubled as ::streamtree::jobs::Job>::NAME, "doubled");
+    let ctx_free = <Doubled as ::streamtree::jobs::Job>::run;
+    let _: fn(
+        &::streamtree::asyncio::TaskContext,
+        &u32,
+    ) -> ::core::result::Result<u32, ::std::string::String> = ctx_free;
+}

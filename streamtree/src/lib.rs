@@ -36,7 +36,8 @@
 //!
 //! Modules: [`elements`] (constructors), [`session`] (reruns and state), [`render`]
 //! (HTML and text backends), [`testing`] (`AppTest`), the task runtime ([`Runtime`])
-//! and its API ([`asyncio`]). With the `serve` feature, `streamtree::serve(app)` runs an
+//! and its API ([`asyncio`]), typed jobs and their backends ([`jobs`]; feature `persist`
+//! keeps finished job results across restarts). With the `serve` feature, `streamtree::serve(app)` runs an
 //! app as a live web page (`live::serve`).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -44,6 +45,7 @@
 pub mod asyncio;
 mod element;
 pub mod elements;
+pub mod jobs;
 pub mod live;
 pub mod loading;
 pub mod render;

@@ -257,6 +257,13 @@ impl<'k> TaskBuilder<'k> {
     }
 }
 
+impl<'k> TaskBuilder<'k> {
+    /// Its key, input fingerprint and options (for `jobs::JobBuilder::submit`).
+    pub(crate) fn into_parts(self) -> (&'k str, Option<u64>, Options) {
+        (self.key, self.input, self.opts)
+    }
+}
+
 /// The fixed-key fingerprint of an input.
 pub(crate) fn fingerprint<I: Hash + ?Sized>(input: &I) -> u64 {
     let mut h = DefaultHasher::new();

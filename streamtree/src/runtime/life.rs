@@ -126,6 +126,8 @@ pub(crate) struct Life {
     pub(crate) closure_running: bool,
     /// The running closure's attempt timed out: its return is discarded.
     pub(crate) timed_out: bool,
+    /// The task was started again since its creation (refresh, stale, superseded).
+    pub(crate) restarted: bool,
     /// Cancelled because another input of its key ran: the next `run` restarts it.
     pub(crate) superseded: bool,
     /// When the Backoff ends.
@@ -155,6 +157,7 @@ impl Life {
             previous: None,
             closure_running: false,
             timed_out: false,
+            restarted: false,
             superseded: false,
             retry_at: None,
             timer: None,
@@ -283,6 +286,12 @@ impl Slot {
         }
     }
 
+    /// Whether this task was started again (a refresh, a stale or superseded rerun): a
+    /// job then recomputes rather than take a kept result.
+    pub(crate) fn is_rerun(&self) -> bool {
+        self.lock().life.as_ref().is_some_and(|l| l.restarted)
+    }
+
     /// Whether this task lives in the runtime's shared set.
     pub(crate) fn is_shared(&self) -> bool {
         self.lock().life.as_ref().is_some_and(|l| l.opts.shared)
@@ -324,6 +333,7 @@ impl Slot {
             trash.push(life.last_good.replace(value));
         }
         life.superseded = false;
+        life.restarted = true;
         life.retry_at = None;
         trash.timer(life.timer.take());
         if !life.closure_running {

@@ -51,6 +51,7 @@ pub use self::status::{Progress, TaskStatus};
 pub use self::subscription::Subscription;
 pub use self::summary::TaskSummary;
 pub(crate) use self::unwind::panic_message;
+use crate::jobs::{InProcess, JobBackend, Jobs};
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -86,6 +87,8 @@ pub(crate) struct RuntimeInner {
     /// The queue's sending side; taken (closing the queue) when the runtime drops.
     tx: Option<Queue>,
     shutdown_timeout: Duration,
+    /// What runs jobs (`jobs::JobBackend`): set at build, never changed.
+    jobs: Arc<dyn JobBackend>,
 }
 
 impl Drop for RuntimeInner {
@@ -125,6 +128,10 @@ pub struct RuntimeBuilder {
     max_workers: usize,
     keep_alive: Duration,
     shutdown_timeout: Duration,
+    jobs: Jobs,
+    backend: Option<Arc<dyn JobBackend>>,
+    #[cfg(feature = "persist")]
+    persist: Option<std::path::PathBuf>,
 }
 
 impl Runtime {
@@ -167,6 +174,10 @@ impl Runtime {
             max_workers: Self::DEFAULT_MAX_WORKERS,
             keep_alive: Self::DEFAULT_KEEP_ALIVE,
             shutdown_timeout: Self::DEFAULT_SHUTDOWN_TIMEOUT,
+            jobs: Jobs::new(),
+            backend: None,
+            #[cfg(feature = "persist")]
+            persist: None,
         }
     }
 
@@ -225,6 +236,11 @@ impl Runtime {
         self.inner.pool.peak_workers()
     }
 
+    /// What runs this runtime's jobs.
+    pub(crate) fn job_backend(&self) -> Arc<dyn JobBackend> {
+        self.inner.jobs.clone()
+    }
+
     /// The runtime's set of shared tasks, created on first use.
     pub(crate) fn shared_set(&self) -> Arc<TaskSet> {
         self.inner
@@ -255,6 +271,58 @@ impl Runtime {
 }
 
 impl RuntimeBuilder {
+    /// The jobs this runtime can run ([`jobs::job`](crate::jobs::job) submits them); a
+    /// job not in `jobs` ends its task in Error naming it. Default: none.
+    ///
+    /// # Example
+    /// ```
+    /// let rt = streamtree::Runtime::builder().jobs(streamtree::jobs::Jobs::new()).build();
+    /// # drop(rt);
+    /// ```
+    pub fn jobs(mut self, jobs: Jobs) -> Self {
+        self.jobs = jobs;
+        self
+    }
+
+    /// Runs jobs on `backend` instead of in process (then [`jobs`](Self::jobs) and
+    /// [`persist`](Self::persist) are the backend's business and ignored here).
+    ///
+    /// # Example
+    /// ```
+    /// use std::sync::Arc;
+    /// use streamtree::jobs::{InProcess, Jobs};
+    /// let rt = streamtree::Runtime::builder().backend(Arc::new(InProcess::new(Jobs::new()))).build();
+    /// # drop(rt);
+    /// ```
+    pub fn backend(mut self, backend: Arc<dyn JobBackend>) -> Self {
+        self.backend = Some(backend);
+        self
+    }
+
+    /// Keeps finished job results in the redb file at `path`, so that they survive a
+    /// restart: a new runtime on the same path shows a finished job's result without
+    /// running it again (its first attempt reads the store instead), and starts again
+    /// the runs that were under way when the process died (a marker is written before
+    /// each run and removed when it ends; such a run may then run twice if a session
+    /// submits it before the resumed run finished). Outputs are stored as serde_json.
+    /// A file it cannot read (another format, corrupted) is renamed aside
+    /// (`<path>.unreadable-<unix seconds>`) with a warning and a new store is made;
+    /// one it cannot create at all leaves jobs unpersisted, with a warning. Never a panic.
+    ///
+    /// # Example
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("streamtree-persist-doc-{}.redb", std::process::id()));
+    /// let rt = streamtree::Runtime::builder().persist(&path).build();
+    /// drop(rt);
+    /// std::fs::remove_file(&path).unwrap();
+    /// ```
+    #[cfg(feature = "persist")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "persist")))]
+    pub fn persist(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        self.persist = Some(path.as_ref().to_owned());
+        self
+    }
+
     /// At most `n` worker threads (`n` is raised to 1).
     ///
     /// # Example
@@ -304,6 +372,17 @@ impl RuntimeBuilder {
     /// assert_eq!(rt.workers(), 0);
     /// ```
     pub fn build(self) -> Runtime {
+        #[cfg(feature = "persist")]
+        let persisted = self.persist.as_deref().map(|path| {
+            Arc::new(InProcess::persisted(self.jobs.clone(), path)) as Arc<dyn JobBackend>
+        });
+        #[cfg(not(feature = "persist"))]
+        let persisted = None;
+        let registry = self.jobs.clone();
+        let jobs = self
+            .backend
+            .or(persisted)
+            .unwrap_or_else(|| Arc::new(InProcess::new(self.jobs)));
         let id = NEXT_RUNTIME_ID.fetch_add(1, Ordering::Relaxed);
         let (pool, tx) = Pool::new(
             id,
@@ -311,14 +390,17 @@ impl RuntimeBuilder {
             self.max_workers,
             self.keep_alive,
         );
-        Runtime {
+        let rt = Runtime {
             inner: Arc::new(RuntimeInner {
                 pool,
                 shared: OnceLock::new(),
                 tx: Some(tx),
                 shutdown_timeout: self.shutdown_timeout,
+                jobs,
             }),
-        }
+        };
+        crate::jobs::resume_interrupted(&rt, &registry);
+        rt
     }
 }
 
