@@ -13,7 +13,7 @@ use streamtree_tests::Gate;
 
 #[path = "serve_client.rs"]
 mod serve_client;
-use serve_client::{Events, GUARD, get, post_form, request};
+use serve_client::{Events, GUARD, get, post_form, request, visit};
 
 fn start(server: streamtree::Server) -> Running {
     server
@@ -35,7 +35,13 @@ fn counter() -> Element {
 fn base_path_prefixes_every_route_redirect_cookie_and_script_url() {
     let server = start(serve(counter).base_path("/apps/x/"));
     let addr = server.addr();
-    let page = request(addr, "GET", "/apps/x/", &[], b"");
+    let first = request(addr, "GET", "/apps/x/", &[], b"");
+    assert!(
+        first.body.contains(r#"content="0; url=/apps/x/?st-visit""#),
+        "{}",
+        first.body
+    );
+    let page = visit(addr, "/apps/x/", &[]);
     assert_eq!(page.status, 200, "{}", page.body);
     let cookie = page.header("set-cookie").unwrap();
     assert!(cookie.contains("; Path=/apps/x;"), "{cookie}");

@@ -55,10 +55,19 @@ pub(super) struct Config {
 ///     .title("Demo")
 ///     .spawn()
 ///     .unwrap();
-/// let mut tcp = std::net::TcpStream::connect(server.addr()).unwrap();
-/// tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-/// let mut page = String::new();
-/// tcp.read_to_string(&mut page).unwrap();
+/// let get = |cookie: &str| {
+///     let mut tcp = std::net::TcpStream::connect(server.addr()).unwrap();
+///     let request = format!("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{cookie}\r\n");
+///     tcp.write_all(request.as_bytes()).unwrap();
+///     let mut reply = String::new();
+///     tcp.read_to_string(&mut reply).unwrap();
+///     reply
+/// };
+/// // A first visit gets a cookie and a page that reloads with it; that creates the session.
+/// let first = get("");
+/// let cookie = first.split("set-cookie: ").nth(1).unwrap().split(';').next().unwrap();
+/// assert_eq!(server.session_count(), 0);
+/// let page = get(&format!("Cookie: {cookie}\r\n"));
 /// assert!(page.starts_with("HTTP/1.1 200"));
 /// assert!(page.contains("<title>Demo</title>"));
 /// assert!(page.contains("hi &amp; bye"));
