@@ -324,6 +324,51 @@ fn hidden_error_details_show_a_reference_that_the_log_explains() {
     );
 }
 
+/// A component that panicked shows its error box in the page; with details hidden the box
+/// keeps its panic marker but shows only a reference, which the one log event explains.
+#[test]
+fn hidden_error_details_hide_a_panic_shown_in_the_page() {
+    panic_events("");
+    let shown = start(serve(streamtree_tests::contained_panic));
+    let page = get(shown.addr(), None);
+    assert!(
+        page.body
+            .contains("data-st-panic>component `Boom` panicked: kaboom"),
+        "details shown by default: {}",
+        page.body
+    );
+    let hidden = start(serve(streamtree_tests::contained_panic).show_error_details(false));
+    let page = get(hidden.addr(), None);
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("kaboom"),
+        "details hidden: {}",
+        page.body
+    );
+    let marker = "data-st-panic>Something went wrong (reference ";
+    let start = page
+        .body
+        .find(marker)
+        .unwrap_or_else(|| panic!("{}", page.body))
+        + marker.len();
+    let reference = &page.body[start..start + 16];
+    let again = get(hidden.addr(), Some(&page.cookie()));
+    assert!(
+        again.body.contains(reference),
+        "the same panic, the same reference"
+    );
+    let logged: Vec<_> = panic_events("kaboom")
+        .into_iter()
+        .filter(|e| e["reference"] == reference)
+        .collect();
+    assert_eq!(
+        logged.len(),
+        1,
+        "one event explains the reference: {logged:?}"
+    );
+    assert!(logged[0]["panic"].contains("<bad> input"), "{logged:?}");
+}
+
 #[test]
 fn shutdown_is_bounded_when_a_handler_never_returns() {
     let hold = Arc::new(Gate::new(false));

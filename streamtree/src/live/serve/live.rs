@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore, watch};
 
-use super::panics::{PanicLog, in_lane, panic_text};
+use super::panics::{PanicLog, in_lane, panic_text, report};
 use crate::element::Element;
 use crate::render::html;
 use crate::session::{OnChange, Session};
@@ -42,6 +42,9 @@ pub(super) struct Live {
     pub(super) closed: watch::Sender<bool>,
     /// Distinct panics of this session already logged.
     pub(super) panics: Mutex<PanicLog>,
+    /// Whether users see panics' details in the page (`Server::show_error_details`);
+    /// off, each contained panic shows only a reference to the log.
+    show_error_details: bool,
 }
 
 /// What the `work` lane guards.
@@ -89,7 +92,7 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Live {
-    pub(super) fn new(id: u128, session: Session, token: String) -> Live {
+    pub(super) fn new(id: u128, session: Session, token: String, show_error_details: bool) -> Live {
         let changed = Arc::new(Notify::new());
         let hook = changed.clone();
         let on_change = session.on_change(move || hook.notify_one());
@@ -117,6 +120,7 @@ impl Live {
             }),
             closed: watch::channel(false).0,
             panics: Mutex::new(PanicLog::default()),
+            show_error_details,
         }
     }
 
@@ -196,7 +200,14 @@ impl Live {
         root: &(dyn Fn() -> Element + Send + Sync),
         fallback_title: &str,
     ) -> (Arc<Snapshot>, bool) {
-        let tree = self.session.rerun(root);
+        let mut tree = self.session.rerun(root);
+        if !self.show_error_details {
+            // The panic itself was logged by the hook as it happened (same reference).
+            tree.rewrite_panics(&mut |text| {
+                let reference = report(self, "render", text);
+                format!("Something went wrong (reference {reference})")
+            });
+        }
         let html = html::fragment(&tree);
         let title = html::title(&tree).unwrap_or(fallback_title).to_owned();
         let busy = !self.session.wait_idle(Duration::ZERO);
