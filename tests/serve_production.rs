@@ -369,6 +369,27 @@ fn hidden_error_details_hide_a_panic_shown_in_the_page() {
     assert!(logged[0]["panic"].contains("<bad> input"), "{logged:?}");
 }
 
+/// A contained panic outside any server lane (here a plain rerun) becomes one `tracing`
+/// event with the message as a field, however often it repeats: a newline in it cannot
+/// start a log line of its own.
+#[test]
+fn contained_panics_are_tracing_events_with_the_message_as_a_field() {
+    panic_events("");
+    let _server = start(serve(counter)); // the server's hook above the contained one
+    let session = Session::new();
+    for _ in 0..5 {
+        let tree = session.rerun(|| -> Element { panic!("contained\nINFO forged: line") });
+        assert!(render_text(&tree).contains("contained"));
+    }
+    let logged = panic_events("contained\nINFO forged");
+    assert_eq!(logged.len(), 1, "five panics, one event: {logged:?}");
+    assert_eq!(logged[0]["message"], "streamtree: contained panic");
+    assert!(
+        logged[0]["at"].contains("serve_production.rs"),
+        "{logged:?}"
+    );
+}
+
 #[test]
 fn shutdown_is_bounded_when_a_handler_never_returns() {
     let hold = Arc::new(Gate::new(false));
