@@ -97,6 +97,16 @@ fn cookie_refusing_browser_gets_a_note_not_endless_reloads() {
     assert!(retry.body.contains("allow cookies"), "{}", retry.body);
     assert!(!retry.body.contains("refresh"), "{}", retry.body);
     assert_eq!(retry.header("set-cookie"), None);
+    // A stale cookie (not minted by this server, e.g. before a restart) is replaced.
+    let stale = "st_session=0123456789abcdef0123456789abcdef0123456789abcdef";
+    let reply = request(
+        server.addr(),
+        "GET",
+        "/?st-visit",
+        &[("Cookie", stale)],
+        b"",
+    );
+    assert!(is_first_visit(&reply), "{}", reply.body);
     assert_eq!(server.session_count(), 0);
 }
 

@@ -143,7 +143,12 @@ async fn page(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -
         Some(live) => (live, false),
         None => {
             let Some(id) = visitor::proven(&shared, &headers) else {
-                return visitor::first_visit(&shared, uri.query(), secure(&shared, &headers));
+                return visitor::first_visit(
+                    &shared,
+                    uri.query(),
+                    &headers,
+                    secure(&shared, &headers),
+                );
             };
             match shared.create(id) {
                 Some(live) => (live, true),

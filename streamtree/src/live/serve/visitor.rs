@@ -25,8 +25,9 @@ use super::SESSION_COOKIE;
 use super::registry::Shared;
 use super::routes::random_u128;
 
-/// The query the first-visit page reloads with: a request that carries it but still no
-/// minted cookie comes from a browser that refuses cookies (no endless reloads).
+/// The query the first-visit page reloads with: a request that carries it but no session
+/// cookie at all comes from a browser that refuses cookies (no endless reloads). One with
+/// a cookie this server did not mint (a stale one, from before a restart) is minted anew.
 const RETRY: &str = "st-visit";
 
 /// The key the tags are computed with, random per process.
@@ -74,10 +75,16 @@ pub(super) fn set_cookie(shared: &Shared, id: u128, secure: bool) -> String {
 }
 
 /// The answer to a `GET /` without a minted cookie: a page that sets one and reloads, or,
-/// when the reload came back without it, a note that the app needs cookies.
-pub(super) fn first_visit(shared: &Shared, query: Option<&str>, secure: bool) -> Response {
+/// when the reload came back without any cookie, a note that the app needs cookies.
+pub(super) fn first_visit(
+    shared: &Shared,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    secure: bool,
+) -> Response {
     let base = &shared.cfg.base_path;
-    let retried = query.is_some_and(|q| q.split('&').any(|pair| pair == RETRY));
+    let retried = query.is_some_and(|q| q.split('&').any(|pair| pair == RETRY))
+        && super::routes::cookie_values(headers).next().is_none();
     let headers = [
         (header::CONTENT_TYPE, "text/html; charset=utf-8"),
         (header::CACHE_CONTROL, "no-store"),
