@@ -378,10 +378,10 @@ fn contained_panics_are_tracing_events_with_the_message_as_a_field() {
     let _server = start(serve(counter)); // the server's hook above the contained one
     let session = Session::new();
     for _ in 0..5 {
-        let tree = session.rerun(|| -> Element { panic!("contained\nINFO forged: line") });
+        let tree = session.rerun(|| -> Element { panic!("contained\nWARN fake: line") });
         assert!(render_text(&tree).contains("contained"));
     }
-    let logged = panic_events("contained\nINFO forged");
+    let logged = panic_events("contained\nWARN fake");
     assert_eq!(logged.len(), 1, "five panics, one event: {logged:?}");
     assert_eq!(logged[0]["message"], "streamtree: contained panic");
     assert!(
