@@ -15,6 +15,26 @@ use super::registry::Shared;
 use super::running::Running;
 use crate::runtime::Runtime;
 
+/// Connections the kernel may hold waiting for `accept` (capped by `somaxconn`). The
+/// usual 1,024 (128 for std's listener) overflowed under a 1,000-client reconnect flood:
+/// dropped SYNs come back after a 1 s retransmit, which was the flood's whole p99 tail.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with the [`LISTEN_BACKLOG`]; call inside a tokio runtime.
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` does: a restarted server can bind while old connections
+    // linger in TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Everything a [`Server`] was configured with.
 pub(super) struct Config {
     pub(super) root: Root,
@@ -394,7 +414,7 @@ impl Server {
             .thread_name("streamtree-serve")
             .build()?;
         let result = rt.block_on(async move {
-            let listener = TcpListener::bind(self.cfg.addr).await?;
+            let listener = listen(self.cfg.addr)?;
             tracing::info!(address = %listener.local_addr()?, base_path = %self.cfg.base_path, "streamtree: serving");
             self.serve_on(listener, accept::termination()).await
         });
@@ -419,13 +439,15 @@ impl Server {
     /// running.shutdown().unwrap();
     /// ```
     pub fn spawn(self) -> io::Result<Running> {
-        let listener = std::net::TcpListener::bind(self.cfg.addr)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("streamtree-serve")
             .build()?;
+        let listener = {
+            let _reactor = rt.enter();
+            listen(self.cfg.addr)?
+        };
+        let addr = listener.local_addr()?;
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let shared = Shared::new(self.cfg);
         let app = shared.clone();
@@ -433,7 +455,6 @@ impl Server {
             .name("streamtree-serve-main".to_owned())
             .spawn(move || {
                 let result = rt.block_on(async move {
-                    let listener = TcpListener::from_std(listener)?;
                     accept::serve(app, listener, async move {
                         // A dropped sender (the `Running` went away) also stops the server.
                         let _ = stop_rx.await;
