@@ -178,6 +178,45 @@ impl Cdp {
         }
     }
 
+    /// Navigates to `url` and waits until the main frame has navigated to a URL containing
+    /// `until` (the server's first-visit page reloads itself once), reading the reply and
+    /// the events together so the reload cannot slip past. Bounded by a deadline.
+    fn navigate_until(&mut self, url: &str, until: &str) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut msg = json!({ "id": id, "method": "Page.navigate", "params": { "url": url } });
+        if let Some(s) = &self.session {
+            msg["sessionId"] = json!(s);
+        }
+        self.ws.send(Message::text(msg.to_string())).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_millis(WAIT_MS * 3);
+        let (mut replied, mut arrived) = (false, false);
+        while !(replied && arrived) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no navigation to a URL with {until:?} (replied: {replied})"
+            );
+            let Message::Text(text) = self.ws.read().expect("a DevTools message") else {
+                continue;
+            };
+            let reply: Value = serde_json::from_str(&text).unwrap();
+            if reply["id"] == json!(id) {
+                assert!(
+                    reply.get("error").is_none(),
+                    "Page.navigate failed: {reply}"
+                );
+                replied = true;
+            } else if reply["method"] == "Page.frameNavigated"
+                && reply["params"]["frame"]["parentId"].is_null()
+                && reply["params"]["frame"]["url"]
+                    .as_str()
+                    .is_some_and(|u| u.contains(until))
+            {
+                arrived = true;
+            }
+        }
+    }
+
     /// Evaluates `expression` in the page (awaiting a promise) and returns its value.
     fn eval(&mut self, expression: &str) -> Value {
         let result = self.call(
@@ -266,7 +305,12 @@ fn open_page(devtools: &str, url: &str) -> Cdp {
     );
     cdp.session = Some(attached["sessionId"].as_str().unwrap().to_owned());
     cdp.call("Page.enable", json!({}));
-    cdp.call("Page.navigate", json!({ "url": url }));
+    if url.starts_with("http") {
+        // A first visit gets a page that sets the session cookie and reloads with it.
+        cdp.navigate_until(url, "st-visit");
+    } else {
+        cdp.call("Page.navigate", json!({ "url": url }));
+    }
     cdp
 }
 

@@ -13,7 +13,7 @@ use streamtree_tests::{Gate, hostile};
 
 #[path = "serve_client.rs"]
 mod serve_client;
-use serve_client::{Events, GUARD, Reply, get, post_form, request};
+use serve_client::{Events, GUARD, Reply, get, is_first_visit, post_form, request};
 
 fn start(app: impl Fn() -> Element + Send + Sync + 'static) -> Running {
     serve(app)
@@ -26,6 +26,18 @@ fn start(app: impl Fn() -> Element + Send + Sync + 'static) -> Running {
 #[test]
 fn session_cookie_is_random_http_only_and_strict() {
     let server = start(|| Text("hello"));
+    // A first visit mints a cookie and creates no session until it comes back.
+    let visit = request(server.addr(), "GET", "/", &[], b"");
+    assert_eq!(visit.status, 200);
+    assert!(is_first_visit(&visit), "{}", visit.body);
+    assert!(
+        visit
+            .body
+            .contains(r#"<meta http-equiv="refresh" content="0; url=/?st-visit">"#),
+        "the first-visit page reloads without JavaScript: {}",
+        visit.body
+    );
+    assert_eq!(server.session_count(), 0);
     let first = get(server.addr(), None);
     assert_eq!(first.status, 200);
     assert_eq!(
@@ -35,7 +47,11 @@ fn session_cookie_is_random_http_only_and_strict() {
     let set = first.header("set-cookie").unwrap();
     let (pair, attributes) = set.split_once(';').unwrap();
     let id = pair.strip_prefix("st_session=").unwrap();
-    assert_eq!(id.len(), 32, "128 bits as hex: {id}");
+    assert_eq!(
+        id.len(),
+        48,
+        "128 random bits and a 64-bit tag as hex: {id}"
+    );
     assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(attributes.trim(), "Path=/; HttpOnly; SameSite=Strict");
     let csp = first.header("content-security-policy").unwrap();
@@ -59,14 +75,39 @@ fn session_cookie_is_random_http_only_and_strict() {
     );
     assert_eq!(server.session_count(), 2);
 
-    let forged = get(
+    for forged in [
+        "st_session=0123456789abcdef0123456789abcdef",
+        "st_session=0123456789abcdef0123456789abcdef0123456789abcdef",
+    ] {
+        let reply = get(server.addr(), Some(forged));
+        assert!(
+            is_first_visit(&reply) && reply.header("set-cookie").is_some(),
+            "an id this server did not mint gets the first-visit page: {}",
+            reply.body
+        );
+    }
+    assert_eq!(server.session_count(), 2, "forged ids create no session");
+}
+
+#[test]
+fn cookie_refusing_browser_gets_a_note_not_endless_reloads() {
+    let server = start(|| Text("hello"));
+    let retry = request(server.addr(), "GET", "/?st-visit", &[], b"");
+    assert_eq!(retry.status, 200);
+    assert!(retry.body.contains("allow cookies"), "{}", retry.body);
+    assert!(!retry.body.contains("refresh"), "{}", retry.body);
+    assert_eq!(retry.header("set-cookie"), None);
+    // A stale cookie (not minted by this server, e.g. before a restart) is replaced.
+    let stale = "st_session=0123456789abcdef0123456789abcdef0123456789abcdef";
+    let reply = request(
         server.addr(),
-        Some("st_session=0123456789abcdef0123456789abcdef"),
+        "GET",
+        "/?st-visit",
+        &[("Cookie", stale)],
+        b"",
     );
-    assert!(
-        forged.header("set-cookie").is_some(),
-        "an unknown id gets a new session"
-    );
+    assert!(is_first_visit(&reply), "{}", reply.body);
+    assert_eq!(server.session_count(), 0);
 }
 
 /// Clicking `a` or `b` starts the session's `job`, which reports who started it.

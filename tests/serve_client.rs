@@ -70,11 +70,31 @@ pub fn request(
     }
 }
 
+/// `GET /`, as a browser: without a cookie, follows the first-visit page (which sets a
+/// cookie and reloads) to the app, so the reply is the app's first page.
 pub fn get(addr: SocketAddr, cookie: Option<&str>) -> Reply {
     match cookie {
         Some(c) => request(addr, "GET", "/", &[("Cookie", c)], b""),
-        None => request(addr, "GET", "/", &[], b""),
+        None => visit(addr, "/", &[]),
     }
+}
+
+/// Whether `reply` is the first-visit page (cookie set, no session yet).
+pub fn is_first_visit(reply: &Reply) -> bool {
+    reply.body.contains("data-st-first-visit")
+}
+
+/// `GET path` with `headers` and no cookie; if the server answers with the first-visit
+/// page, sends its cookie back once, as a browser's reload does, and returns that reply.
+pub fn visit(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let first = request(addr, "GET", path, headers, b"");
+    if !is_first_visit(&first) {
+        return first;
+    }
+    let cookie = first.cookie();
+    let mut again: Vec<(&str, &str)> = headers.to_vec();
+    again.push(("Cookie", &cookie));
+    request(addr, "GET", &format!("{path}?st-visit"), &again, b"")
 }
 
 pub fn post_form(addr: SocketAddr, cookie: &str, body: &str) -> Reply {

@@ -15,7 +15,7 @@ use streamtree_tests::Gate;
 
 #[path = "serve_client.rs"]
 mod serve_client;
-use serve_client::{Events, GUARD, get, post_form, request};
+use serve_client::{Events, GUARD, get, is_first_visit, post_form, request};
 
 fn start(server: streamtree::Server) -> Running {
     server
@@ -127,6 +127,54 @@ fn head_and_health_create_no_session() {
         assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
     }
     assert_eq!(server.session_count(), 0);
+}
+
+/// A cookieless `GET /` flood used to create a session (a rerun, its tasks, a render and
+/// an eviction) per request; now each gets the small first-visit page and runs no app
+/// code, so the flood cannot slow other visitors or push out their sessions.
+#[test]
+fn cookieless_get_flood_runs_no_app_code_and_creates_no_session() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static RERUNS: AtomicUsize = AtomicUsize::new(0);
+    let server = start(
+        serve(|| {
+            RERUNS.fetch_add(1, Ordering::SeqCst);
+            Text("app")
+        })
+        .max_sessions(2),
+    );
+    let kept = get(server.addr(), None).cookie();
+    let before = RERUNS.load(Ordering::SeqCst);
+    let flood: Vec<_> = (0..4)
+        .map(|_| {
+            let addr = server.addr();
+            std::thread::spawn(move || {
+                for _ in 0..50 {
+                    let reply = request(addr, "GET", "/", &[], b"");
+                    assert_eq!(reply.status, 200);
+                    assert!(is_first_visit(&reply), "{}", reply.body);
+                }
+            })
+        })
+        .collect();
+    for attacker in flood {
+        attacker.join().unwrap();
+    }
+    assert_eq!(
+        RERUNS.load(Ordering::SeqCst),
+        before,
+        "the flood ran app code"
+    );
+    assert_eq!(server.session_count(), 1, "the flood created sessions");
+    let again = get(server.addr(), Some(&kept));
+    assert_eq!(
+        again.header("set-cookie"),
+        None,
+        "the earlier session was not evicted"
+    );
+    let fresh = get(server.addr(), None);
+    assert!(fresh.body.contains("app"), "a new visitor gets the app");
+    assert_eq!(server.session_count(), 2);
 }
 
 #[test]

@@ -13,7 +13,7 @@ use streamtree_tests::Gate;
 
 #[path = "serve_client.rs"]
 mod serve_client;
-use serve_client::{Events, GUARD, get, post_form, request};
+use serve_client::{Events, GUARD, get, post_form, request, visit};
 
 fn start(server: streamtree::Server) -> Running {
     server
@@ -35,7 +35,13 @@ fn counter() -> Element {
 fn base_path_prefixes_every_route_redirect_cookie_and_script_url() {
     let server = start(serve(counter).base_path("/apps/x/"));
     let addr = server.addr();
-    let page = request(addr, "GET", "/apps/x/", &[], b"");
+    let first = request(addr, "GET", "/apps/x/", &[], b"");
+    assert!(
+        first.body.contains(r#"content="0; url=/apps/x/?st-visit""#),
+        "{}",
+        first.body
+    );
+    let page = visit(addr, "/apps/x/", &[]);
     assert_eq!(page.status, 200, "{}", page.body);
     let cookie = page.header("set-cookie").unwrap();
     assert!(cookie.contains("; Path=/apps/x;"), "{cookie}");
@@ -315,6 +321,72 @@ fn hidden_error_details_show_a_reference_that_the_log_explains() {
     assert!(
         logged.iter().any(|e| e["reference"] == reference),
         "the log names reference {reference}: {logged:?}"
+    );
+}
+
+/// A component that panicked shows its error box in the page; with details hidden the box
+/// keeps its panic marker but shows only a reference, which the one log event explains.
+#[test]
+fn hidden_error_details_hide_a_panic_shown_in_the_page() {
+    panic_events("");
+    let shown = start(serve(streamtree_tests::contained_panic));
+    let page = get(shown.addr(), None);
+    assert!(
+        page.body
+            .contains("data-st-panic>component `Boom` panicked: kaboom"),
+        "details shown by default: {}",
+        page.body
+    );
+    let hidden = start(serve(streamtree_tests::contained_panic).show_error_details(false));
+    let page = get(hidden.addr(), None);
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("kaboom"),
+        "details hidden: {}",
+        page.body
+    );
+    let marker = "data-st-panic>Something went wrong (reference ";
+    let start = page
+        .body
+        .find(marker)
+        .unwrap_or_else(|| panic!("{}", page.body))
+        + marker.len();
+    let reference = &page.body[start..start + 16];
+    let again = get(hidden.addr(), Some(&page.cookie()));
+    assert!(
+        again.body.contains(reference),
+        "the same panic, the same reference"
+    );
+    let logged: Vec<_> = panic_events("kaboom")
+        .into_iter()
+        .filter(|e| e["reference"] == reference)
+        .collect();
+    assert_eq!(
+        logged.len(),
+        1,
+        "one event explains the reference: {logged:?}"
+    );
+    assert!(logged[0]["panic"].contains("<bad> input"), "{logged:?}");
+}
+
+/// A contained panic outside any server lane (here a plain rerun) becomes one `tracing`
+/// event with the message as a field, however often it repeats: a newline in it cannot
+/// start a log line of its own.
+#[test]
+fn contained_panics_are_tracing_events_with_the_message_as_a_field() {
+    panic_events("");
+    let _server = start(serve(counter)); // the server's hook above the contained one
+    let session = Session::new();
+    for _ in 0..5 {
+        let tree = session.rerun(|| -> Element { panic!("contained\nWARN fake: line") });
+        assert!(render_text(&tree).contains("contained"));
+    }
+    let logged = panic_events("contained\nWARN fake");
+    assert_eq!(logged.len(), 1, "five panics, one event: {logged:?}");
+    assert_eq!(logged[0]["message"], "streamtree: contained panic");
+    assert!(
+        logged[0]["at"].contains("serve_production.rs"),
+        "{logged:?}"
     );
 }
 

@@ -132,9 +132,16 @@ async fn exchange(addr: SocketAddr, request: String) -> String {
 
 impl Client {
     async fn connect(addr: SocketAddr) -> Client {
-        let page = exchange(
+        // A first visit gets a minted cookie; bringing it back creates the session.
+        let visit = exchange(
             addr,
             "GET / HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n".to_owned(),
+        )
+        .await;
+        let minted = between(&visit, "set-cookie: ", ";").to_owned();
+        let page = exchange(
+            addr,
+            format!("GET / HTTP/1.1\r\nHost: b\r\nConnection: close\r\nCookie: {minted}\r\n\r\n"),
         )
         .await;
         assert!(

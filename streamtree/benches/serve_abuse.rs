@@ -59,29 +59,41 @@ fn get(cookie: Option<&str>) -> String {
     format!("GET / HTTP/1.1\r\nHost: b\r\nConnection: close\r\n{cookie}\r\n")
 }
 
-/// A new session's cookie (`st_session=..`), if the server gives one.
-async fn new_session(addr: SocketAddr) -> Option<String> {
-    let (status, reply) = exchange(addr, &get(None), REQUEST_LIMIT).await?;
-    if status != 200 {
-        return None;
-    }
+/// The `st_session=..` pair of a reply's `Set-Cookie`.
+fn set_cookie(reply: &str) -> Option<String> {
     let from = reply.to_ascii_lowercase().find("set-cookie: ")? + "set-cookie: ".len();
     let rest = &reply[from..];
     Some(rest[..rest.find(';')?].to_owned())
 }
 
+/// A new visitor's `GET /` as a browser makes it: a server that answers a first visit
+/// with a cookie-setting page that reloads (`data-st-first-visit`) is asked again with
+/// that cookie. The app's page and its session cookie, if the server gives them.
+async fn visit(addr: SocketAddr) -> Option<(u16, String, Option<String>)> {
+    let (status, reply) = exchange(addr, &get(None), REQUEST_LIMIT).await?;
+    let cookie = set_cookie(&reply);
+    if status != 200 || !reply.contains("data-st-first-visit") {
+        return Some((status, reply, cookie));
+    }
+    let minted = cookie?;
+    let (status, reply) = exchange(addr, &get(Some(&minted)), REQUEST_LIMIT).await?;
+    Some((status, reply, Some(minted)))
+}
+
+/// A new session's cookie (`st_session=..`), if the server gives one.
+async fn new_session(addr: SocketAddr) -> Option<String> {
+    new_session_page(addr).await.map(|(cookie, _)| cookie)
+}
+
 /// A new session's cookie and anti-forgery token.
 async fn new_session_page(addr: SocketAddr) -> Option<(String, String)> {
-    let (status, reply) = exchange(addr, &get(None), REQUEST_LIMIT).await?;
+    let (status, reply, cookie) = visit(addr).await?;
     if status != 200 {
         return None;
     }
-    let from = reply.to_ascii_lowercase().find("set-cookie: ")? + "set-cookie: ".len();
-    let rest = &reply[from..];
-    let cookie = rest[..rest.find(';')?].to_owned();
     let marker = "name=\"token\" value=\"";
     let from = reply.find(marker)? + marker.len();
-    Some((cookie, reply.get(from..from + 32)?.to_owned()))
+    Some((cookie?, reply.get(from..from + 32)?.to_owned()))
 }
 
 fn click(key: &str, cookie: &str, token: &str) -> String {
@@ -356,8 +368,13 @@ async fn measure(addr: SocketAddr, pid: u32, victim: &mut Victim, attack: Attack
         .stream
         .is_some()
         .then(|| pushes as f64 / began.elapsed().as_secs_f64());
-    let visitor = match exchange(addr, &get(None), REQUEST_LIMIT).await {
-        Some((status, _)) => status.to_string(),
+    // Until it has the app: the first-visit page and its reload, timed together.
+    let t = Instant::now();
+    let visitor = match visit(addr).await {
+        Some((200, reply, _)) if reply.contains("st-root") => {
+            format!("200 app, {:.1} ms", t.elapsed().as_secs_f64() * 1e3)
+        }
+        Some((status, _, _)) => status.to_string(),
         None => "timeout".to_owned(),
     };
     let rss_mib = rss_mib(pid);

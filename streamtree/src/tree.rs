@@ -66,7 +66,7 @@ impl TreeNode {
         match &el.node {
             Node::Page(p) => node.text = p.title.as_ref().map(|t| t.to_string()),
             Node::Chart(c) => node.text = c.title.as_ref().map(|t| t.to_string()),
-            Node::Text(t) | Node::Error(t) => node.text = Some(t.to_string()),
+            Node::Text(t) | Node::Error { message: t, .. } => node.text = Some(t.to_string()),
             Node::Markdown { source, allow_html } => {
                 node.text = Some(source.to_string());
                 node.flag = *allow_html;

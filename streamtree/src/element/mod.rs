@@ -94,7 +94,10 @@ pub(crate) enum Node {
     Component(Box<ComponentNode>),
     Chart(Box<ChartNode>),
     /// An error shown in place: a contained panic, a misused option, or `ErrorBox`.
-    Error(Str),
+    Error {
+        message: Str,
+        kind: ErrorKind,
+    },
     Table(Box<TableNode>),
     Columns(Box<display::ColumnsNode>),
     Expander(Box<display::ExpanderNode>),
@@ -107,6 +110,19 @@ pub(crate) enum Node {
     /// session layer, which reads its value).
     Input(Box<input::InputNode>),
 }
+
+/// What an error box reports, so a server can hide a panic's details from users.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ErrorKind {
+    /// A misused option or an `ErrorBox`: the message is meant for the user.
+    Shown,
+    /// A contained panic (the app or a component body): the message is
+    /// `"<context> panicked: <the panic's text>"`, made only by [`Element::panicked`].
+    Panic,
+}
+
+/// Between a panic error's context and the panic's own text.
+const PANICKED: &str = " panicked: ";
 
 impl Node {
     /// The children of a container (`Page`, stacks, `Fragment`, `Columns`, `Expander`);
@@ -161,7 +177,60 @@ impl Element {
     }
 
     pub(crate) fn error(message: impl Into<Str>) -> Element {
-        Element::new(Node::Error(message.into()))
+        Element::new(Node::Error {
+            message: message.into(),
+            kind: ErrorKind::Shown,
+        })
+    }
+
+    /// The error box for a contained panic in `context` (`"the app"`, "component `X`"),
+    /// marked as one ([`ErrorKind::Panic`]) so a server can show a reference instead.
+    pub(crate) fn panicked(context: &str, panic: &str) -> Element {
+        debug_assert!(
+            !context.contains(PANICKED),
+            "the context never holds the separator, so the panic's text can be found again"
+        );
+        Element::new(Node::Error {
+            message: format!("{context}{PANICKED}{panic}").into(),
+            kind: ErrorKind::Panic,
+        })
+    }
+
+    /// Replaces the message of every contained-panic error box in this tree (component
+    /// outputs included) with `f(<the panic's text>)`; the boxes stay marked as panics.
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    pub(crate) fn rewrite_panics(&mut self, f: &mut dyn FnMut(&str) -> String) {
+        if let Some(text) = self.panic_text() {
+            let message = f(text);
+            self.node = Node::Error {
+                message: message.into(),
+                kind: ErrorKind::Panic,
+            };
+            return;
+        }
+        match &mut self.node {
+            Node::Component(c) => {
+                if let Some(out) = c.output_mut() {
+                    out.rewrite_panics(f);
+                }
+            }
+            node => node
+                .children_mut()
+                .iter_mut()
+                .for_each(|c| c.rewrite_panics(f)),
+        }
+    }
+
+    /// The panic's own text, when this is a contained-panic error box.
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    pub(crate) fn panic_text(&self) -> Option<&str> {
+        match &self.node {
+            Node::Error {
+                message,
+                kind: ErrorKind::Panic,
+            } => message.as_str().split_once(PANICKED).map(|(_, text)| text),
+            _ => None,
+        }
     }
 
     /// An element that renders nothing (an empty [`Fragment`](crate::elements::Fragment)).
@@ -229,7 +298,7 @@ impl Element {
             Node::Button(_) => "Button",
             Node::Component(c) => c.name,
             Node::Chart(c) => c.kind.name(),
-            Node::Error(_) => "ErrorBox",
+            Node::Error { .. } => "ErrorBox",
             Node::Table(_) => "Table",
             Node::Columns(_) => "Columns",
             Node::Expander(_) => "Expander",
@@ -241,7 +310,7 @@ impl Element {
 
     fn misuse(self, option: &str, belongs_to: &str) -> Element {
         // Keep an error box as it is: the first mistake is the one worth showing.
-        if matches!(self.node, Node::Error(_)) {
+        if matches!(self.node, Node::Error { .. }) {
             return self;
         }
         Element::error(format!(

@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::fmt::Write as _;
 
-use crate::element::{Element, Node, StackKind, Str, unresolved};
+use crate::element::{Element, ErrorKind, Node, StackKind, Str, unresolved};
 use crate::render::{chart, display, input, markdown, table, text::progress_label};
 
 /// The built-in stylesheet of [`document`]: no external assets.
@@ -248,8 +248,17 @@ fn write(el: &Element, out: &mut String) {
             chart::svg::figure(out, c);
             out.push_str("</figure>");
         }
-        Node::Error(message) => {
-            open!(out, "<div class=\"st-error\" role=\"alert\"", el);
+        Node::Error { message, kind } => {
+            if *kind == ErrorKind::Panic {
+                // Marks a contained panic (whose text a server may hide).
+                open!(
+                    out,
+                    "<div class=\"st-error\" role=\"alert\" data-st-panic",
+                    el
+                );
+            } else {
+                open!(out, "<div class=\"st-error\" role=\"alert\"", el);
+            }
             escape(out, message);
             out.push_str("</div>");
         }

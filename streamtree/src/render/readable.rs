@@ -252,7 +252,9 @@ fn block(el: &Element, width: usize, style: &Style<'_>) -> Vec<String> {
             out.extend(chart::text::body(c));
             out
         }
-        Node::Error(message) => boxed(message.lines().map(str::to_owned).collect(), Some("error")),
+        Node::Error { message, .. } => {
+            boxed(message.lines().map(str::to_owned).collect(), Some("error"))
+        }
         Node::Columns(c) => {
             let n = c.children.len();
             let room = width.saturating_sub(GAP * n.saturating_sub(1));

@@ -125,7 +125,7 @@ pub(super) fn write(el: &Element, depth: usize, out: &mut String) {
                 line(out, depth + 1, &l);
             }
         }
-        Node::Error(message) => {
+        Node::Error { message, .. } => {
             let mut it = message.lines();
             line(out, depth, &format!("! error: {}", it.next().unwrap_or("")));
             for rest in it {

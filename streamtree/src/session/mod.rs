@@ -345,9 +345,8 @@ impl Session {
         self.enter(|| {
             let generation = self.inner.reruns.load(Ordering::Acquire) + 1;
             let mut tree = state::with_generation(generation, || {
-                let mut tree = contain(root).unwrap_or_else(|panic| {
-                    Element::error(format!("the app panicked: {}", panic_message(&*panic)))
-                });
+                let mut tree = contain(root)
+                    .unwrap_or_else(|panic| Element::panicked("the app", &panic_message(&*panic)));
                 resolve::resolve(&mut tree);
                 tree
             });

@@ -80,6 +80,13 @@ impl Resolved {
     pub fn into_element(self) -> Element {
         self.tree
     }
+
+    /// Replaces each contained panic's message with `f(<the panic's text>)` (a server
+    /// hiding error details); see [`Element::rewrite_panics`].
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
+    pub(crate) fn rewrite_panics(&mut self, f: &mut dyn FnMut(&str) -> String) {
+        self.tree.rewrite_panics(f);
+    }
 }
 
 impl Deref for Resolved {
@@ -168,10 +175,7 @@ impl Resolver {
                 let (name, body_type) = (c.name, c.body_type);
                 path::with_component(name, body_type, place, || {
                     let out = contain(body).unwrap_or_else(|panic| {
-                        Element::error(format!(
-                            "component `{name}` panicked: {}",
-                            panic_message(&*panic)
-                        ))
+                        Element::panicked(&format!("component `{name}`"), &panic_message(&*panic))
                     });
                     let out = c.set_output(out);
                     self.scopes.push(Vec::new());
@@ -264,7 +268,7 @@ mod tests {
         ]));
         let out = tree.children()[1].children();
         assert!(
-            matches!(&out[0].node, Node::Error(m) if m.as_str() == "component `Boom` panicked: kaboom")
+            matches!(&out[0].node, Node::Error { message: m, .. } if m.as_str() == "component `Boom` panicked: kaboom")
         );
         assert_eq!(path::current(), "", "path restored after a panic");
     }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore, watch};
 
-use super::panics::{PanicLog, in_lane, panic_text};
+use super::panics::{PanicLog, in_lane, panic_text, report};
 use crate::element::Element;
 use crate::elements::{Fragment, Page};
 use crate::live::TaskInspector;
@@ -47,6 +47,9 @@ pub(super) struct Live {
     pub(super) closed: watch::Sender<bool>,
     /// Distinct panics of this session already logged.
     pub(super) panics: Mutex<PanicLog>,
+    /// Whether users see panics' details in the page (`Server::show_error_details`);
+    /// off, each contained panic shows only a reference to the log.
+    show_error_details: bool,
 }
 
 /// What the `work` lane guards.
@@ -111,7 +114,13 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Live {
-    pub(super) fn new(id: u128, session: Session, token: String, inspector: bool) -> Live {
+    pub(super) fn new(
+        id: u128,
+        session: Session,
+        token: String,
+        inspector: bool,
+        show_error_details: bool,
+    ) -> Live {
         let changed = Arc::new(Notify::new());
         let hook = changed.clone();
         let on_change = session.on_change(move || hook.notify_one());
@@ -143,6 +152,7 @@ impl Live {
             }),
             closed: watch::channel(false).0,
             panics: Mutex::new(PanicLog::default()),
+            show_error_details,
         }
     }
 
@@ -224,12 +234,19 @@ impl Live {
     ) -> (Arc<Snapshot>, bool) {
         // With the inspector on, one rerun resolves both pages, so the inspector's
         // buttons are the session's like the app's, and one push updates both.
-        let tree = if self.inspector {
+        let mut tree = if self.inspector {
             self.session
                 .rerun(|| Fragment([root(), Page([TaskInspector()]).title("Tasks")]))
         } else {
             self.session.rerun(root)
         };
+        if !self.show_error_details {
+            // The panic itself was logged by the hook as it happened (same reference).
+            tree.rewrite_panics(&mut |text| {
+                let reference = report(self, "render", text);
+                format!("Something went wrong (reference {reference})")
+            });
+        }
         let (page, tasks) = match tree.children() {
             [page, tasks] if self.inspector => (page, Some(tasks)),
             // A panic in the app replaced the whole tree: both pages show it.

@@ -6,7 +6,7 @@
 //!
 //! | route | answer |
 //! | --- | --- |
-//! | `GET /` | a rerun as a full document (creates the session and its cookie if needed) |
+//! | `GET /` | a rerun as a full document; without a session, a tiny page that sets a cookie and reloads (the session is created when the cookie comes back) |
 //! | `HEAD /` | the headers of a page, without creating a session |
 //! | `GET /healthz` | `200 ok` while the server runs; creates no session |
 //! | `GET /events` | `text/event-stream`: one JSON event `{seq, title, busy, html}` per change |
@@ -33,7 +33,7 @@
 //! spawned server), `accept.rs` (connections, limits, graceful shutdown), `registry.rs`
 //! (the sessions table, eviction, the expiry sweeper), `live.rs` (one session's push state
 //! and render), `pusher.rs` (the per-session push loop), `routes.rs` (the handlers),
-//! `click.rs` (the click handler), `panics.rs` (the rate-limited panic log), `script.js`
+//! `click.rs` (the click handler), `visitor.rs` (first visits and cookies), `panics.rs` (the rate-limited panic log), `script.js`
 //! (the client script).
 
 mod accept;
@@ -45,6 +45,7 @@ mod registry;
 mod routes;
 mod running;
 mod server;
+mod visitor;
 
 use std::sync::Arc;
 

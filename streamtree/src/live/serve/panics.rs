@@ -121,13 +121,8 @@ fn report_at(live: &Live, what: &'static str, message: &str, at: &str) -> String
     reference
 }
 
-/// The text of a panic payload (`&str` or `String`).
+/// The text of a panic payload (`&str` or `String`), as the error elements of contained
+/// panics hold it, so the hook and a hidden error box compute the same reference.
 pub(super) fn panic_text(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".to_owned()
-    }
+    crate::runtime::panic_message(payload)
 }

@@ -20,8 +20,8 @@ use tokio::sync::{Notify, Semaphore, watch};
 
 use super::live::{Live, lock};
 use super::pusher::pusher;
-use super::routes::random_u128;
 use super::server::Config;
+use super::visitor::Minter;
 use crate::runtime::Runtime;
 use crate::session::Session;
 
@@ -44,6 +44,8 @@ pub(super) struct Shared {
     streams: AtomicUsize,
     /// Wakes the sweeper when a deadline appears: a new session, a closed stream.
     sweep: Notify,
+    /// Mints and checks session cookies (`visitor.rs`).
+    pub(super) minter: Minter,
 }
 
 /// Why an event stream was refused.
@@ -89,6 +91,7 @@ impl Shared {
             renders,
             streams: AtomicUsize::new(0),
             sweep: Notify::new(),
+            minter: Minter::new(),
         })
     }
 
@@ -131,11 +134,15 @@ impl Shared {
         })
     }
 
-    /// A new session with its pusher started. At the limit it takes the place of the
-    /// least recently active session without an open event stream, which is closed;
-    /// `None` when every session has one.
-    pub(super) fn create(self: &Arc<Self>) -> Option<Arc<Live>> {
+    /// A new session with cookie id `id` (minted by `visitor.rs`) and its pusher started
+    /// (or the session already under `id`, if a concurrent request created it). At the
+    /// limit it takes the place of the least recently active session without an open
+    /// event stream, which is closed; `None` when every session has one.
+    pub(super) fn create(self: &Arc<Self>, id: u128) -> Option<Arc<Live>> {
         let mut sessions = lock(&self.sessions);
+        if let Some(live) = sessions.get(&id) {
+            return Some(live.clone());
+        }
         let mut evicted = None;
         if sessions.len() >= self.cfg.max_sessions {
             let victim = sessions
@@ -148,16 +155,14 @@ impl Shared {
                 .1;
             evicted = sessions.remove(&victim);
         }
-        let mut id = random_u128();
-        while sessions.contains_key(&id) {
-            id = random_u128();
-        }
         let session = Session::builder().runtime(self.runtime.clone()).build();
+        let token = format!("{:032x}", super::routes::random_u128());
         let live = Arc::new(Live::new(
             id,
             session,
-            format!("{:032x}", random_u128()),
+            token,
             self.cfg.inspector,
+            self.cfg.show_error_details,
         ));
         sessions.insert(id, live.clone());
         debug_assert!(

@@ -21,6 +21,7 @@ use super::click::click;
 use super::live::{Live, RunError};
 use super::panics;
 use super::registry::{Shared, StreamRefused};
+use super::visitor;
 use crate::render::html;
 
 /// The inline client: applies pushes, posts clicks as JSON. No timers, no polling.
@@ -87,19 +88,25 @@ pub(super) fn random_u128() -> u128 {
     u128::from_le_bytes(bytes)
 }
 
-/// The session id from the `Cookie` headers, if one is well formed.
-pub(super) fn session_id(headers: &HeaderMap) -> Option<u128> {
+/// The values of the request's session cookies.
+pub(super) fn cookie_values(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
-        .find_map(|value| {
-            (value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()))
-                .then(|| u128::from_str_radix(value, 16).ok())
-                .flatten()
-        })
+}
+
+/// The session id from the `Cookie` headers (the first 32 hex digits of a minted value,
+/// see `visitor.rs`), if one is well formed.
+pub(super) fn session_id(headers: &HeaderMap) -> Option<u128> {
+    cookie_values(headers).find_map(|value| {
+        let id = value.get(..32)?;
+        (matches!(value.len(), 32 | 48) && value.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| u128::from_str_radix(id, 16).ok())
+            .flatten()
+    })
 }
 
 pub(super) fn text(status: StatusCode, message: impl Into<String>) -> Response {
@@ -149,33 +156,45 @@ fn secure(shared: &Shared, headers: &HeaderMap) -> bool {
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
 }
 
-/// `GET /`: the page, creating the session on first visit.
-async fn page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    page_of(shared, headers, PageKind::App).await
+/// `GET /`: the page; a session is created only for a cookie this server minted (see
+/// `visitor.rs`), other first visits get the small page that mints one.
+async fn page(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
+    page_of(shared, uri, headers, PageKind::App).await
 }
 
-/// `GET /_streamtree/tasks`: the session's task inspector, a live page like `/`.
-async fn tasks_page(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    page_of(shared, headers, PageKind::Tasks).await
+/// `GET /_streamtree/tasks`: the session's task inspector, a live page like `/` (a first
+/// visit gets the same cookie-minting page).
+async fn tasks_page(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap) -> Response {
+    page_of(shared, uri, headers, PageKind::Tasks).await
 }
 
 /// The app's page or the inspector's: both render the session in one rerun.
-async fn page_of(shared: Arc<Shared>, headers: HeaderMap, kind: PageKind) -> Response {
+async fn page_of(shared: Arc<Shared>, uri: Uri, headers: HeaderMap, kind: PageKind) -> Response {
     let (live, new) = match session_id(&headers).and_then(|id| shared.lookup(id)) {
         Some(live) => (live, false),
-        None => match shared.create() {
-            Some(live) => (live, true),
-            None => {
-                return text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!(
-                        "This server already holds its limit of {} sessions, each with an \
-                         open page. Try again when one closes.",
-                        shared.cfg.max_sessions,
-                    ),
+        None => {
+            let Some(id) = visitor::proven(&shared, &headers) else {
+                return visitor::first_visit(
+                    &shared,
+                    uri.query(),
+                    &headers,
+                    secure(&shared, &headers),
                 );
+            };
+            match shared.create(id) {
+                Some(live) => (live, true),
+                None => {
+                    return text(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!(
+                            "This server already holds its limit of {} sessions, each with \
+                             an open page. Try again when one closes.",
+                            shared.cfg.max_sessions,
+                        ),
+                    );
+                }
             }
-        },
+        }
     };
     let app = shared.clone();
     // A new session's first render waits for a render permit (arrival order), so a flood
@@ -251,16 +270,7 @@ async fn page_of(shared: Arc<Shared>, headers: HeaderMap, kind: PageKind) -> Res
         out.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     if new {
-        let path = if base.is_empty() { "/" } else { base };
-        let secure = if secure(&shared, &headers) {
-            "; Secure"
-        } else {
-            ""
-        };
-        let cookie = format!(
-            "{SESSION_COOKIE}={:032x}; Path={path}; HttpOnly; SameSite=Strict{secure}",
-            live.id
-        );
+        let cookie = visitor::set_cookie(&shared, live.id, secure(&shared, &headers));
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             out.insert(header::SET_COOKIE, value);
         }

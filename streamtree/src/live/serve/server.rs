@@ -15,6 +15,26 @@ use super::registry::Shared;
 use super::running::Running;
 use crate::runtime::Runtime;
 
+/// Connections the kernel may hold waiting for `accept` (capped by `somaxconn`). The
+/// usual 1,024 (128 for std's listener) overflowed under a 1,000-client reconnect flood:
+/// dropped SYNs come back after a 1 s retransmit, which was the flood's whole p99 tail.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with the [`LISTEN_BACKLOG`]; call inside a tokio runtime.
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` does: a restarted server can bind while old connections
+    // linger in TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Everything a [`Server`] was configured with.
 pub(super) struct Config {
     pub(super) root: Root,
@@ -57,10 +77,19 @@ pub(super) struct Config {
 ///     .title("Demo")
 ///     .spawn()
 ///     .unwrap();
-/// let mut tcp = std::net::TcpStream::connect(server.addr()).unwrap();
-/// tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-/// let mut page = String::new();
-/// tcp.read_to_string(&mut page).unwrap();
+/// let get = |cookie: &str| {
+///     let mut tcp = std::net::TcpStream::connect(server.addr()).unwrap();
+///     let request = format!("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{cookie}\r\n");
+///     tcp.write_all(request.as_bytes()).unwrap();
+///     let mut reply = String::new();
+///     tcp.read_to_string(&mut reply).unwrap();
+///     reply
+/// };
+/// // A first visit gets a cookie and a page that reloads with it; that creates the session.
+/// let first = get("");
+/// let cookie = first.split("set-cookie: ").nth(1).unwrap().split(';').next().unwrap();
+/// assert_eq!(server.session_count(), 0);
+/// let page = get(&format!("Cookie: {cookie}\r\n"));
 /// assert!(page.starts_with("HTTP/1.1 200"));
 /// assert!(page.contains("<title>Demo</title>"));
 /// assert!(page.contains("hi &amp; bye"));
@@ -356,8 +385,10 @@ impl Server {
     }
 
     /// Whether users see the details of a failed click or render (a handler's panic
-    /// message). Off, they see a reference id instead, and the details go to the log
-    /// (`tracing`) under the same id, as Streamlit's `client.showErrorDetails`. Default on.
+    /// message) and of panics shown in the page (the error box of a component or app that
+    /// panicked). Off, they see "Something went wrong (reference <id>)" instead, and the
+    /// details go to the log (`tracing`) under the same id, as Streamlit's
+    /// `client.showErrorDetails`. Default on.
     ///
     /// # Example
     /// ```
@@ -402,7 +433,7 @@ impl Server {
             .thread_name("streamtree-serve")
             .build()?;
         let result = rt.block_on(async move {
-            let listener = TcpListener::bind(self.cfg.addr).await?;
+            let listener = listen(self.cfg.addr)?;
             tracing::info!(address = %listener.local_addr()?, base_path = %self.cfg.base_path, "streamtree: serving");
             self.serve_on(listener, accept::termination()).await
         });
@@ -427,13 +458,15 @@ impl Server {
     /// running.shutdown().unwrap();
     /// ```
     pub fn spawn(self) -> io::Result<Running> {
-        let listener = std::net::TcpListener::bind(self.cfg.addr)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .thread_name("streamtree-serve")
             .build()?;
+        let listener = {
+            let _reactor = rt.enter();
+            listen(self.cfg.addr)?
+        };
+        let addr = listener.local_addr()?;
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let shared = Shared::new(self.cfg);
         let app = shared.clone();
@@ -441,7 +474,6 @@ impl Server {
             .name("streamtree-serve-main".to_owned())
             .spawn(move || {
                 let result = rt.block_on(async move {
-                    let listener = TcpListener::from_std(listener)?;
                     accept::serve(app, listener, async move {
                         // A dropped sender (the `Running` went away) also stops the server.
                         let _ = stop_rx.await;
