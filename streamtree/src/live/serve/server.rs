@@ -386,7 +386,7 @@ impl Server {
 
     /// Whether users see the details of a failed click or render (a handler's panic
     /// message) and of panics shown in the page (the error box of a component or app that
-    /// panicked). Off, they see "Something went wrong (reference <id>)" instead, and the
+    /// panicked). Off, they see "Something went wrong (reference `<id>`)" instead, and the
     /// details go to the log (`tracing`) under the same id, as Streamlit's
     /// `client.showErrorDetails`. Default on.
     ///

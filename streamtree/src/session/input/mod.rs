@@ -1,12 +1,12 @@
-//! Input widgets that read their value from the session: [`TextInput`], [`NumberInput`],
-//! [`Slider`], [`Select`], [`Checkbox`], and the typed [`InputHandle`] a button handler
+//! Input widgets that read their value from the session: [`TextInput`](struct@TextInput), [`NumberInput`](struct@NumberInput),
+//! [`Slider`](struct@Slider), [`Select`](struct@Select), [`Checkbox`](struct@Checkbox), and the typed [`InputHandle`] a button handler
 //! sets them with.
 //!
 //! # How values work
 //!
 //! Each input has a label, a key (its address; the label when no `.key(..)` is given)
 //! and a default. Its value lives in the session under the key, session-wide (like
-//! [`session_state`](crate::session_state)): a builder's `.value()` reads it in the same
+//! [`session_state`](crate::session::session_state)): a builder's `.value()` reads it in the same
 //! rerun, typed (`NumberInput<i64>` gives an `i64`, `Select<Region>` a `Region`), so it
 //! can be a task's input; turning the builder into an [`Element`] renders it with the
 //! same value.

@@ -15,7 +15,7 @@ mod sealed {
     label = "not a number type",
     note = "use one of i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64"
 )]
-/// A number type a [`NumberInput`](super::NumberInput) or [`Slider`](super::Slider) gives:
+/// A number type a [`NumberInput`](struct@super::NumberInput) or [`Slider`](struct@super::Slider) gives:
 /// `i8`..`i64`, `isize`, `u8`..`u64`, `usize`, `f32`, `f64`. Sealed.
 ///
 /// # Example

@@ -29,7 +29,7 @@ pub struct TextInput {
     disabled: bool,
 }
 
-/// Starts a [`TextInput`] labelled `label`.
+/// Starts a [`TextInput`](struct@TextInput) labelled `label`.
 ///
 /// # Example
 /// ```
@@ -141,7 +141,7 @@ pub struct NumberInput<T> {
     disabled: bool,
 }
 
-/// Starts a [`NumberInput`] labelled `label`; the number type comes from the other
+/// Starts a [`NumberInput`](struct@NumberInput) labelled `label`; the number type comes from the other
 /// options, the reader, or a turbofish.
 ///
 /// # Example
@@ -276,7 +276,7 @@ pub struct Slider<T> {
     disabled: bool,
 }
 
-/// Starts a [`Slider`] labelled `label` over the inclusive `range`.
+/// Starts a [`Slider`](struct@Slider) labelled `label` over the inclusive `range`.
 ///
 /// # Example
 /// ```
@@ -361,7 +361,7 @@ impl<T: Number> Widget for Slider<T> {
     label = "not printable, cloneable and `Send + Sync + 'static`",
     note = "a `Select` shows and posts each option as its `Display` text"
 )]
-/// A value a [`Select`] can offer: anything printable, cloneable and shareable across
+/// A value a [`Select`](struct@Select) can offer: anything printable, cloneable and shareable across
 /// threads. The printed text is what the page shows and a form posts.
 ///
 /// # Example
@@ -393,7 +393,7 @@ pub struct Select<T> {
     disabled: bool,
 }
 
-/// Starts a [`Select`] labelled `label` offering `options`.
+/// Starts a [`Select`](struct@Select) labelled `label` offering `options`.
 ///
 /// # Example
 /// ```
@@ -494,7 +494,7 @@ pub struct Checkbox {
     disabled: bool,
 }
 
-/// Starts a [`Checkbox`] labelled `label`.
+/// Starts a [`Checkbox`](struct@Checkbox) labelled `label`.
 ///
 /// # Example
 /// ```
