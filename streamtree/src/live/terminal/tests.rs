@@ -2,7 +2,7 @@
 
 use super::screen::physical_lines;
 use super::*;
-use crate::asyncio::{is_task_cancel_requested, set_task_progress, submit};
+use crate::asyncio::{set_task_progress, submit};
 use crate::elements::{Button, HStack, ProgressBar, Text, VStack};
 use crate::loading::match_task;
 use crate::session::state::session_state;
@@ -371,17 +371,17 @@ fn a_refused_number_shows_the_error_and_keeps_the_old_value() {
 #[test]
 fn t_shows_the_inspector_and_its_cancel_button_works() {
     let app = move || {
-        let h = submit("slow", || {
-            // Holds until cancelled (bounded, so a failing test frees the worker).
-            let (_tx, tick) = crossbeam_channel::bounded::<()>(0);
-            for _ in 0..2000 {
-                if is_task_cancel_requested("slow") {
-                    return 0;
+        let h = crate::asyncio::submit_fallible_with(
+            "slow",
+            |ctx: &crate::asyncio::TaskContext<'_>| {
+                // Holds until cancelled (bounded, so a failing test frees the worker).
+                if ctx.wait_cancelled(std::time::Duration::from_secs(10)) {
+                    Err(crate::asyncio::Cancelled)
+                } else {
+                    Ok(1)
                 }
-                let _ = tick.recv_timeout(std::time::Duration::from_millis(5));
-            }
-            1
-        });
+            },
+        );
         let agree = crate::session::input::Checkbox("Agree").key("agree");
         let shown = format!("agree {}", agree.value());
         VStack([
