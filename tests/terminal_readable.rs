@@ -68,6 +68,7 @@ fn focused_button_is_marked_and_reversed_on_a_tty() {
     let plain = Style {
         width: 80,
         focused: Some("Unkeyed"),
+        editing: None,
         ansi: false,
     };
     let out = readable::render_with(app.element(), &plain);

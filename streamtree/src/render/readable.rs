@@ -5,7 +5,8 @@
 //! tested. Here there are no type names and no keys: children of a horizontal stack sit
 //! on one line when they fit the width, cards are boxes (`┌─┐`), errors are boxes titled
 //! `error`, buttons are `[ Label ]` and the focused one `[>Label<]` (in reverse video too
-//! when ANSI styling is on). Tables, charts, progress bars, alerts and metrics reuse the
+//! when ANSI styling is on); a focused input's line starts with `>` (reverse video too),
+//! and while it is being edited its field shows the edit buffer and a caret (`▏`). Tables, charts, progress bars, alerts and metrics reuse the
 //! structural backend's lines, which already read well.
 //!
 //! Layout: every element becomes a block of lines; a block never needs more columns than
@@ -15,7 +16,7 @@
 use unicode_width::UnicodeWidthStr;
 
 use crate::element::{Element, Node, StackKind, unresolved};
-use crate::render::{chart, markdown, text};
+use crate::render::{chart, input, markdown, text};
 
 /// Columns between side-by-side children.
 const GAP: usize = 2;
@@ -27,15 +28,18 @@ const GAP: usize = 2;
 /// use streamtree::prelude::*;
 /// use streamtree::render::readable::{Style, render_with};
 /// let page = HStack([Button("Go").key("go"), Button("Stop")]);
-/// let style = Style { width: 40, focused: Some("go"), ansi: false };
+/// let style = Style { width: 40, focused: Some("go"), editing: None, ansi: false };
 /// assert_eq!(render_with(&page, &style), "[>Go<]  [ Stop ]\n");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style<'a> {
     /// Columns to fit (side-by-side layout and box widths).
     pub width: usize,
-    /// The address (key, else label) of the focused button, if any.
+    /// The address of the focused button (key, else label) or input (key), if any.
     pub focused: Option<&'a str>,
+    /// The edit buffer of the focused text or number input, shown in its field with a
+    /// caret instead of its value.
+    pub editing: Option<&'a str>,
     /// Reverse video on the focused button (for a TTY).
     pub ansi: bool,
 }
@@ -58,6 +62,7 @@ pub fn render(el: &Element, width: usize) -> String {
         &Style {
             width,
             focused: None,
+            editing: None,
             ansi: false,
         },
     )
@@ -69,8 +74,11 @@ pub fn render(el: &Element, width: usize) -> String {
 /// ```
 /// use streamtree::prelude::*;
 /// use streamtree::render::readable::{Style, render_with};
-/// let style = Style { width: 20, focused: Some("Go"), ansi: true };
+/// let style = Style { width: 20, focused: Some("Go"), editing: None, ansi: true };
 /// assert_eq!(render_with(&Button("Go"), &style), "\u{1b}[7m[>Go<]\u{1b}[27m\n");
+/// let style = Style { width: 30, focused: Some("name"), editing: Some("Al"), ansi: false };
+/// let page = Session::new().rerun(|| TextInput("Name").key("name").into());
+/// assert_eq!(render_with(&page, &style), "> Name: [Al▏         ]\n");
 /// ```
 pub fn render_with(el: &Element, style: &Style<'_>) -> String {
     let mut out = String::new();
@@ -129,6 +137,19 @@ fn wrap(line: &str, width: usize) -> Vec<String> {
 
 fn block_width(lines: &[String]) -> usize {
     lines.iter().map(|l| width(l)).max().unwrap_or(0)
+}
+
+/// `s` in reverse video when the style uses ANSI.
+fn reverse(s: String, style: &Style<'_>) -> String {
+    if style.ansi {
+        format!(
+            "{}{s}{}",
+            crossterm::style::Attribute::Reverse,
+            crossterm::style::Attribute::NoReverse
+        )
+    } else {
+        s
+    }
 }
 
 /// The structural backend's lines for a leaf that already reads well (no type name).
@@ -235,12 +256,8 @@ fn block(el: &Element, width: usize, style: &Style<'_>) -> Vec<String> {
             } else {
                 format!("[ {} ]", b.label)
             };
-            if focused && style.ansi {
-                s = format!(
-                    "{}{s}{}",
-                    crossterm::style::Attribute::Reverse,
-                    crossterm::style::Attribute::NoReverse
-                );
+            if focused {
+                s = reverse(s, style);
             }
             if b.disabled {
                 s.push_str(" (disabled)");
@@ -285,6 +302,17 @@ fn block(el: &Element, width: usize, style: &Style<'_>) -> Vec<String> {
                     .map(|l| format!("  {l}")),
             );
             out
+        }
+        Node::Input(i) if style.focused == Some(i.key.as_str()) => {
+            let line = match style.editing {
+                Some(text) => {
+                    let mut shown = (**i).clone();
+                    shown.value = format!("{text}▏");
+                    input::text(&shown)
+                }
+                None => input::text(i),
+            };
+            vec![reverse(format!("> {line}"), style)]
         }
         Node::Progress { .. }
         | Node::Table(_)

@@ -20,24 +20,36 @@ use crossterm::terminal;
 /// long dropping a [`KeyReader`] takes.
 const POLL: Duration = Duration::from_millis(50);
 
-/// What a key asks the runner to do.
+/// What a key is, before the runner gives it a meaning by what has focus (a `q` typed
+/// into a text input is a letter, elsewhere it quits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
-    /// `q`, Ctrl-C: stop and restore the terminal.
+    /// Ctrl-C: stop and restore the terminal, whatever has focus.
     Quit,
     /// Tab: focus the next item.
     Next,
     /// Shift-Tab: focus the previous item.
     Prev,
-    /// Enter or Space: press the focused button.
-    Press,
+    /// Enter: press the focused button, commit an edit.
+    Enter,
+    /// A printable character (`q` quits, `t` toggles the inspector, Space presses or
+    /// toggles, unless a text or number input has focus).
+    Char(char),
+    /// Backspace: delete the last character of an edit.
+    Backspace,
+    /// Esc: cancel an edit.
+    Cancel,
+    /// Left arrow: previous option or step.
+    Left,
+    /// Right arrow: next option or step.
+    Right,
     /// A resize: redraw at the new width.
     Redraw,
     /// Anything else.
     Ignore,
 }
 
-/// The meaning of a terminal event.
+/// The key a terminal event is.
 pub(crate) fn action(ev: &Event) -> Action {
     match ev {
         Event::Key(KeyEvent {
@@ -47,11 +59,16 @@ pub(crate) fn action(ev: &Event) -> Action {
             ..
         }) => match code {
             KeyCode::Char('c') if modifiers.contains(KeyModifiers::CONTROL) => Action::Quit,
-            KeyCode::Char('q') if !modifiers.contains(KeyModifiers::CONTROL) => Action::Quit,
+            _ if modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => Action::Ignore,
+            KeyCode::Char(c) => Action::Char(*c),
             KeyCode::Tab if modifiers.contains(KeyModifiers::SHIFT) => Action::Prev,
             KeyCode::Tab => Action::Next,
             KeyCode::BackTab => Action::Prev,
-            KeyCode::Enter | KeyCode::Char(' ') => Action::Press,
+            KeyCode::Enter => Action::Enter,
+            KeyCode::Backspace => Action::Backspace,
+            KeyCode::Esc => Action::Cancel,
+            KeyCode::Left => Action::Left,
+            KeyCode::Right => Action::Right,
             _ => Action::Ignore,
         },
         Event::Resize(..) => Action::Redraw,
@@ -139,14 +156,19 @@ mod tests {
             action(&key(KeyCode::BackTab, KeyModifiers::SHIFT)),
             Action::Prev
         );
-        assert_eq!(action(&key(KeyCode::Enter, none)), Action::Press);
-        assert_eq!(action(&key(KeyCode::Char(' '), none)), Action::Press);
-        assert_eq!(action(&key(KeyCode::Char('q'), none)), Action::Quit);
+        assert_eq!(action(&key(KeyCode::Enter, none)), Action::Enter);
+        assert_eq!(action(&key(KeyCode::Char(' '), none)), Action::Char(' '));
+        assert_eq!(action(&key(KeyCode::Char('q'), none)), Action::Char('q'));
+        assert_eq!(action(&key(KeyCode::Left, none)), Action::Left);
+        assert_eq!(action(&key(KeyCode::Esc, none)), Action::Cancel);
         assert_eq!(
             action(&key(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Action::Quit
         );
-        assert_eq!(action(&key(KeyCode::Char('x'), none)), Action::Ignore);
+        assert_eq!(
+            action(&key(KeyCode::Char('x'), KeyModifiers::ALT)),
+            Action::Ignore
+        );
         assert_eq!(action(&Event::Resize(80, 24)), Action::Redraw);
     }
 }

@@ -2,9 +2,14 @@
 //! each rerun in the readable text format ([`crate::render::readable`]).
 //!
 //! On an interactive terminal (standard input and output both TTYs) it redraws in place
-//! and takes keys: Tab / Shift-Tab move focus among the page's buttons (`focus.rs`: the
-//! focusable items of each resolved tree, the place inputs join), Enter or Space presses
-//! the focused one (through [`Session::click`], then a rerun), `q` or Ctrl-C quits. Without
+//! and takes keys: Tab / Shift-Tab move focus among the page's enabled buttons and inputs
+//! (`focus.rs`), Enter or Space presses the focused button (through [`Session::click`],
+//! then a rerun); typing edits a focused text or number input in an edit buffer that
+//! Enter or Tab commits through [`Session::set_input`] (a refused value leaves the old one
+//! and shows the error under the page), Esc cancels it; Left / Right change a select or
+//! slider and Space a checkbox at once; `t` shows or hides the task inspector
+//! ([`with_task_inspector`], whose buttons join the focus list); `q` (unless typed into
+//! an input) or Ctrl-C quits. Without
 //! a TTY it prints one line per task status change and the settled final frame
 //! ([`Mode::Final`]), or every distinct frame with [`Terminal::frames`].
 //!
@@ -14,6 +19,8 @@
 //! - it returns on its own only after a rerun that began with every task settled and
 //!   during which no task was submitted or changed, so the last frame shows the settled
 //!   state; while keys are read and the page has anything to press, it waits for `q`;
+//! - an edit buffer belongs to the focused input: it ends (committed, refused or
+//!   cancelled) before focus moves, and is dropped if its input leaves the page;
 //! - redraws on task changes are coalesced: at most `max_redraws_per_second`, extra
 //!   notifications inside the interval fold into the next rerun; a key is answered at once;
 //! - the terminal is restored (raw mode off, cursor shown) on return and on panic (drop
@@ -31,11 +38,12 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, never, select};
 use crossterm::event::Event;
 
-use self::focus::{Focus, Focusable, focusables};
+use self::focus::{Focus, Focusable, arrow_value, focusables};
 use self::keys::{Action, KeyReader, RawMode, action};
 use self::screen::Screen;
 use self::status::StatusLog;
 use crate::element::Element;
+use crate::live::inspector::with_task_inspector;
 use crate::render::readable::{self, Style};
 use crate::session::Session;
 
@@ -173,8 +181,9 @@ impl Terminal {
     }
 
     /// Runs on standard output. On an interactive terminal it redraws in place and takes
-    /// keys (Tab / Shift-Tab focus, Enter or Space press, `q` or Ctrl-C quit), and while
-    /// the page has a button it runs until quit. Otherwise it prints task status changes
+    /// keys (Tab / Shift-Tab focus, Enter or Space press, typing and arrows edit inputs,
+    /// `t` toggles the task inspector, `q` or Ctrl-C quit), and while the page has a
+    /// button or input it runs until quit. Otherwise it prints task status changes
     /// and the final frame (or every frame, see [`frames`](Terminal::frames)). The
     /// terminal is restored on return and on panic.
     ///
@@ -253,22 +262,34 @@ impl Terminal {
             interrupted: false,
         };
         let mut last_frame = None::<String>;
+        // The focused input's edit buffer (address, text), the last refusal to show, and
+        // whether the task inspector is shown.
+        let mut edit = None::<(String, String)>;
+        let mut error = None::<String>;
+        let mut inspector = false;
         loop {
             // Forget changes this rerun is about to show, so any left afterwards are news.
             while changes.try_recv() {}
             let settled_before = session.wait_idle(Duration::ZERO);
-            let tree = session.rerun(&*self.root);
+            let tree = session.rerun(|| with_task_inspector((self.root)(), inspector));
             report.reruns += 1;
             if keys_live {
                 focus.update(focusables(&tree));
             }
+            if edit.as_ref().map(|(a, _)| a.as_str()) != focus.current().map(Focusable::address) {
+                edit = None;
+            }
             let style = Style {
                 width: screen.width(),
                 focused: focus.current().map(Focusable::address),
+                editing: edit.as_ref().map(|(_, text)| text.as_str()),
                 ansi: mode == Mode::Redraw,
             };
-            let frame = readable::render_with(&tree, &style);
+            let mut frame = readable::render_with(&tree, &style);
             drop(tree);
+            if let Some(e) = &error {
+                frame.push_str(&format!("! {e}\n"));
+            }
             if mode == Mode::Final {
                 for line in log.changes(&session) {
                     screen.note(&line)?;
@@ -295,62 +316,192 @@ impl Terminal {
                 let key = select! {
                     recv(changes.receiver()) -> _ => None,
                     recv(events) -> ev => match ev {
-                        Ok(ev) => Some(action(&ev)),
+                        Ok(ev) => Some(command(action(&ev), focus.current(), edit.is_some())),
                         Err(_) => {
                             // The reader stopped (the terminal went away): no more keys.
                             events = &no_keys;
                             keys_live = false;
-                            Some(Action::Redraw)
+                            Some(Command::Redraw)
                         }
                     },
-                    recv(stop) -> _ => Some(Action::Quit),
+                    recv(stop) -> _ => Some(Command::Quit),
                 };
-                if key != Some(Action::Ignore) {
+                if key != Some(Command::Ignore) {
                     break key;
                 }
             };
+            let Some(key) = key else {
+                self.coalesce(&changes, stop, drawn_at, &mut screen, &mut report)?;
+                if report.interrupted {
+                    return Ok(report);
+                }
+                continue;
+            };
+            // A key is answered at once: act, then rerun and draw the new focus or state.
+            if key != Command::Redraw {
+                error = None;
+            }
             match key {
-                None => {}
-                Some(Action::Quit) => {
+                Command::Quit => {
                     report.interrupted = true;
                     report.frames += usize::from(screen.finish()?);
                     return Ok(report);
                 }
-                // A key is answered at once: rerun and draw the new focus or state.
-                Some(Action::Next) => {
-                    focus.next();
-                    continue;
-                }
-                Some(Action::Prev) => {
-                    focus.prev();
-                    continue;
-                }
-                Some(Action::Press) => {
-                    match focus.current() {
-                        // A disabled or vanished button, or a panicking handler (contained
-                        // by the session), leaves the page as it is: the rerun shows it.
-                        Some(Focusable::Button { address }) => drop(session.click(address)),
-                        None => {}
+                Command::Next | Command::Prev => {
+                    // Tab away commits; a refused value keeps focus on its input.
+                    if let Some((address, text)) = edit.take() {
+                        error = session
+                            .set_input(&address, &text)
+                            .err()
+                            .map(|e| e.to_string());
                     }
-                    continue;
-                }
-                Some(Action::Redraw | Action::Ignore) => continue,
-            }
-            // Coalesce: fold further changes until the redraw interval has passed.
-            let due = drawn_at + self.min_interval;
-            while let Some(left) = due.checked_duration_since(Instant::now()) {
-                select! {
-                    recv(changes.receiver()) -> _ => {}
-                    recv(stop) -> _ => {
-                        report.interrupted = true;
-                        report.frames += usize::from(screen.finish()?);
-                        return Ok(report);
+                    if error.is_none() {
+                        if key == Command::Next {
+                            focus.next();
+                        } else {
+                            focus.prev();
+                        }
                     }
-                    default(left) => break,
                 }
+                // A disabled or vanished button, or a panicking handler (contained by
+                // the session), leaves the page as it is: the rerun shows it.
+                Command::Press(address) => drop(session.click(&address)),
+                Command::Set(address, value) => {
+                    error = session
+                        .set_input(&address, &value)
+                        .err()
+                        .map(|e| e.to_string());
+                }
+                Command::Type(c) => {
+                    if let Some(text) = edit_buffer(&mut edit, focus.current()) {
+                        text.push(c);
+                    }
+                }
+                Command::Backspace => {
+                    if let Some(text) = edit_buffer(&mut edit, focus.current()) {
+                        text.pop();
+                    }
+                }
+                Command::Commit => {
+                    if let Some((address, text)) = edit.take() {
+                        error = session
+                            .set_input(&address, &text)
+                            .err()
+                            .map(|e| e.to_string());
+                    }
+                }
+                Command::CancelEdit => edit = None,
+                Command::ToggleInspector => inspector = !inspector,
+                Command::Redraw | Command::Ignore => {}
             }
         }
     }
+
+    /// Folds further task changes until the redraw interval since `drawn_at` has passed;
+    /// Ctrl-C meanwhile finishes the screen and marks the report interrupted.
+    fn coalesce(
+        &self,
+        changes: &crate::runtime::Subscription,
+        stop: &Receiver<()>,
+        drawn_at: Instant,
+        screen: &mut Screen<'_, impl Write>,
+        report: &mut TerminalReport,
+    ) -> io::Result<()> {
+        let due = drawn_at + self.min_interval;
+        while let Some(left) = due.checked_duration_since(Instant::now()) {
+            select! {
+                recv(changes.receiver()) -> _ => {}
+                recv(stop) -> _ => {
+                    report.interrupted = true;
+                    report.frames += usize::from(screen.finish()?);
+                    return Ok(());
+                }
+                default(left) => break,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a key does, given what has focus and whether an edit is under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Command {
+    Quit,
+    Next,
+    Prev,
+    /// Press the button at this address.
+    Press(String),
+    /// Set the input at this address to this text at once (arrows, checkbox).
+    Set(String, String),
+    /// Type into the focused text or number input.
+    Type(char),
+    Backspace,
+    /// Commit the edit buffer.
+    Commit,
+    CancelEdit,
+    ToggleInspector,
+    Redraw,
+    /// Nothing: costs no rerun.
+    Ignore,
+}
+
+/// The meaning of `key` with `focused` in focus: a text or number input takes printable
+/// keys as text (so `q` and `t` are letters there), other items take them as commands.
+fn command(key: Action, focused: Option<&Focusable>, editing: bool) -> Command {
+    use crate::element::input::InputKind;
+    let text = focused.is_some_and(Focusable::takes_text);
+    let input = match focused {
+        Some(Focusable::Input(node)) => Some(&**node),
+        _ => None,
+    };
+    match key {
+        Action::Quit => Command::Quit,
+        Action::Next => Command::Next,
+        Action::Prev => Command::Prev,
+        Action::Redraw => Command::Redraw,
+        Action::Ignore => Command::Ignore,
+        Action::Char(c) if text => Command::Type(c),
+        Action::Backspace if text => Command::Backspace,
+        Action::Enter if text && editing => Command::Commit,
+        Action::Cancel if editing => Command::CancelEdit,
+        Action::Char('q') => Command::Quit,
+        Action::Char('t') => Command::ToggleInspector,
+        Action::Char(' ') | Action::Enter => match (focused, input) {
+            (Some(Focusable::Button { address }), _) => Command::Press(address.to_string()),
+            (_, Some(node)) if node.kind == InputKind::Checkbox => {
+                let flipped = if node.value == "true" {
+                    "false"
+                } else {
+                    "true"
+                };
+                Command::Set(node.key.to_string(), flipped.to_owned())
+            }
+            _ => Command::Ignore,
+        },
+        Action::Left | Action::Right => input
+            .and_then(|node| {
+                arrow_value(node, key == Action::Right)
+                    .map(|v| Command::Set(node.key.to_string(), v))
+            })
+            .unwrap_or(Command::Ignore),
+        Action::Char(_) | Action::Backspace | Action::Cancel => Command::Ignore,
+    }
+}
+
+/// The edit buffer of the focused input, started from the value it shows; `None` when no
+/// input has focus.
+fn edit_buffer<'e>(
+    edit: &'e mut Option<(String, String)>,
+    focused: Option<&Focusable>,
+) -> Option<&'e mut String> {
+    let Some(Focusable::Input(node)) = focused else {
+        return None;
+    };
+    Some(
+        &mut edit
+            .get_or_insert_with(|| (node.key.to_string(), node.value.clone()))
+            .1,
+    )
 }
 
 /// Ctrl-C as a channel, installed once per process; `None` when the app installed its own

@@ -244,3 +244,201 @@ fn a_panic_mid_run_still_restores_the_cursor() {
         "cursor shown after the panic: {s:?}"
     );
 }
+
+/// Runs `app` with `keys` queued (then `q`, unless the last key is already a quit) and
+/// returns the frames.
+fn frames_after(app: impl Fn() -> Element + 'static, keys: &[Event]) -> Vec<String> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    for k in keys {
+        tx.send(*k).unwrap();
+    }
+    tx.send(Event::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )))
+    .unwrap();
+    let mut out = Vec::new();
+    let report = terminal(app)
+        .run_inner(&mut out, Mode::Frames, &never(), Some(&rx))
+        .unwrap();
+    assert!(report.interrupted, "Ctrl-C stopped the run");
+    let out = String::from_utf8(out).unwrap();
+    out.split("=== frame ")
+        .skip(1)
+        .map(|f| f.split_once('\n').map_or("", |(_, body)| body).to_owned())
+        .collect()
+}
+
+fn chars(s: &str) -> Vec<Event> {
+    s.chars().map(|c| key(KeyCode::Char(c))).collect()
+}
+
+/// Tab reaches a text input; typing (with `q` and `t` as letters) edits a buffer shown
+/// with a caret, Backspace deletes, Enter commits through `set_input`, and the app reads
+/// the new value. Tab then moves on to the button.
+#[test]
+fn typing_into_a_text_input_commits_the_value() {
+    let app = || {
+        let name = crate::session::input::TextInput("Name").key("name");
+        let shown = format!("hello {}", name.value());
+        VStack([name.into(), Text(shown), Button("Go").key("go")])
+    };
+    let mut keys = vec![key(KeyCode::Tab)];
+    keys.extend(chars("qtx"));
+    keys.push(key(KeyCode::Backspace));
+    keys.push(key(KeyCode::Enter));
+    keys.push(key(KeyCode::Tab));
+    let frames = frames_after(app, &keys);
+    let last = frames.last().unwrap();
+    assert!(
+        frames.iter().any(|f| f.contains("> Name: [qtx▏")),
+        "the buffer shows with a caret: {frames:#?}"
+    );
+    assert!(last.contains("hello qt"), "committed: {frames:#?}");
+    assert!(
+        last.contains("Name: [qt ") && last.contains("[>Go<]"),
+        "{last}"
+    );
+}
+
+/// Left / Right change a focused select at once, stopping at the ends.
+#[test]
+fn arrows_change_a_select() {
+    let app = || {
+        let days = crate::session::input::Select("Days", [7, 30, 90]).key("days");
+        let shown = format!("chosen {}", days.value());
+        VStack([days.into(), Text(shown)])
+    };
+    let frames = frames_after(
+        app,
+        &[
+            key(KeyCode::Tab),
+            key(KeyCode::Right),
+            key(KeyCode::Right),
+            key(KeyCode::Right),
+            key(KeyCode::Left),
+        ],
+    );
+    let chosen: Vec<&str> = frames
+        .iter()
+        .filter_map(|f| f.lines().find_map(|l| l.strip_prefix("chosen ")))
+        .collect();
+    assert_eq!(chosen.first(), Some(&"7"), "{frames:#?}");
+    assert_eq!(chosen.last(), Some(&"30"), "{frames:#?}");
+    assert!(chosen.contains(&"90"), "{frames:#?}");
+    assert!(
+        frames.last().unwrap().contains("> Days: [30 ▾]"),
+        "{frames:#?}"
+    );
+}
+
+/// A value the input refuses leaves the old one and shows why; Esc cancels an edit.
+#[test]
+fn a_refused_number_shows_the_error_and_keeps_the_old_value() {
+    let app = || {
+        let age = crate::session::input::NumberInput::<i64>("Age")
+            .key("age")
+            .min(0)
+            .max(120);
+        let shown = format!("age {}", age.value());
+        VStack([age.into(), Text(shown)])
+    };
+    let mut keys = vec![key(KeyCode::Tab), key(KeyCode::Backspace)];
+    keys.extend(chars("500"));
+    keys.push(key(KeyCode::Enter));
+    let frames = frames_after(app, &keys);
+    let last = frames.last().unwrap();
+    assert!(last.contains("age 0"), "old value kept: {last}");
+    assert!(last.contains("> Age: [0 "), "old value shown: {last}");
+    let error = last.lines().last().unwrap();
+    assert!(error.starts_with("! ") && error.contains("500"), "{last}");
+
+    // Esc drops the buffer without committing.
+    let mut keys = vec![key(KeyCode::Tab)];
+    keys.extend(chars("7"));
+    keys.push(key(KeyCode::Esc));
+    let frames = frames_after(app, &keys);
+    assert!(frames.iter().any(|f| f.contains("[07▏")), "{frames:#?}");
+    let last = frames.last().unwrap();
+    assert!(
+        last.contains("> Age: [0 ") && last.contains("age 0"),
+        "{last}"
+    );
+}
+
+/// Space toggles a focused checkbox; `t` shows the task inspector, whose Cancel button
+/// joins the focus list: pressing it cancels the running task, and the page says so.
+#[test]
+fn t_shows_the_inspector_and_its_cancel_button_works() {
+    let app = move || {
+        let h = crate::asyncio::submit_fallible_with(
+            "slow",
+            |ctx: &crate::asyncio::TaskContext<'_>| {
+                // Holds until cancelled (bounded, so a failing test frees the worker).
+                if ctx.wait_cancelled(std::time::Duration::from_secs(10)) {
+                    Err(crate::asyncio::Cancelled)
+                } else {
+                    Ok(1)
+                }
+            },
+        );
+        let agree = crate::session::input::Checkbox("Agree").key("agree");
+        let shown = format!("agree {}", agree.value());
+        VStack([
+            agree.into(),
+            Text(shown),
+            match_task(&h)
+                .loading(Text("working"))
+                .ready(|n| Text(format!("done {n}")))
+                .cancelled(Text("Cancelled."))
+                .into(),
+        ])
+    };
+    // Frames reach the test as they are written.
+    struct Probe(crossbeam_channel::Sender<String>);
+    impl Write for Probe {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            let _ = self.0.send(String::from_utf8_lossy(b).into_owned());
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let (keys_tx, keys_rx) = crossbeam_channel::unbounded();
+    for k in [
+        KeyCode::Tab,
+        KeyCode::Char(' '),
+        KeyCode::Char('t'),
+        KeyCode::Tab,
+        KeyCode::Enter,
+    ] {
+        keys_tx.send(key(k)).unwrap();
+    }
+    let (out_tx, out_rx) = crossbeam_channel::unbounded();
+    let runner = std::thread::spawn(move || {
+        terminal(app)
+            .run_inner(&mut Probe(out_tx), Mode::Frames, &never(), Some(&keys_rx))
+            .unwrap()
+    });
+    let mut out = String::new();
+    while !out.contains("Cancelled.") {
+        match out_rx.recv_timeout(std::time::Duration::from_secs(10)) {
+            Ok(s) => out.push_str(&s),
+            Err(e) => panic!("no \"Cancelled.\" ({e}): {out}"),
+        }
+    }
+    keys_tx
+        .send(Event::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+        )))
+        .unwrap();
+    assert!(runner.join().unwrap().interrupted);
+    assert!(out.contains("agree true"), "Space toggled: {out}");
+    let inspector = out
+        .split("=== frame ")
+        .find(|f| f.contains("Tasks (1)") && f.contains("[>Cancel<]"))
+        .unwrap_or_else(|| panic!("the inspector with Cancel focused: {out}"));
+    assert!(inspector.contains("slow"), "{inspector}");
+}
