@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -45,16 +46,22 @@ enum PageKind {
 }
 
 /// Every route under the base path, and the layers: access log, request timeout,
-/// `nosniff` and `Referrer-Policy` on every response.
+/// `nosniff` and `Referrer-Policy` on every response, gzip on the pages.
 pub(super) fn router(shared: &Arc<Shared>) -> Router {
     let base = shared.cfg.base_path.clone();
     let mut router = Router::new()
-        .route(&format!("{base}/"), get(page).head(head))
+        .route(
+            &format!("{base}/"),
+            get(page).head(head).layer(compression()),
+        )
         .route(&format!("{base}/healthz"), get(health))
         .route(&format!("{base}/events"), get(events))
         .route(&format!("{base}/click"), post(click));
     if shared.cfg.inspector {
-        router = router.route(&format!("{base}{TASKS_PATH}"), get(tasks_page));
+        router = router.route(
+            &format!("{base}{TASKS_PATH}"),
+            get(tasks_page).layer(compression()),
+        );
     }
     if !base.is_empty() {
         let to = format!("{base}/");
@@ -80,6 +87,15 @@ pub(super) fn router(shared: &Arc<Shared>) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
+}
+
+/// gzip for the pages, when the request's `Accept-Encoding` allows it (bodies under 32
+/// bytes stay plain). Not on `/events`: tower-http's encoder writes compressed bytes out
+/// only when its buffer fills or the body ends, not per event, so a compressed stream
+/// would hold pushes back (its default predicate refuses `text/event-stream` for that
+/// reason).
+fn compression() -> CompressionLayer {
+    CompressionLayer::new().gzip(true)
 }
 
 pub(super) fn random_u128() -> u128 {
