@@ -115,13 +115,24 @@ impl Events {
 
     /// Opens `path` as an event stream, or returns the refusal's status line and headers.
     pub fn try_open(addr: SocketAddr, path: &str, cookie: &str) -> Result<Events, String> {
+        Events::try_open_with(addr, path, cookie, &[])
+    }
+
+    /// [`Events::try_open`] with extra request headers (`Last-Event-ID` for a reconnect).
+    pub fn try_open_with(
+        addr: SocketAddr,
+        path: &str,
+        cookie: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Events, String> {
         let mut tcp = TcpStream::connect(addr).unwrap();
         tcp.set_read_timeout(Some(GUARD)).unwrap();
-        write!(
-            tcp,
-            "GET {path} HTTP/1.0\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n"
-        )
-        .unwrap();
+        let mut req = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\nCookie: {cookie}\r\n");
+        for (name, value) in headers {
+            req.push_str(&format!("{name}: {value}\r\n"));
+        }
+        req.push_str("\r\n");
+        tcp.write_all(req.as_bytes()).unwrap();
         let mut reader = BufReader::new(tcp);
         let mut head = String::new();
         loop {
@@ -149,7 +160,13 @@ impl Events {
 
     /// The next event's JSON data (keep-alive comments skipped).
     pub fn next(&mut self) -> serde_json::Value {
+        self.next_with_id().1
+    }
+
+    /// The next event's `id:` field, if it has one, and its JSON data.
+    pub fn next_with_id(&mut self) -> (Option<String>, serde_json::Value) {
         let mut data = String::new();
+        let mut id = None;
         loop {
             let mut line = String::new();
             let n = self
@@ -160,8 +177,10 @@ impl Events {
             let line = line.trim_end_matches(['\r', '\n']);
             if line.is_empty() {
                 if !data.is_empty() {
-                    return serde_json::from_str(&data).unwrap();
+                    return (id, serde_json::from_str(&data).unwrap());
                 }
+            } else if let Some(i) = line.strip_prefix("id:") {
+                id = Some(i.strip_prefix(' ').unwrap_or(i).to_owned());
             } else if let Some(d) = line.strip_prefix("data:") {
                 data.push_str(d.strip_prefix(' ').unwrap_or(d));
             }

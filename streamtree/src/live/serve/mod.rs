@@ -6,10 +6,10 @@
 //!
 //! | route | answer |
 //! | --- | --- |
-//! | `GET /` | a rerun as a full document; without a session, a tiny page that sets a cookie and reloads (the session is created when the cookie comes back) |
+//! | `GET /` | a rerun as a full document (gzipped when the client accepts it); without a session, a tiny page that sets a cookie and reloads (the session is created when the cookie comes back) |
 //! | `HEAD /` | the headers of a page, without creating a session |
 //! | `GET /healthz` | `200 ok` while the server runs; creates no session |
-//! | `GET /events` | `text/event-stream`: one JSON event `{seq, title, busy, html}` per change |
+//! | `GET /events` | `text/event-stream`: one JSON event `{seq, title, busy, html}` per change, its id the seq; a reconnect with `Last-Event-ID: n` gets the current render at once if newer than `n`, else the next (never an older one). Not compressed: tower-http's encoder does not flush per event |
 //! | `POST /click` | sets the inputs it carries, runs the button's handler, reruns, pushes; `303` to `/` for forms, `204` for JSON |
 //!
 //! Without JavaScript the page is a `<form>` whose buttons post `key=<address>` with the

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -45,16 +46,22 @@ enum PageKind {
 }
 
 /// Every route under the base path, and the layers: access log, request timeout,
-/// `nosniff` and `Referrer-Policy` on every response.
+/// `nosniff` and `Referrer-Policy` on every response, gzip on the pages.
 pub(super) fn router(shared: &Arc<Shared>) -> Router {
     let base = shared.cfg.base_path.clone();
     let mut router = Router::new()
-        .route(&format!("{base}/"), get(page).head(head))
+        .route(
+            &format!("{base}/"),
+            get(page).head(head).layer(compression()),
+        )
         .route(&format!("{base}/healthz"), get(health))
         .route(&format!("{base}/events"), get(events))
         .route(&format!("{base}/click"), post(click));
     if shared.cfg.inspector {
-        router = router.route(&format!("{base}{TASKS_PATH}"), get(tasks_page));
+        router = router.route(
+            &format!("{base}{TASKS_PATH}"),
+            get(tasks_page).layer(compression()),
+        );
     }
     if !base.is_empty() {
         let to = format!("{base}/");
@@ -80,6 +87,15 @@ pub(super) fn router(shared: &Arc<Shared>) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
+}
+
+/// gzip for the pages, when the request's `Accept-Encoding` allows it (bodies under 32
+/// bytes stay plain). Not on `/events`: tower-http's encoder writes compressed bytes out
+/// only when its buffer fills or the body ends, not per event, so a compressed stream
+/// would hold pushes back (its default predicate refuses `text/event-stream` for that
+/// reason).
+fn compression() -> CompressionLayer {
+    CompressionLayer::new().gzip(true)
 }
 
 pub(super) fn random_u128() -> u128 {
@@ -296,8 +312,10 @@ async fn health() -> Response {
     text(StatusCode::OK, "ok")
 }
 
-/// `GET /events`: the session's pushes as Server-Sent Events, the current render first.
-/// With `?page=tasks`, the task inspector's pushes instead of the app's.
+/// `GET /events`: the session's pushes as Server-Sent Events, each with its seq as the
+/// event id, the current render first. A reconnect with `Last-Event-ID: n` gets the
+/// current render at once if its seq is past `n`, else the next one. With `?page=tasks`,
+/// the task inspector's pushes instead of the app's.
 async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri) -> Response {
     let kind = if uri.query() == Some("page=tasks") && shared.cfg.inspector {
         PageKind::Tasks
@@ -335,29 +353,40 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri)
         }
     };
     let live = guard.live.clone();
+    // A reconnecting browser says which push it has; it gets only newer ones (the current
+    // render at once when it is newer, else the next), never an older page.
+    let resume = last_event_id(&headers);
     let mut rx = live.page.subscribe();
     rx.mark_changed();
     // The pusher skipped changes while no stream was open: ask it for a fresh render.
     live.changed.notify_one();
     let stop = shared.stop.subscribe();
     let closed = live.closed.subscribe();
-    let stream =
-        futures_util::stream::unfold((rx, stop, closed, guard), move |mut state| async move {
-            let (rx, stop, closed, _) = &mut state;
+    // `sent`: the newest seq this client has (its `Last-Event-ID`, then each push sent);
+    // an event goes out only with a greater seq, so the ids a client sees only grow.
+    let state = (rx, stop, closed, guard, resume);
+    let stream = futures_util::stream::unfold(state, move |mut state| async move {
+        let (rx, stop, closed, _, sent) = &mut state;
+        loop {
             tokio::select! {
                 changed = rx.changed() => changed.ok()?,
                 _ = stop.wait_for(|stopped| *stopped) => return None,
                 _ = closed.wait_for(|closed| *closed) => return None,
             }
-            let event = {
-                let snapshot = rx.borrow_and_update();
-                Event::default().data(match kind {
+            let snapshot = rx.borrow_and_update().clone();
+            if sent.is_some_and(|sent| snapshot.seq <= sent) {
+                continue;
+            }
+            *sent = Some(snapshot.seq);
+            let event = Event::default()
+                .id(snapshot.seq.to_string())
+                .data(match kind {
                     PageKind::App => &snapshot.json,
                     PageKind::Tasks => &snapshot.tasks_json,
-                })
-            };
-            Some((Ok::<_, Infallible>(event), state))
-        });
+                });
+            return Some((Ok::<_, Infallible>(event), state));
+        }
+    });
     let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response();
@@ -369,6 +398,18 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri)
         HeaderValue::from_static("no"),
     );
     response
+}
+
+/// The `Last-Event-ID` a reconnecting `EventSource` sends: the seq of the last push it
+/// received (our event ids are seqs). Anything else is ignored (a full render follows).
+fn last_event_id(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get("last-event-id")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 async fn not_found(State(shared): State<Arc<Shared>>, uri: Uri) -> Response {

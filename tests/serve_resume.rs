@@ -1,0 +1,134 @@
+//! Resumable pushes: events carry their seq as the SSE id, and a stream reopened with
+//! `Last-Event-ID` gets only newer pushes: the current render at once when the client
+//! missed it, else the next one; never an older page.
+//!
+//! The stream is dropped by closing its TCP connection from the client side, then reopened
+//! as a browser's `EventSource` does. The server cannot tell that from a drop on its side
+//! (a proxy's timeout, a restart of the connection): either way the old stream is gone and
+//! the resume logic in `GET /events` is what is tested, without a test-only server API.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::mpsc::{Sender, channel};
+
+use streamtree::prelude::*;
+use streamtree::serve;
+use streamtree_tests::Gate;
+
+#[path = "serve_client.rs"]
+mod serve_client;
+use serve_client::{Events, GUARD, get};
+
+/// An app with one task held by `gate`, which says on `finishing` when it is let through;
+/// the page shows the task's status.
+fn gated_job(gate: Arc<Gate>, finishing: Sender<()>) -> impl Fn() -> Element + Send + Sync {
+    let finishing = Mutex::new(finishing);
+    move || {
+        let gate = gate.clone();
+        let finishing = finishing.lock().unwrap().clone();
+        let job = submit("job", move || {
+            gate.wait(|| false);
+            let _ = finishing.send(());
+        });
+        Text(format!("job: {}", job.status().as_str()))
+    }
+}
+
+/// The event's id, checked to be its seq, as a number.
+fn seq_of(id: Option<String>, event: &serde_json::Value) -> u64 {
+    let seq = event["seq"].as_u64().expect("a push carries its seq");
+    assert_eq!(id, Some(seq.to_string()), "the event id is the push's seq");
+    seq
+}
+
+#[test]
+fn a_reconnect_gets_what_finished_while_away() {
+    let gate = Arc::new(Gate::new(false));
+    let (finishing_tx, finishing) = channel();
+    let server = serve(gated_job(gate.clone(), finishing_tx))
+        .bind(([127, 0, 0, 1], 0))
+        .spawn()
+        .unwrap();
+    let page = get(server.addr(), None);
+    assert!(page.body.contains("job: "), "{}", page.body);
+    let cookie = page.cookie();
+    let mut events = Events::open(server.addr(), &cookie);
+    let (id, first) = events.next_with_id();
+    let seen = seq_of(id, &first);
+    let html = first["html"].as_str().unwrap();
+    assert!(
+        html.contains("job: ") && !html.contains("job: done"),
+        "{first}"
+    );
+    // The stream drops while the task runs; the task finishes while the client is away.
+    drop(events);
+    gate.open();
+    finishing
+        .recv_timeout(GUARD)
+        .expect("the task was let through while the client was away");
+    let last = seen.to_string();
+    let mut events = Events::try_open_with(
+        server.addr(),
+        "/events",
+        &cookie,
+        &[("Last-Event-ID", &last)],
+    )
+    .unwrap_or_else(|head| panic!("{head}"));
+    // Every push after the reconnect is newer than what the client had, up to the final
+    // state, which arrives without a reload.
+    loop {
+        let (id, event) = events.next_with_id();
+        let seq = seq_of(id, &event);
+        assert!(
+            seq > seen,
+            "a reconnect got seq {seq}, not newer than {seen}"
+        );
+        if event["html"].as_str().unwrap().contains("job: done") {
+            break;
+        }
+    }
+}
+
+#[test]
+fn a_reconnect_that_has_the_current_page_waits_for_the_next() {
+    let gate = Arc::new(Gate::new(false));
+    let (finishing_tx, finishing) = channel();
+    let server = serve(gated_job(gate.clone(), finishing_tx))
+        .bind(([127, 0, 0, 1], 0))
+        .spawn()
+        .unwrap();
+    let cookie = get(server.addr(), None).cookie();
+    let mut events = Events::open(server.addr(), &cookie);
+    let (id, first) = events.next_with_id();
+    let seen = seq_of(id, &first);
+    drop(events);
+    // Nothing changed while away: the reconnect must not resend the page it has.
+    let last = seen.to_string();
+    let mut events = Events::try_open_with(
+        server.addr(),
+        "/events",
+        &cookie,
+        &[("Last-Event-ID", &last)],
+    )
+    .unwrap_or_else(|head| panic!("{head}"));
+    gate.open();
+    finishing
+        .recv_timeout(GUARD)
+        .expect("the task was let through");
+    let (id, next) = events.next_with_id();
+    let seq = seq_of(id, &next);
+    assert!(
+        seq > seen,
+        "the reconnect resent seq {seq}, the client had {seen}"
+    );
+    // Pushes only go forward from there, to the final state.
+    let mut prev = seq;
+    let mut event = next;
+    while !event["html"].as_str().unwrap().contains("job: done") {
+        let (id, e) = events.next_with_id();
+        let seq = seq_of(id, &e);
+        assert!(seq > prev, "seq {seq} after {prev}");
+        prev = seq;
+        event = e;
+    }
+}
