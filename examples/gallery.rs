@@ -3,7 +3,8 @@
 //! What this shows: every seed demo on one page — `AsyncDemo`, `ManySmallJobs`,
 //! `LoaderDemo`, the ordered loader, and the long job with progress, cancel, dismiss and
 //! retry; the task life-cycle examples (keep_previous, refresh, retry, timeout, a shared
-//! task, delayed loading) — with the task debug panel, plus every plain element once. In a terminal it
+//! task, delayed loading); the sales dashboard (inputs driving a task, metrics, a table, a
+//! chart) — with the task debug panel, plus every plain element once. In a terminal it
 //! reruns live until all tasks settle, then exits; `--serve` serves it to a browser.
 //!
 //! Run: `cargo xtask demo` (terminal), `cargo xtask demo --serve [--host H] [--port N]`
@@ -22,6 +23,9 @@ mod async_loader_demo;
 #[allow(dead_code)]
 #[path = "async_ordered_loader_demo.rs"]
 mod async_ordered_loader_demo;
+#[allow(dead_code)]
+#[path = "dashboard.rs"]
+mod dashboard;
 #[allow(dead_code)]
 #[path = "delayed_loading.rs"]
 mod delayed_loading;
@@ -91,6 +95,14 @@ pub fn app() -> Element {
             delayed_loading::takes(700, 2),
             delayed_loading::DELAY,
         ),
+        Markdown(
+            "## A data app\n\nA region `Select` and a days `Slider` drive a task; the \
+             previous figures stay shown while a new load runs.",
+        ),
+        dashboard::Dashboard(dashboard::loader(
+            dashboard::sleepy(100),
+            dashboard::wall_clock(),
+        )),
         Elements(),
         progress_cancel::TaskDebugPanel(),
     ])

@@ -7,7 +7,9 @@
 //! A second test changes a `Select` in the page: the script posts the change, and the
 //! rerun's result for the new region arrives as a push, again without a reload. A third
 //! does it with page scripts disabled: "Apply changes" posts the page-wide form and the
-//! reloaded page shows the new region (waits there are on page-load events).
+//! reloaded page shows the new region (waits there are on page-load events). A fourth
+//! changes the sales dashboard's region `Select` with its loads held at a gate: the
+//! previous region's figures stay shown while the new one loads, then are replaced.
 //!
 //! Needs Debian's `chromium` (`.ci/run` installs it); set `STREAMTREE_SKIP_BROWSER=1` to
 //! skip. Every wait is on a DOM mutation inside the page, with a timeout only as a
@@ -458,6 +460,95 @@ fn select_change_through_the_no_js_form_in_headless_chromium() {
     cdp.wait_loaded_until(
         "document.body.innerText.includes('showing US') && \
          document.getElementById('st-in-region').value === 'US'",
+    );
+    server.shutdown().unwrap();
+}
+
+#[allow(dead_code)]
+#[path = "../examples/dashboard.rs"]
+mod dashboard;
+
+#[test]
+fn dashboard_select_keeps_the_previous_region_until_the_new_one_arrives_in_headless_chromium() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::mpsc::channel;
+    use std::sync::{Arc, Mutex};
+
+    let Some(binary) = chromium_or_skip() else {
+        return;
+    };
+    // Each load stops before its last step until the test lets it through, so the page's
+    // in-between state (old figures, new region loading) stays until it has been seen.
+    let (reached_tx, reached) = channel::<String>();
+    let (open, open_rx) = channel::<()>();
+    let open_rx = Mutex::new(open_rx);
+    let guard = Duration::from_millis(WAIT_MS);
+    let step: dashboard::Step = Arc::new(move |_, region, i| {
+        if i == dashboard::STEPS - 1 {
+            let _ = reached_tx.send(region.to_owned());
+            // Bounded: a failing test does not strand the worker.
+            let _ = open_rx.lock().unwrap().recv_timeout(guard);
+        }
+        false
+    });
+    let count = AtomicU32::new(0);
+    let clock: dashboard::Clock =
+        Arc::new(move || format!("T{}", count.fetch_add(1, Ordering::SeqCst) + 1));
+    let load = dashboard::loader(step, clock);
+    let server = serve(move || dashboard::Dashboard(load.clone()))
+        .bind(([127, 0, 0, 1], 0))
+        .runtime(Runtime::builder().max_workers(2).build())
+        .spawn()
+        .unwrap();
+    let (_browser, devtools) = launch(&binary, "dashboard");
+    let mut cdp = open_page(&devtools, &format!("http://{}/", server.addr()));
+    let at_gate = |want: &str| {
+        let got = reached
+            .recv_timeout(guard)
+            .unwrap_or_else(|_| panic!("the load of {want} never reached the gate"));
+        assert_eq!(got, want);
+    };
+
+    at_gate("North");
+    cdp.wait_text("Loading North, 7 days: step 4 of 4");
+    open.send(()).unwrap();
+    cdp.wait_text("North, last 7 days; loaded at T1");
+    cdp.wait_until("the live script", "document.getElementById('st-root')");
+    cdp.eval("window.stMarker = 'same page'");
+
+    // A user's pick: the select's value changes, then `change` fires.
+    cdp.eval(
+        r#"(() => { const s = document.getElementById('st-in-region');
+            s.value = 'East'; s.dispatchEvent(new Event('change', { bubbles: true })); })()"#,
+    );
+    at_gate("East");
+    cdp.wait_text("Showing North, last 7 days, while East, last 7 days, loads…");
+    assert_eq!(
+        cdp.eval("document.body.textContent.includes('Units per day, North')"),
+        json!(true),
+        "North's figures stay shown while East loads"
+    );
+    assert_eq!(
+        cdp.eval("document.getElementById('st-in-region').value"),
+        json!("East"),
+        "the pushed page shows the new region selected"
+    );
+
+    open.send(()).unwrap();
+    cdp.wait_text("East, last 7 days; loaded at T2");
+    assert_eq!(
+        cdp.eval(
+            "document.body.textContent.includes('Units per day, East') && \
+             !document.body.textContent.includes('Units per day, North')"
+        ),
+        json!(true),
+        "East's figures replace North's"
+    );
+    assert_eq!(cdp.eval("window.stMarker"), json!("same page"), "no reload");
+    assert_eq!(
+        cdp.eval("document.getElementById('st-note').hidden"),
+        json!(true),
+        "no error note"
     );
     server.shutdown().unwrap();
 }
