@@ -81,7 +81,7 @@ impl TreeNode {
             }
             Node::Table(t) => {
                 node.text = (!t.header.is_empty()).then(|| t.header.join(", "));
-                node.message = Some(format!("{} rows", t.rows().count()));
+                node.message = Some(format!("{} rows", t.row_count()));
             }
             Node::Alert { message, .. } => node.text = Some(message.to_string()),
             Node::Metric(m) => {

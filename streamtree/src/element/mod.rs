@@ -23,7 +23,7 @@ pub(crate) use self::chart::{ChartKind, ChartNode};
 pub(crate) use self::component::{ComponentNode, component, unresolved};
 pub use self::str::Str;
 pub use self::table::Align;
-pub(crate) use self::table::{DEFAULT_MAX_CELL_WIDTH, TableNode};
+pub(crate) use self::table::{DEFAULT_MAX_CELL_WIDTH, TableNode, push_cell};
 
 /// A click handler stored on a [`Button`](crate::elements::Button).
 ///

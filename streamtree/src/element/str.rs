@@ -142,21 +142,6 @@ macro_rules! from_integer {
 }
 from_integer!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
 
-impl Str {
-    /// `value`'s `Display` text; integers (`itoa`) and `String`s skip `core::fmt`.
-    pub(crate) fn display<T: fmt::Display>(value: &T) -> Str {
-        castaway::match_type!(value, {
-            &String as s => Str::from(s.as_str()),
-            &usize as n => Str::from(*n),
-            &u64 as n => Str::from(*n),
-            &u32 as n => Str::from(*n),
-            &i64 as n => Str::from(*n),
-            &i32 as n => Str::from(*n),
-            v => Str::from(format_args!("{v}")),
-        })
-    }
-}
-
 impl From<&Str> for Str {
     fn from(s: &Str) -> Self {
         s.clone()

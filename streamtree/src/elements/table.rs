@@ -6,7 +6,7 @@ use std::fmt::Display;
 use serde::Serialize;
 
 use super::records;
-use crate::element::{Element, Node, Str, TableNode};
+use crate::element::{Element, Node, Str, TableNode, push_cell};
 
 /// A table from rows of cells that `impl Display`. Rows may differ in length: short rows
 /// get empty cells. Add a header row with [`Element::header`], column alignment with
@@ -30,24 +30,31 @@ where
     I::Item: IntoIterator,
     <I::Item as IntoIterator>::Item: Display,
 {
-    // One flat buffer for all cells: no allocation per row.
+    // One flat buffer for all cells' text: no allocation per cell or row.
     let rows = rows.into_iter();
     let hint = rows.size_hint().0;
     let mut lens = Vec::with_capacity(hint);
-    let mut cells = Vec::new();
+    let mut text = String::new();
+    let mut ends = Vec::new();
     for row in rows {
-        let start = cells.len();
-        cells.extend(row.into_iter().map(|cell| Str::display(&cell)));
-        lens.push(cells.len() - start);
+        let start = ends.len();
+        for cell in row {
+            push_cell(&mut text, &cell);
+            ends.push(text.len());
+        }
+        lens.push(ends.len() - start);
         if lens.len() == 1 {
-            // Size the buffer from the first row: regrowing a large one faults in fresh
-            // pages at every doubling.
-            cells.reserve(hint.saturating_sub(1) * lens[0]);
+            // Size the buffers from the first row (text with room for longer later cells):
+            // regrowing a large one faults in fresh pages at every doubling.
+            let more = hint.saturating_sub(1);
+            ends.reserve(more * lens[0]);
+            text.reserve(more * (text.len() + lens[0]) * 3 / 2);
         }
     }
     Element::new(Node::Table(Box::new(TableNode::new(
         Vec::new(),
-        cells,
+        text,
+        ends,
         &lens,
     ))))
 }
@@ -80,7 +87,8 @@ where
     I::Item: Serialize,
 {
     let mut header: Vec<Str> = Vec::new();
-    let mut cells: Vec<Str> = Vec::new();
+    let mut text = String::new();
+    let mut ends: Vec<usize> = Vec::new();
     let mut lens: Vec<usize> = Vec::new();
     for (n, row) in rows.into_iter().enumerate() {
         let row = match records::row(&row) {
@@ -90,7 +98,10 @@ where
         // The common case, rows of one struct type: names match the header in order.
         if row.names == header {
             lens.push(row.values.len());
-            cells.extend(row.values);
+            for v in &row.values {
+                text.push_str(v);
+                ends.push(text.len());
+            }
             continue;
         }
         let mut out = vec![Str::default(); header.len()];
@@ -106,7 +117,12 @@ where
             out[i] = value;
         }
         lens.push(out.len());
-        cells.extend(out);
+        for v in &out {
+            text.push_str(v);
+            ends.push(text.len());
+        }
     }
-    Element::new(Node::Table(Box::new(TableNode::new(header, cells, &lens))))
+    Element::new(Node::Table(Box::new(TableNode::new(
+        header, text, ends, &lens,
+    ))))
 }

@@ -43,6 +43,16 @@ pub fn escape(out: &mut String, text: &str) {
     let _ = pulldown_cmark_escape::escape_html(out, text);
 }
 
+/// Whether `text` holds a byte [`escape`] rewrites. Scans 64-byte blocks without an early
+/// exit inside one (so the compiler vectorises it): for whole buffers, not single words.
+pub(crate) fn needs_escape(text: &str) -> bool {
+    text.as_bytes().chunks(64).any(|block| {
+        block.iter().fold(false, |found, &b| {
+            found | matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'')
+        })
+    })
+}
+
 /// Renders `el` as an HTML fragment. Pure: runs no component body (see [`crate::render`]).
 ///
 /// # Example
