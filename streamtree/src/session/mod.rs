@@ -491,6 +491,7 @@ impl Session {
 
     /// How many inputs the last rerun rendered (the live server shows a no-JavaScript
     /// "Apply" button when there are any).
+    #[cfg_attr(not(feature = "serve"), allow(dead_code))]
     pub(crate) fn input_count(&self) -> usize {
         self.inner
             .inputs
