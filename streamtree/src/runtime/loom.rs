@@ -269,7 +269,11 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 /// `Slot::finish_attempt` (run it with `--ignored` to see it). The cause is not found yet;
 /// suspects are state that outlives one loom execution (the runtime's `thread_local!`s in
 /// `current.rs` and `pool.rs` are std ones, shared by every loom thread on the OS thread)
-/// and the table's per-process hash seed changing which interleaving comes first.
+/// and the table's per-process hash seed changing which interleaving comes first. A traced
+/// failing execution: the worker finished "first", then blocked locking "second" in
+/// `finish_attempt` while the closing thread held "second"'s lock in `cancel_with_trash`
+/// (the Running branch, which notifies `cancel_signal` under the lock); loom then found
+/// the lock still held when it next scheduled the worker.
 #[test]
 #[ignore = "intermittent loom lock failure in finish_attempt, under investigation (see doc)"]
 fn close_races_submit_and_the_worker() {
