@@ -264,18 +264,11 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 /// count returns to exactly zero, and a task submitted after the close is Cancelled without
 /// being counted or queued.
 ///
-/// Ignored: since the life-cycle and jobs merges it fails in about one process run in three,
-/// at once on its first exploration, with loom's "expected to be able to acquire lock" in
-/// `Slot::finish_attempt` (run it with `--ignored` to see it). The cause is not found yet;
-/// suspects are state that outlives one loom execution (the runtime's `thread_local!`s in
-/// `current.rs` and `pool.rs` are std ones, shared by every loom thread on the OS thread)
-/// and the table's per-process hash seed changing which interleaving comes first. A traced
-/// failing execution: the worker finished "first", then blocked locking "second" in
-/// `finish_attempt` while the closing thread held "second"'s lock in `cancel_with_trash`
-/// (the Running branch, which notifies `cancel_signal` under the lock); loom then found
-/// the lock still held when it next scheduled the worker.
+/// This model found the cancel path notifying `cancel_signal` while it still held the
+/// slot's lock: in about one run in three loom then failed with "expected to be able to
+/// acquire lock" in the worker's `finish_attempt`. `cancel_with_trash` now notifies after
+/// the unlock (a waiter re-checks the request under the lock, so no wake-up is lost).
 #[test]
-#[ignore = "intermittent loom lock failure in finish_attempt, under investigation (see doc)"]
 fn close_races_submit_and_the_worker() {
     model(|| {
         let set = set();

@@ -384,12 +384,15 @@ impl Slot {
             }
             Phase::Running if st.cancel == Cancel::None => {
                 st.cancel = Cancel::Requested;
-                self.cancel_signal.notify_all();
                 Change::Changed
             }
             _ => Change::None,
         };
         drop(st);
+        if change == Change::Changed {
+            // After the unlock: a waiter re-checks the request under the lock.
+            self.cancel_signal.notify_all();
+        }
         trash.cancel_timer();
         (change, trash)
     }
