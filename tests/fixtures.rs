@@ -169,3 +169,26 @@ pub fn browser_demo() -> Element {
     ])
     .title("streamtree gallery")
 }
+
+/// How long any single wait in a test may take before the test fails.
+pub const LONG: Duration = Duration::from_secs(20);
+
+/// Waits (on `sub`'s notifications) until `cond` holds, at most [`LONG`] in all.
+pub fn wait_until(sub: &streamtree::Subscription, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + LONG;
+    while !cond() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        assert!(
+            sub.wait_timeout(left),
+            "the condition did not hold within {LONG:?}"
+        );
+    }
+}
+
+/// Waits until `s` has no Pending or Running task, at most [`LONG`].
+pub fn idle(s: &Session) {
+    assert!(
+        s.wait_idle(LONG),
+        "the session's tasks finish within {LONG:?}"
+    );
+}

@@ -5,24 +5,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use streamtree::Subscription;
 use streamtree::prelude::*;
 
-const LONG: Duration = Duration::from_secs(20);
-
-/// Waits (on notifications) until `cond` holds, at most `LONG` in all.
-fn wait_until(sub: &Subscription, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !cond() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(
-            sub.wait_timeout(left),
-            "the condition did not hold within {LONG:?}"
-        );
-    }
-}
+use streamtree_tests::{LONG, idle, wait_until};
 
 /// A gate a task waits on: `open` lets one waiter through.
 #[derive(Clone)]
@@ -49,13 +36,6 @@ impl Gate {
     fn open(&self) {
         self.tx.send(()).unwrap();
     }
-}
-
-fn idle(s: &Session) {
-    assert!(
-        s.wait_idle(LONG),
-        "the session's tasks finish within {LONG:?}"
-    );
 }
 
 #[test]

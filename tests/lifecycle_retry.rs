@@ -5,30 +5,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use streamtree::Subscription;
 use streamtree::prelude::*;
 
-const LONG: Duration = Duration::from_secs(20);
-
-fn wait_until(sub: &Subscription, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !cond() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(
-            sub.wait_timeout(left),
-            "the condition did not hold within {LONG:?}"
-        );
-    }
-}
-
-fn idle(s: &Session) {
-    assert!(
-        s.wait_idle(LONG),
-        "the session's tasks finish within {LONG:?}"
-    );
-}
+use streamtree_tests::{LONG, idle, wait_until};
 
 fn recv<T>(rx: &Receiver<T>, what: &str) -> T {
     rx.recv_timeout(LONG)

@@ -4,23 +4,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
+use streamtree::Runtime;
 use streamtree::prelude::*;
-use streamtree::{Runtime, Subscription};
 
-const LONG: Duration = Duration::from_secs(20);
-
-fn wait_until(sub: &Subscription, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !cond() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(
-            sub.wait_timeout(left),
-            "the condition did not hold within {LONG:?}"
-        );
-    }
-}
+use streamtree_tests::{LONG, wait_until};
 
 fn two_sessions() -> (Session, Session) {
     let rt = Runtime::builder().build();

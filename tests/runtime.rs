@@ -14,7 +14,7 @@ use streamtree::asyncio::TaskSummary;
 use streamtree::prelude::*;
 use streamtree::{Runtime, Subscription};
 
-const LONG: Duration = Duration::from_secs(20);
+use streamtree_tests::{LONG, wait_until};
 
 fn panic_text(f: impl FnOnce()) -> String {
     let err = catch_unwind(AssertUnwindSafe(f)).expect_err("should panic");
@@ -31,18 +31,6 @@ fn gated(started: Sender<()>, go: Receiver<()>) -> impl FnOnce() -> u32 + Send +
         started.send(()).unwrap();
         go.recv_timeout(LONG).expect("the test lets the task go");
         1
-    }
-}
-
-/// Waits (on notifications) until `cond` holds, at most `LONG` in all.
-fn wait_until(sub: &Subscription, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !cond() {
-        let left = deadline.saturating_duration_since(Instant::now());
-        assert!(
-            sub.wait_timeout(left),
-            "the condition did not hold within {LONG:?}"
-        );
     }
 }
 
