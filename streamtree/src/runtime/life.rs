@@ -427,9 +427,11 @@ impl Slot {
         }
         life.timed_out = true;
         life.timer = None;
-        if st.cancel == Cancel::None {
+        // Woken after the unlock, as `cancel_with_trash` does (the close-vs-worker loom
+        // model failed with a notify under the slot's lock).
+        let requested = st.cancel == Cancel::None;
+        if requested {
             st.cancel = Cancel::Requested;
-            self.cancel_signal.notify_all();
         }
         let change = match life.opts.retry {
             Some(retry) if st.attempt <= retry.retries() => {
@@ -447,6 +449,9 @@ impl Slot {
             }
         };
         drop(guard);
+        if requested {
+            self.cancel_signal.notify_all();
+        }
         drop(trash);
         self.publish(change);
     }
