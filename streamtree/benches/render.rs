@@ -1,7 +1,11 @@
 //! Build-and-render throughput of a 100 × 100 table (Page > VStack of 100 HStacks of 100
 //! Text cells: 10,101 elements), beside `maud::html!` writing the same markup in the same
 //! run. Allocation counts come from divan's `AllocProfiler`.
-//! `table_10k*`: a 10,000-row `Table` beside maud writing the same `<table>` markup.
+//! `table_10k*`: a 10,000-row table beside maud writing the same `<table>` markup, both
+//! from the same prebuilt rows: `table_10k` builds it with `TableBuilder` (the API the docs
+//! recommend for large tables) and renders it, `table_10k_str` builds it through `Table`
+//! with a `Str` per cell (the earlier figure), `table_10k_render_only` renders a prebuilt
+//! one. Compare `table_10k` with `table_10k_maud` from the same run (issue 11: within 2×).
 //!
 //! Run: `cargo xtask bench` (or `cargo bench -p streamtree --bench render`).
 
@@ -68,6 +72,15 @@ fn table_10k(b: Bencher) {
     let rows = table::table_10k_rows();
     b.counter(ItemsCount::new(table::TABLE_ROWS))
         .bench(|| streamtree::render::html::fragment(&table::table_10k(&rows)));
+}
+
+/// The same table built through `Table` with a `Str` per cell, then rendered: the path
+/// measured before `TableBuilder`.
+#[divan::bench]
+fn table_10k_str(b: Bencher) {
+    let rows = table::table_10k_rows();
+    b.counter(ItemsCount::new(table::TABLE_ROWS))
+        .bench(|| streamtree::render::html::fragment(&table::table_10k_str(&rows)));
 }
 
 /// The same table rendered from a tree built once, outside the timed loop: the HTML

@@ -7,9 +7,11 @@
 mod display;
 mod records;
 mod table;
+mod table_builder;
 
 pub use self::display::{Columns, Expander, Info, Metric, Success, Warning};
 pub use self::table::{DataTable, Table};
+pub use self::table_builder::{CellText, IntoCell, TableBuilder, TableRow};
 pub use crate::element::Align;
 
 use crate::asyncio::Progress;

@@ -53,10 +53,10 @@ pub(crate) struct TableNode {
 /// Measured (`cargo bench -p streamtree --bench render -- table_10k`, medians, shared 2-core
 /// VM, both sides from the same prebuilt rows): build + render 926 µs with one `Str` per
 /// cell, 880 µs with the flat buffer (and the merged tags and one escape scan in
-/// `render::table::html`); render only 370 → 315 µs; maud 305 / 274 µs in the same runs.
-/// Most of what is left of the build is the caller's own cells (`Str::from` per cell in the
-/// benchmark) and `core::fmt` for `Str` cells, which `castaway` cannot single out without
-/// an `unsafe` marker impl.
+/// `render::table::html`); maud 305 / 274 µs in the same runs. The rest was the caller's
+/// own cells (`Str::from` per cell) and `core::fmt` for `Str` cells, which `castaway`
+/// cannot single out without an `unsafe` marker impl: hence
+/// [`TableBuilder`](crate::elements::TableBuilder), whose cells write themselves.
 pub(crate) fn push_cell<T: std::fmt::Display>(text: &mut String, value: &T) {
     castaway::match_type!(value, {
         &String as s => text.push_str(s),

@@ -16,6 +16,10 @@ use crate::element::{Element, Node, Str, TableNode, push_cell};
 /// escaped. Text: columns aligned by Unicode display width, two spaces apart, the header
 /// underlined.
 ///
+/// For large tables use [`TableBuilder`](super::TableBuilder): it writes each cell's text
+/// straight into the table (strings copied, integers by `itoa`), where `Table` formats each
+/// cell through `Display` and callers often make a `Str` or `String` per cell first.
+///
 /// # Example
 /// ```
 /// use streamtree::prelude::*;

@@ -19,6 +19,21 @@ fn class(align: Align) -> &'static str {
     }
 }
 
+/// The markup before a body cell: `<tr><td..>` for a row's first, `</td><td..>` after.
+/// Each arm is one literal, so the copy is a few fixed-size moves, not a `memcpy` call
+/// (as in maud's template, whose static text is merged at compile time).
+#[inline(always)]
+fn open_cell(out: &mut String, first: bool, align: Align) {
+    match (first, align) {
+        (true, Align::Left) => out.push_str("<tr><td>"),
+        (true, Align::Right) => out.push_str("<tr><td class=\"st-right\">"),
+        (true, Align::Center) => out.push_str("<tr><td class=\"st-center\">"),
+        (false, Align::Left) => out.push_str("</td><td>"),
+        (false, Align::Right) => out.push_str("</td><td class=\"st-right\">"),
+        (false, Align::Center) => out.push_str("</td><td class=\"st-center\">"),
+    }
+}
+
 /// Writes `t` as `<table>` with `<thead>` (when it has a header) and `<tbody>`.
 pub(crate) fn html(out: &mut String, el: &Element, t: &TableNode) {
     out.push_str("<table class=\"st-table\"");
@@ -28,12 +43,11 @@ pub(crate) fn html(out: &mut String, el: &Element, t: &TableNode) {
         out.push('"');
     }
     out.push('>');
-    let classes: Vec<&str> = (0..t.columns).map(|i| class(t.align(i))).collect();
     if !t.header.is_empty() {
         out.push_str("<thead><tr>");
         for (i, h) in t.header.iter().enumerate() {
             out.push_str("<th");
-            out.push_str(classes[i]);
+            out.push_str(class(t.align(i)));
             out.push('>');
             escape(out, h);
             out.push_str("</th>");
@@ -44,23 +58,14 @@ pub(crate) fn html(out: &mut String, el: &Element, t: &TableNode) {
     // Reserve once: a cell's markup is its text plus a dozen bytes.
     let cells = t.row_count() * t.columns;
     out.reserve(t.text_len() + 12 * cells + 16 * t.row_count());
-    // The markup before each column's cell, merged into one string as maud's template
-    // merges its static text: `<tr><td>` for the first, `</td><td class=..>` after.
-    let before: Vec<String> = classes
-        .iter()
-        .enumerate()
-        .map(|(i, class)| {
-            let open = if i == 0 { "<tr><td" } else { "</td><td" };
-            format!("{open}{class}>")
-        })
-        .collect();
     // One vectorised scan of all cells' text instead of one per cell: most tables hold
     // nothing to escape.
     let clean = !needs_escape(t.text());
+    let aligns: Vec<Align> = (0..t.columns).map(|i| t.align(i)).collect();
     let last = t.columns.saturating_sub(1);
     let mut column = 0;
     for cell in t.cells() {
-        out.push_str(&before[column]);
+        open_cell(out, column == 0, aligns[column]);
         if clean {
             out.push_str(cell);
         } else {
@@ -174,6 +179,35 @@ fn fit(cell: &str, max: usize) -> (Cow<'_, str>, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_alignment_opens_its_cells() {
+        use crate::elements::Table;
+        let row = ["a", "b", "c"];
+        for align in [
+            [Align::Left, Align::Right, Align::Center],
+            [Align::Right, Align::Center, Align::Left],
+            [Align::Center, Align::Left, Align::Right],
+        ] {
+            let t = Table([row, row]).align(align);
+            let mut out = String::new();
+            let crate::element::Node::Table(node) = &t.node else {
+                panic!("a table");
+            };
+            html(&mut out, &t, node);
+            let tds: String = align
+                .iter()
+                .zip(row)
+                .map(|(&a, cell)| format!("<td{}>{cell}</td>", class(a)))
+                .collect();
+            assert_eq!(
+                out,
+                format!(
+                    "<table class=\"st-table\"><tbody><tr>{tds}</tr><tr>{tds}</tr></tbody></table>"
+                )
+            );
+        }
+    }
 
     #[test]
     fn fit_cuts_by_display_width() {
