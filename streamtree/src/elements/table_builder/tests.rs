@@ -245,3 +245,23 @@ fn custom_cells_append_only() {
     t.row().cell("a").cell(Money(-5)).cell("b");
     assert_eq!(cells(&t), ["a", "$-5.00", "b"]);
 }
+
+#[test]
+fn rows_of_any_lengths_pad_as_table_pads_them() {
+    let shapes: [&[usize]; 5] = [&[1, 2, 1], &[2, 2, 0, 2], &[0, 0, 0], &[3], &[2, 2, 2, 3]];
+    for shape in shapes {
+        let mut b = TableBuilder::with_capacity(2);
+        let mut rows = Vec::new();
+        for (r, &n) in shape.iter().enumerate() {
+            let row: Vec<String> = (0..n).map(|c| format!("{r}.{c}")).collect();
+            let mut w = b.row();
+            for cell in &row {
+                w = w.cell(cell);
+            }
+            rows.push(row);
+        }
+        let (built, table) = (b.build(), Table(rows));
+        assert_eq!(fragment(&built), fragment(&table), "{shape:?}");
+        assert_eq!(text::render(&built), text::render(&table), "{shape:?}");
+    }
+}
