@@ -65,8 +65,9 @@ fn streamtree_html_only(b: Bencher) {
         .bench(|| streamtree::render::html::fragment(&tree));
 }
 
-/// A 10,000-row `Table` (4 columns) built and rendered to HTML: the figure compared with
-/// `table_10k_maud`. Both start from the same rows, made once outside the timed loop.
+/// A 10,000-row table (4 columns) built with `TableBuilder` and rendered to HTML: the
+/// figure compared with `table_10k_maud`. Both start from the same rows, made once outside
+/// the timed loop.
 #[divan::bench]
 fn table_10k(b: Bencher) {
     let rows = table::table_10k_rows();
