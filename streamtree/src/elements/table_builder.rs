@@ -175,9 +175,9 @@ macro_rules! integer_cells {
 }
 integer_cells!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
 
-// Through `core::fmt`, not a shortest-digits crate: zmij/ryu round exact ties to even where
-// `Display` rounds them up (`3572143765320.1562` against `…1563`, about 1 f64 in 600 of a
-// random sample) and write exponents (`1e+16`), so cells would differ from `Table`'s.
+// Through `core::fmt`, not zmij (in the lock through serde_json): zmij rounds exact ties
+// to even where `Display` rounds them up (`3572143765320.1562` against `…1563`; about 0.2%
+// of a sample of f64s) and writes exponents (`1e+16`), so cells would differ from `Table`'s.
 macro_rules! float_cells {
     ($($t:ty)*) => {$(
         /// As `Display` writes it (shortest round-trip digits, no exponent).
