@@ -8,8 +8,10 @@
 //! does it with page scripts disabled: "Apply changes" posts the page-wide form and the
 //! reloaded page shows the new region. A fourth changes the sales dashboard's region with
 //! its loads held at a gate: the previous region's figures stay shown while the new one
-//! loads, then are replaced. A fifth drops the event stream from the server while a task
-//! runs and sees the final state arrive after the browser reconnects by itself. The last
+//! loads, then are replaced. A fifth drops the event stream from the server
+//! ([`Running::drop_streams`](streamtree::Running::drop_streams)) while a task runs, lets
+//! the task finish while the page is away, and sees the final state arrive in the same page
+//! after the browser's `EventSource` reconnects by itself (with `Last-Event-ID`). The last
 //! saves the sales dashboard, ready, as `<target>/browser-test/dashboard.png`.
 //!
 //! `STREAMTREE_UPDATE_SCREENSHOT=1` (`cargo xtask screenshot`) also copies the two PNGs to
@@ -26,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::json;
 use streamtree::prelude::*;
 use streamtree::{Runtime, serve};
-use streamtree_tests::{QUICK_JOB_GATE, browser_demo};
+use streamtree_tests::{Gate, QUICK_JOB_GATE, browser_demo};
 
 #[path = "driver.rs"]
 mod driver;
@@ -266,6 +268,63 @@ fn dashboard_select_keeps_the_previous_region_until_the_new_one_arrives_in_headl
         json!(true),
         "East's figures replace North's"
     );
+    assert_same_page_no_error(&browser);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn a_stream_dropped_by_the_server_resumes_in_the_same_page_in_headless_chromium() {
+    let Some(browser) = Browser::start(Options::new("resume")) else {
+        return;
+    };
+    // One task held at a gate; it says on `finished` when it is through.
+    let gate = Arc::new(Gate::new(false));
+    let (finished_tx, finished) = channel::<()>();
+    let finished_tx = Mutex::new(finished_tx);
+    let app = {
+        let gate = gate.clone();
+        move || {
+            let gate = gate.clone();
+            let finished = finished_tx.lock().unwrap().clone();
+            let job = submit("job", move || {
+                gate.wait(|| is_task_cancel_requested("job"));
+                let _ = finished.send(());
+            });
+            Text(format!("job: {}", job.status().as_str()))
+        }
+    };
+    let server = serve(app)
+        .bind(([127, 0, 0, 1], 0))
+        .runtime(Runtime::builder().max_workers(2).build())
+        .spawn()
+        .unwrap();
+    browser.open_app(server.addr());
+    browser.wait_text("job: running");
+    mark_page(&browser);
+
+    // The server ends the stream; the page's EventSource notices and waits its retry
+    // delay (3 s in Chromium) before reconnecting.
+    server.drop_streams();
+    browser.wait_for(
+        "the page noticing the dropped stream",
+        "document.getElementById('st-note').textContent === 'Reconnecting…'",
+        GUARD,
+    );
+    // The task finishes while the client is away.
+    gate.open();
+    finished
+        .recv_timeout(GUARD)
+        .expect("the task was let through while the client was away");
+    assert_eq!(
+        browser.eval(
+            "document.getElementById('st-note').textContent === 'Reconnecting…' && \
+             !document.body.innerText.includes('job: done')"
+        ),
+        json!(true),
+        "the task finished before the browser reconnected (its retry delay is 3 s)"
+    );
+    // The browser reconnects by itself, with `Last-Event-ID`, and the final state arrives.
+    browser.wait_text("job: done");
     assert_same_page_no_error(&browser);
     server.shutdown().unwrap();
 }
