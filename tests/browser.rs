@@ -1,7 +1,7 @@
 //! End to end in headless Chromium over WebDriver (`tests/driver.rs`: chromedriver and
 //! fantoccini): the demo page first shows "Loading…", then "Ready: result=42" arrives as a
 //! push (no reload); Cancel ends the long job in "Cancelled."; Retry starts it again. The
-//! final page is saved as `<target>/browser-test/final.png`.
+//! final page is saved as `<target>/browser-test/screenshot.png`.
 //!
 //! A second test picks a region in a `Select`: the script posts the change, and the
 //! rerun's result for the new region arrives as a push, again without a reload. A third
@@ -326,5 +326,42 @@ fn a_stream_dropped_by_the_server_resumes_in_the_same_page_in_headless_chromium(
     // The browser reconnects by itself, with `Last-Event-ID`, and the final state arrives.
     browser.wait_text("job: done");
     assert_same_page_no_error(&browser);
+    server.shutdown().unwrap();
+}
+
+/// The README's picture: the sales dashboard of `examples/dashboard.rs`, ready, at
+/// 1200 × 900, with instant loads and a fixed clock so the PNG only changes when the page
+/// does.
+#[test]
+fn sales_dashboard_ready_screenshot_in_headless_chromium() {
+    let options = Options {
+        size: (1200, 900),
+        ..Options::new("dashboard-shot")
+    };
+    let Some(browser) = Browser::start(options) else {
+        return;
+    };
+    let instant: dashboard::Step = Arc::new(|_, _, _| false);
+    let clock: dashboard::Clock = Arc::new(|| "09:30:00 UTC".to_owned());
+    let load = dashboard::loader(instant, clock);
+    let server = serve(move || Page([dashboard::Dashboard(load.clone())]).title("Sales dashboard"))
+        .bind(([127, 0, 0, 1], 0))
+        .runtime(Runtime::builder().max_workers(2).build())
+        .spawn()
+        .unwrap();
+    browser.open_app(server.addr());
+    browser.wait_for(
+        "the dashboard ready, Refresh enabled",
+        "document.body.innerText.includes('North, last 7 days; loaded at 09:30:00 UTC.') && \
+         document.querySelector('[data-st-key=\"refresh\"]') && \
+         !document.querySelector('[data-st-key=\"refresh\"]').disabled",
+        GUARD,
+    );
+    assert_eq!(
+        browser.eval("document.getElementById('st-note').hidden"),
+        json!(true),
+        "no error note"
+    );
+    save_screenshot(&browser, "dashboard.png");
     server.shutdown().unwrap();
 }

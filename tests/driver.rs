@@ -30,7 +30,7 @@ pub const GUARD: Duration = Duration::from_secs(20);
 pub struct Options {
     /// Names the profile directory (tests run in parallel).
     pub name: &'static str,
-    /// The window's inner size in CSS pixels.
+    /// The viewport's size in CSS pixels (and a screenshot's in pixels).
     pub size: (u32, u32),
     /// Page scripts off (content setting), as for a visitor without JavaScript; scripts the
     /// test runs through WebDriver still work.
@@ -185,6 +185,19 @@ impl Browser {
         browser.cmd("set timeouts", |c| async move {
             c.update_timeouts(timeouts).await
         });
+        // `--window-size` sizes the window, not the page: grow it by the browser's own
+        // frame so the viewport (and a screenshot) is exactly `size`.
+        let frame = browser.eval("[outerWidth - innerWidth, outerHeight - innerHeight]");
+        let grow = |i: usize| u32::try_from(frame[i].as_u64().unwrap_or(0)).unwrap_or(0);
+        let (outer_w, outer_h) = (width + grow(0), height + grow(1));
+        browser.cmd("size the window", |c| async move {
+            c.set_window_size(outer_w, outer_h).await
+        });
+        assert_eq!(
+            browser.eval("[innerWidth, innerHeight]"),
+            json!([width, height]),
+            "the viewport is the size asked for"
+        );
         Some(browser)
     }
 
