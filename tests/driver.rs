@@ -261,6 +261,11 @@ impl Browser {
     /// Waits, on DOM mutations in the page, until the JavaScript condition `cond` holds;
     /// fails after `timeout` with `what` and the page's text.
     pub fn wait_for(&self, what: &str, cond: &str, timeout: Duration) {
+        assert!(
+            timeout < GUARD * 2,
+            "a wait in the page ends before WebDriver's script timeout ({:?})",
+            GUARD * 2
+        );
         let script = format!(
             r#"const done = arguments[arguments.length - 1];
             const ok = () => {{ try {{ return !!({cond}); }} catch (e) {{ return false; }} }};
