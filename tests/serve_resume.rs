@@ -2,10 +2,11 @@
 //! `Last-Event-ID` gets only newer pushes: the current render at once when the client
 //! missed it, else the next one; never an older page.
 //!
-//! The stream is dropped by closing its TCP connection from the client side, then reopened
-//! as a browser's `EventSource` does. The server cannot tell that from a drop on its side
-//! (a proxy's timeout, a restart of the connection): either way the old stream is gone and
-//! the resume logic in `GET /events` is what is tested, without a test-only server API.
+//! The stream is dropped by closing its TCP connection from the client side, or from the
+//! server side with [`Running::drop_streams`](streamtree::Running::drop_streams), then
+//! reopened as a browser's `EventSource` does: either way the old stream is gone and the
+//! resume logic in `GET /events` is what is tested. `tests/browser.rs` does the same with
+//! the browser's own reconnect.
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -130,5 +131,41 @@ fn a_reconnect_that_has_the_current_page_waits_for_the_next() {
         assert!(seq > prev, "seq {seq} after {prev}");
         prev = seq;
         event = e;
+    }
+}
+
+#[test]
+fn drop_streams_ends_the_open_stream_and_a_reconnect_resumes() {
+    let gate = Arc::new(Gate::new(false));
+    let (finishing_tx, finishing) = channel();
+    let server = serve(gated_job(gate.clone(), finishing_tx))
+        .bind(([127, 0, 0, 1], 0))
+        .spawn()
+        .unwrap();
+    let cookie = get(server.addr(), None).cookie();
+    let mut events = Events::open(server.addr(), &cookie);
+    let (id, first) = events.next_with_id();
+    let seen = seq_of(id, &first);
+    // The server ends the stream on its side; the session stays.
+    server.drop_streams();
+    events.expect_end();
+    assert_eq!(server.session_count(), 1, "the session outlives its stream");
+    gate.open();
+    finishing
+        .recv_timeout(GUARD)
+        .expect("the task was let through while the client was away");
+    let last = seen.to_string();
+    let mut events = Events::try_open_with(
+        server.addr(),
+        "/events",
+        &cookie,
+        &[("Last-Event-ID", &last)],
+    )
+    .unwrap_or_else(|head| panic!("{head}"));
+    // A stream opened after the drop is not ended by it: it resumes to the final state.
+    let (id, event) = events.next_with_id();
+    assert!(seq_of(id, &event) > seen, "{event}");
+    if !event["html"].as_str().unwrap().contains("job: done") {
+        events.until("job: done");
     }
 }

@@ -5,6 +5,7 @@
 mod bench;
 mod ci;
 mod demo;
+mod screenshot;
 mod util;
 
 use std::process::ExitCode;
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::run(&rest),
         Some("ci") => ci::run(&rest),
         Some("bench") => bench::run(&rest),
+        Some("screenshot") => screenshot::run(&rest),
         Some("help" | "--help" | "-h") | None => {
             print_help();
             Ok(())
@@ -46,6 +48,8 @@ tasks:
   ci             fmt --check, clippy -D warnings (all targets and features),
                  rustdoc -D warnings, test --workspace with CI=true, loom models
   bench [ARGS..] run the benchmarks of the streamtree crate, release build, with
-                 serve_abuse (the demo server under hostile clients; ARGS go to cargo)"
+                 serve_abuse (the demo server under hostile clients; ARGS go to cargo)
+  screenshot     the README's pictures, docs/dashboard.png and docs/screenshot.png,
+                 taken in headless Chromium by the browser tests"
     );
 }

@@ -33,6 +33,9 @@ pub(super) struct Shared {
     sessions: Mutex<HashMap<u128, Arc<Live>>>,
     /// Becomes `true` once, when the server stops; event streams and pushers end on it.
     pub(super) stop: watch::Sender<bool>,
+    /// Bumped by `Running::drop_streams`: every event stream open at a bump ends (its
+    /// browser reconnects and resumes); streams opened later wait for the next bump.
+    pub(super) drop_streams: watch::Sender<u64>,
     /// Bounds concurrent push renders and first renders of new sessions: a burst of task
     /// changes across many sessions, or a flood of new visitors, queues here (in arrival
     /// order, one entry per session) instead of taking a blocking thread each.
@@ -88,6 +91,7 @@ impl Shared {
             runtime,
             sessions: Mutex::new(HashMap::new()),
             stop: watch::channel(false).0,
+            drop_streams: watch::channel(0).0,
             renders,
             streams: AtomicUsize::new(0),
             sweep: Notify::new(),

@@ -362,16 +362,18 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri)
     live.changed.notify_one();
     let stop = shared.stop.subscribe();
     let closed = live.closed.subscribe();
+    let dropped = shared.drop_streams.subscribe();
     // `sent`: the newest seq this client has (its `Last-Event-ID`, then each push sent);
     // an event goes out only with a greater seq, so the ids a client sees only grow.
-    let state = (rx, stop, closed, guard, resume);
+    let state = (rx, stop, closed, dropped, guard, resume);
     let stream = futures_util::stream::unfold(state, move |mut state| async move {
-        let (rx, stop, closed, _, sent) = &mut state;
+        let (rx, stop, closed, dropped, _, sent) = &mut state;
         loop {
             tokio::select! {
                 changed = rx.changed() => changed.ok()?,
                 _ = stop.wait_for(|stopped| *stopped) => return None,
                 _ = closed.wait_for(|closed| *closed) => return None,
+                _ = dropped.changed() => return None,
             }
             let snapshot = rx.borrow_and_update().clone();
             if sent.is_some_and(|sent| snapshot.seq <= sent) {

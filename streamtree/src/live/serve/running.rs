@@ -65,6 +65,24 @@ impl Running {
         self.shared.session_count()
     }
 
+    /// Ends every open event stream now, as a proxy's timeout or a dropped connection
+    /// would, and keeps the sessions. Browsers reconnect by themselves (`EventSource`,
+    /// after its retry delay) with `Last-Event-ID` and get what changed while they were
+    /// away, or the next push (`GET /events` in the [module docs](super)). For tests of
+    /// reconnects, and to have every client reconnect (e.g. before moving them).
+    ///
+    /// # Example
+    /// ```
+    /// let r = streamtree::serve(streamtree::Element::empty).bind(([127, 0, 0, 1], 0)).spawn().unwrap();
+    /// r.drop_streams();
+    /// // The server runs on; only the streams open at the call ended.
+    /// assert_eq!(r.session_count(), 0);
+    /// r.shutdown().unwrap();
+    /// ```
+    pub fn drop_streams(&self) {
+        self.shared.drop_streams.send_modify(|bumps| *bumps += 1);
+    }
+
     /// Stops the server gracefully (as [`Server::serve_on`](super::Server::serve_on)
     /// describes), waits for its thread and closes all sessions.
     ///
