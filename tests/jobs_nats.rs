@@ -169,9 +169,16 @@ fn two_replicas_submitting_the_same_shared_job_get_one_run() {
     wait_until(&sub_b, || message(&hb).as_deref() == Some("waiting"));
     *GATE.0.lock().unwrap() = true;
     GATE.1.notify_all();
-    assert!(a.wait_idle(LONG) && b.wait_idle(LONG), "both end within {LONG:?}");
+    assert!(
+        a.wait_idle(LONG) && b.wait_idle(LONG),
+        "both end within {LONG:?}"
+    );
     assert_eq!((ha.result(), hb.result()), (Some(42), Some(42)));
-    assert_eq!(COUNTED_RUNS.load(Ordering::SeqCst), 1, "one run for both replicas");
+    assert_eq!(
+        COUNTED_RUNS.load(Ordering::SeqCst),
+        1,
+        "one run for both replicas"
+    );
     stop(w);
 }
 
@@ -186,7 +193,10 @@ fn a_worker_shut_down_hands_its_run_back_and_another_finishes_it_as_attempt_2() 
     // Grace zero: the running job is handed back at once.
     stop(slow);
     let fast = worker(&server, "fast1");
-    assert!(s.wait_idle(LONG), "the other worker finishes within {LONG:?}");
+    assert!(
+        s.wait_idle(LONG),
+        "the other worker finishes within {LONG:?}"
+    );
     assert_eq!(h.result().as_deref(), Some("7 done on fast1"));
     assert_eq!(h.attempt(), 2);
     stop(fast);

@@ -154,8 +154,8 @@ async fn hand_back(shared: &Shared) {
             && s.run == r.run
             && s.status == Status::Running
         {
+            // `worker` stays: the next claim counts a new attempt.
             s.status = Status::Queued;
-            s.worker = None;
             let _ = shared.conn.kv.put(key.as_str(), s.encode()).await;
         }
         let _ = r.msg.ack_with(AckKind::Nak(None)).await;
@@ -202,9 +202,10 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
         let _ = msg.ack_with(AckKind::Term).await;
         return;
     };
-    let attempt = msg
+    let delivered = msg
         .info()
         .map_or(1, |i| u32::try_from(i.delivered).unwrap_or(u32::MAX));
+    let mut attempt = delivered;
     // Claim: queued/retrying/running (a redelivery) → running, by compare-and-set.
     let claimed = loop {
         let Ok(Some(entry)) = kv.entry(req.key.as_str()).await else {
@@ -223,8 +224,16 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
                 .await;
             break None;
         }
+        // A run some worker started before (a redelivery, a retry, a hand-back) is a new
+        // attempt; the delivery count alone misses a hand-back now and then.
+        let counted = if s.worker.is_some() {
+            s.attempt + 1
+        } else {
+            s.attempt
+        };
         s.status = Status::Running;
-        s.attempt = attempt;
+        s.attempt = counted.max(delivered);
+        attempt = s.attempt;
         s.worker = Some(shared.name.to_string());
         if kv
             .update(req.key.as_str(), s.encode(), entry.revision)

@@ -133,6 +133,8 @@ pub(crate) struct RunState {
     pub(crate) status: Status,
     /// 1-based; a redelivery (dead worker, retry) counts up.
     pub(crate) attempt: u32,
+    /// The worker running it, or that ran it last (kept through a hand-back, so the
+    /// next claim counts a new attempt); `None` until a worker first claims it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) worker: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
