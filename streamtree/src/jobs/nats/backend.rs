@@ -61,13 +61,16 @@ impl Drop for NatsBackend {
     }
 }
 
+/// Where the watcher sends a key's updates: (revision, state).
+type Update = Sender<(u64, RunState)>;
+
 /// Executes waiting for a key's updates, each with its revision.
 #[derive(Default)]
 struct Waiters {
     next: AtomicU64,
     /// key → (waiter id, sender). Written by `execute` (register, and the guard's drop)
     /// and read by the watcher; never held across a send that could block (unbounded).
-    by_key: Mutex<HashMap<String, Vec<(u64, Sender<(u64, RunState)>)>>>,
+    by_key: Mutex<HashMap<String, Vec<(u64, Update)>>>,
 }
 
 impl Waiters {
@@ -86,9 +89,7 @@ impl Waiters {
         }
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(u64, Sender<(u64, RunState)>)>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(u64, Update)>>> {
         self.by_key.lock().unwrap_or_else(PoisonError::into_inner)
     }
 

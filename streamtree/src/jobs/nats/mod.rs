@@ -8,7 +8,7 @@
 //!   shares (one `filter_subject`: nats-server 2.9 ignores `filter_subjects`);
 //! - bucket `P-state` (its stream `KV_P-state`, made here: async-nats ≥ 0.41 cannot
 //!   create buckets on a 2.9 server) holding, per run of (job, input), the key
-//!   `r.<hash>` (a [`RunState`] in JSON: run id, status, attempt, worker, progress, output
+//!   `r.<hash>` (a `RunState` in JSON: run id, status, attempt, worker, progress, output
 //!   or error) and, once cancelled, `c.<hash>` (the run id whose cancel was requested).
 //!   Entries expire after [`NatsOptions::state_ttl`] without a write.
 //!
