@@ -254,3 +254,24 @@ fn an_output_over_the_servers_max_payload_ends_in_error_saying_so() {
     );
     stop(w);
 }
+
+#[test]
+fn after_a_server_restart_handles_keep_their_state_and_a_cancel_still_reaches_the_job() {
+    let server = NatsServer::start();
+    let w = worker(&server, "w1");
+    let s = web(&server);
+    let sub = s.subscribe();
+    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 3 }).submit());
+    wait_until(&sub, || message(&h).as_deref() == Some("started on w1"));
+    let server = server.restart();
+    // The handle reports what it last knew.
+    assert_eq!(h.status(), TaskStatus::Running);
+    assert_eq!(message(&h).as_deref(), Some("started on w1"));
+    // Both sides reconnect (the store kept the stream and the bucket); the cancel is
+    // written once the web side is back, and the worker's watcher sees it.
+    h.cancel();
+    assert!(s.wait_idle(LONG), "the cancel ends the job within {LONG:?}");
+    assert_eq!(h.status(), TaskStatus::Cancelled);
+    stop(w);
+    drop(server);
+}

@@ -165,25 +165,19 @@ async fn hand_back(shared: &Shared) {
 /// The worker's one watcher of `c.*`: a cancel written for a run executing here becomes
 /// its job's cancel request.
 async fn watch_cancels(shared: Arc<Shared>) {
-    loop {
-        if let Ok(mut updates) = shared.conn.kv.watch("c.>").await {
-            while let Some(Ok(entry)) = updates.next().await {
-                if entry.operation != Operation::Put {
-                    continue;
-                }
-                let key = format!("r.{}", &entry.key[2..]);
-                let slot = shared
-                    .running()
-                    .get(&key)
-                    .filter(|r| r.run.as_bytes() == entry.value.as_ref())
-                    .map(|r| Arc::clone(&r.slot));
-                if let Some(slot) = slot {
-                    let _ = slot.cancel(); // a detached slot has no set to tell
-                }
-            }
+    let (kv, connected) = (shared.conn.kv.clone(), shared.conn.connected.clone());
+    crate::jobs::nats::watch_puts(kv, "c.>", connected, |entry| {
+        let key = format!("r.{}", &entry.key[2..]);
+        let slot = shared
+            .running()
+            .get(&key)
+            .filter(|r| r.run.as_bytes() == entry.value.as_ref())
+            .map(|r| Arc::clone(&r.slot));
+        if let Some(slot) = slot {
+            let _ = slot.cancel(); // a detached slot has no set to tell
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
 }
 
 /// Whether a cancel of run `run` at state key `key` is recorded.
@@ -202,6 +196,15 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
         let _ = msg.ack_with(AckKind::Term).await;
         return;
     };
+    // A redelivery of a run still executing here (heartbeats lost to a reconnect): the
+    // running copy ends it and acknowledges; a second copy would run the job twice.
+    if shared
+        .running()
+        .get(&req.key)
+        .is_some_and(|r| r.run == req.run)
+    {
+        return;
+    }
     let delivered = msg
         .info()
         .map_or(1, |i| u32::try_from(i.delivered).unwrap_or(u32::MAX));
