@@ -118,10 +118,16 @@ impl NatsServer {
             .clone()
     }
 
-    /// Kills the server and starts it again on the same port and store (a lost
-    /// connection, for the clients).
+    /// Stops the server (SIGTERM: it writes its store out) and starts it again on the
+    /// same port and store: a lost connection, for the clients.
     pub fn restart(mut self) -> NatsServer {
-        let _ = self.child.kill();
+        let stopped = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stopped {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
         let (port, dir) = (self.port, std::mem::take(&mut self.dir));
         std::mem::forget(self);

@@ -165,19 +165,31 @@ async fn hand_back(shared: &Shared) {
 /// The worker's one watcher of `c.*`: a cancel written for a run executing here becomes
 /// its job's cancel request.
 async fn watch_cancels(shared: Arc<Shared>) {
-    let (kv, connected) = (shared.conn.kv.clone(), shared.conn.connected.clone());
-    crate::jobs::nats::watch_puts(kv, "c.>", connected, |entry| {
-        let key = format!("r.{}", &entry.key[2..]);
+    let cancel = |key: &str, run: &[u8]| {
         let slot = shared
             .running()
-            .get(&key)
-            .filter(|r| r.run.as_bytes() == entry.value.as_ref())
+            .get(key)
+            .filter(|r| r.run.as_bytes() == run)
             .map(|r| Arc::clone(&r.slot));
         if let Some(slot) = slot {
             let _ = slot.cancel(); // a detached slot has no set to tell
         }
-    })
-    .await;
+    };
+    // After a reconnection: the cancels written meanwhile, read for each run here.
+    let resync = || async {
+        let runs: Vec<(String, String)> = shared
+            .running()
+            .iter()
+            .map(|(k, r)| (k.clone(), r.run.clone()))
+            .collect();
+        for (key, run) in runs {
+            if cancel_recorded(&shared, &key, &run).await {
+                cancel(&key, run.as_bytes());
+            }
+        }
+    };
+    let on_put = |key: &str, value: &[u8]| cancel(&format!("r.{}", &key[2..]), value);
+    crate::jobs::nats::follow_puts(&shared.conn, "c.>", on_put, resync).await;
 }
 
 /// Whether a cancel of run `run` at state key `key` is recorded.
