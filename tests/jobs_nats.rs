@@ -91,8 +91,19 @@ streamtree::job! {
     Big("big") = |_ctx, n: &usize| -> Result<String, String> { Ok("x".repeat(*n)) }
 }
 
+/// Runs of `Numbered`.
+static NUMBERED_RUNS: AtomicU32 = AtomicU32::new(0);
+
+streamtree::job! {
+    /// Numbers its runs from 1.
+    Numbered("numbered") = |_ctx, _n: &u32| -> Result<u32, String> {
+        Ok(NUMBERED_RUNS.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+}
+
 fn jobs() -> Jobs {
     Jobs::new()
+        .register::<Numbered>()
         .register::<FailsOnce>()
         .register::<Big>()
         .register::<Square>()
@@ -274,4 +285,27 @@ fn after_a_server_restart_handles_keep_their_state_and_a_cancel_still_reaches_th
     assert_eq!(h.status(), TaskStatus::Cancelled);
     stop(w);
     drop(server);
+}
+
+#[test]
+fn a_finished_run_in_the_bucket_is_shown_by_a_new_replica_and_a_refresh_runs_it_again() {
+    let server = NatsServer::start();
+    let w = worker(&server, "w1");
+    let first = web(&server);
+    let h = first.enter(|| job::<Numbered>(&1).submit());
+    assert!(first.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!(h.result(), Some(1));
+    // A replica started afterwards (or this one restarted) takes the kept result.
+    let second = web(&server);
+    let load = || job::<Numbered>(&1).submit();
+    let h = second.enter(load);
+    assert!(second.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!(h.result(), Some(1));
+    assert_eq!(NUMBERED_RUNS.load(Ordering::SeqCst), 1, "no second run");
+    // A refresh overwrites the bucket's run instead of joining the finished one.
+    h.refresh();
+    let h = second.enter(load);
+    assert!(second.wait_idle(LONG), "the refresh ends within {LONG:?}");
+    assert_eq!(h.result(), Some(2));
+    stop(w);
 }
