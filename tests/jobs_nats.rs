@@ -309,3 +309,24 @@ fn a_finished_run_in_the_bucket_is_shown_by_a_new_replica_and_a_refresh_runs_it_
     assert_eq!(h.result(), Some(2));
     stop(w);
 }
+
+#[test]
+fn an_input_over_the_servers_max_payload_ends_in_error_saying_so() {
+    let server = NatsServer::start();
+    let s = web(&server);
+    let h = s.enter(|| job::<SkewWeb>(&"y".repeat(2 << 20)).submit());
+    assert!(s.wait_idle(LONG), "the job ends within {LONG:?}");
+    let error = h.error().expect("an Error");
+    assert!(
+        error.starts_with("job `skewed`: its input is 2097") && error.contains("max_payload"),
+        "{error}"
+    );
+    // The run ended in the bucket too: a second submit does not wait on it for ever.
+    let again = web(&server);
+    let h = again.enter(|| job::<SkewWeb>(&"y".repeat(2 << 20)).submit());
+    assert!(
+        again.wait_idle(LONG),
+        "the second submit ends within {LONG:?}"
+    );
+    assert!(h.error().is_some());
+}

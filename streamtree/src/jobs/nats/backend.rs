@@ -177,12 +177,12 @@ impl NatsBackend {
             let state = RunState::queued(run.name, new_run_id());
             if run.fresh {
                 kv.put(key, state.encode()).await.map_err(|e| fail(&e))?;
-                self.publish(key, run, &state).await?;
+                self.publish_or_fail(key, run, &state).await?;
                 return Ok(state);
             }
             match kv.create(key, state.encode()).await {
                 Ok(_) => {
-                    self.publish(key, run, &state).await?;
+                    self.publish_or_fail(key, run, &state).await?;
                     return Ok(state);
                 }
                 Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {}
@@ -203,12 +203,30 @@ impl NatsBackend {
                     // An ended run (or one another version wrote): a new run replaces it,
                     // once, whichever replica wins the compare-and-set.
                     if kv.update(key, state.encode(), entry.revision).await.is_ok() {
-                        self.publish(key, run, &state).await?;
+                        self.publish_or_fail(key, run, &state).await?;
                         return Ok(state);
                     }
                 }
             }
         }
+    }
+
+    /// Publishes the run; when that fails, records the failure as the run's end, so
+    /// nobody joins a run that no worker will ever get.
+    async fn publish_or_fail(
+        &self,
+        key: &str,
+        run: &JobRun<'_>,
+        state: &RunState,
+    ) -> Result<(), String> {
+        let Err(e) = self.publish(key, run, state).await else {
+            return Ok(());
+        };
+        let mut ended = state.clone();
+        ended.status = Status::Error;
+        ended.error = Some(e.clone());
+        let _ = self.conn.kv.put(key, ended.encode()).await;
+        Err(e)
     }
 
     async fn publish(&self, key: &str, run: &JobRun<'_>, state: &RunState) -> Result<(), String> {
