@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use streamtree::jobs::nats::{NatsBackend, NatsOptions};
+use streamtree::jobs::nats::{NatsBackend, NatsError, NatsOptions};
 use streamtree::jobs::{Jobs, job};
 use streamtree::prelude::*;
 use streamtree::worker::{Worker, WorkerHandle, current_worker_name};
@@ -329,4 +329,31 @@ fn an_input_over_the_servers_max_payload_ends_in_error_saying_so() {
         "the second submit ends within {LONG:?}"
     );
     assert!(h.error().is_some());
+}
+
+#[test]
+fn login_options_pass_through_and_a_refused_login_names_the_server() {
+    let server = NatsServer::start_with(&["--auth", "s3cret"]);
+    let refused = NatsBackend::connect(NatsOptions::new(server.url()).token("wrong"))
+        .expect_err("a wrong token is refused");
+    assert!(matches!(refused, NatsError::Connect { .. }), "{refused:?}");
+    assert!(
+        refused.to_string().starts_with(&format!(
+            "cannot connect to the NATS server at {}",
+            server.url()
+        )),
+        "{refused}"
+    );
+    let opts = NatsOptions::new(server.url()).token("s3cret");
+    let w = Worker::new(opts.clone(), jobs()).name("w1").spawn();
+    let rt = streamtree::Runtime::builder()
+        .backend(Arc::new(
+            NatsBackend::connect(opts).expect("the token is taken"),
+        ))
+        .build();
+    let s = Session::builder().runtime(rt).build();
+    let h = s.enter(|| job::<Square>(&3).submit());
+    assert!(s.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!(h.result().as_deref(), Some("9 by w1"));
+    stop(w);
 }
