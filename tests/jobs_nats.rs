@@ -101,8 +101,16 @@ streamtree::job! {
     }
 }
 
+streamtree::job! {
+    /// Always fails.
+    AlwaysFails("always-fails") = |_ctx, _n: &u32| -> Result<u32, String> {
+        Err("it always fails".to_owned())
+    }
+}
+
 fn jobs() -> Jobs {
     Jobs::new()
+        .register::<AlwaysFails>()
         .register::<Numbered>()
         .register::<FailsOnce>()
         .register::<Big>()
@@ -355,5 +363,28 @@ fn login_options_pass_through_and_a_refused_login_names_the_server() {
     let h = s.enter(|| job::<Square>(&3).submit());
     assert!(s.wait_idle(LONG), "the job ends within {LONG:?}");
     assert_eq!(h.result().as_deref(), Some("9 by w1"));
+    stop(w);
+}
+
+#[test]
+fn no_retry_is_asked_past_max_deliver_the_run_ends_in_error_saying_so() {
+    let server = NatsServer::start();
+    let opts = NatsOptions::new(server.url()).max_deliver(2);
+    let w = Worker::new(opts, jobs()).name("w1").spawn();
+    let s = web(&server);
+    let h = s.enter(|| {
+        job::<AlwaysFails>(&1)
+            .retry(Retry::times(5).backoff(Duration::from_millis(10)))
+            .submit()
+    });
+    assert!(s.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!(
+        h.error().as_deref(),
+        Some(
+            "it always fails (not retried: the run was delivered 2 times, the workers' \
+             max_deliver)"
+        )
+    );
+    assert_eq!(h.attempt(), 2);
     stop(w);
 }

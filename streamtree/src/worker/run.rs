@@ -31,6 +31,8 @@ struct Shared {
     jobs: Jobs,
     name: Arc<str>,
     ack_wait: Duration,
+    /// The consumer's most deliveries of a message: no retry is asked past it.
+    max_deliver: i64,
     /// State key → the run being executed here (see the module invariants).
     running: Mutex<HashMap<String, Running>>,
 }
@@ -85,6 +87,7 @@ pub(super) async fn serve(worker: Worker, stop: watch::Receiver<bool>) -> Result
         jobs: worker.jobs,
         name,
         ack_wait: worker.opts.ack_wait,
+        max_deliver: worker.opts.max_deliver,
         running: Mutex::new(HashMap::new()),
     });
     let watcher = tokio::spawn(watch_cancels(Arc::clone(&shared)));
@@ -348,6 +351,17 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
             state.error = Some(e);
         }
         Err(e) => match req.retry() {
+            // The server would drop a Nak'd message past max_deliver: the run would stay
+            // Retrying for ever, so it ends here instead.
+            Some(retry)
+                if attempt <= retry.retries() && i64::from(delivered) >= shared.max_deliver =>
+            {
+                state.status = Status::Error;
+                state.error = Some(format!(
+                    "{e} (not retried: the run was delivered {delivered} times, the \
+                     workers' max_deliver)"
+                ));
+            }
             Some(retry) if attempt <= retry.retries() => {
                 state.status = Status::Retrying;
                 state.error = Some(e);
