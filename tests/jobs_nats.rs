@@ -388,3 +388,104 @@ fn no_retry_is_asked_past_max_deliver_the_run_ends_in_error_saying_so() {
     assert_eq!(h.attempt(), 2);
     stop(w);
 }
+
+/// Env vars that make `worker_process` a worker: the server's URL and the worker's name.
+const WORKER_URL: &str = "STREAMTREE_TEST_NATS_URL";
+const WORKER_NAME: &str = "STREAMTREE_TEST_WORKER_NAME";
+
+/// Not a test on its own: the worker process that
+/// `a_killed_workers_run_is_redelivered_to_another_as_attempt_2` starts (this binary,
+/// run with `--ignored --exact worker_process` and the two env vars) and kills.
+#[test]
+#[ignore = "a worker process started by another test of this file"]
+fn worker_process() {
+    let url = std::env::var(WORKER_URL).expect("started with STREAMTREE_TEST_NATS_URL");
+    let name = std::env::var(WORKER_NAME).expect("started with STREAMTREE_TEST_WORKER_NAME");
+    Worker::new(
+        NatsOptions::new(url).ack_wait(Duration::from_secs(2)),
+        jobs(),
+    )
+    .name(name)
+    .shutdown_grace(Duration::ZERO)
+    .run()
+    .expect("the worker process runs");
+}
+
+/// A child process, killed (SIGKILL) on drop unless taken.
+struct Killed(Option<std::process::Child>);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Starts `worker_process` as worker `name` of `server`.
+fn worker_process_named(server: &NatsServer, name: &str) -> Killed {
+    let child = std::process::Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["worker_process", "--exact", "--ignored", "--nocapture"])
+        .env(WORKER_URL, server.url())
+        .env(WORKER_NAME, name)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("starting the worker process");
+    Killed(Some(child))
+}
+
+#[test]
+fn sigterm_stops_a_worker_process_which_hands_its_run_back() {
+    let server = NatsServer::start();
+    let mut child = worker_process_named(&server, "termed");
+    let s = web(&server);
+    let sub = s.subscribe();
+    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 4 }).submit());
+    wait_until(&sub, || message(&h).as_deref() == Some("started on termed"));
+    let mut process = child.0.take().expect("the worker process");
+    let pid = process.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status();
+    assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+    let (exited_tx, exited) = std::sync::mpsc::channel();
+    std::thread::spawn(move || exited_tx.send(process.wait()));
+    let Ok(status) = exited.recv_timeout(LONG) else {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid])
+            .status();
+        panic!("the worker process did not exit within {LONG:?} of SIGTERM");
+    };
+    assert!(status.is_ok_and(|s| s.success()), "it exits cleanly");
+    // Handed back at once (grace zero): the next worker takes it as attempt 2, with no
+    // wait for ack_wait.
+    let fast = worker(&server, "fast3");
+    assert!(
+        s.wait_idle(LONG),
+        "the other worker finishes within {LONG:?}"
+    );
+    assert_eq!(h.result().as_deref(), Some("4 done on fast3"));
+    assert_eq!(h.attempt(), 2);
+    stop(fast);
+}
+
+#[test]
+fn a_killed_workers_run_is_redelivered_to_another_as_attempt_2() {
+    let server = NatsServer::start();
+    let child = worker_process_named(&server, "doomed");
+    let s = web(&server);
+    let sub = s.subscribe();
+    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 9 }).submit());
+    wait_until(&sub, || message(&h).as_deref() == Some("started on doomed"));
+    drop(child); // kill -9: no hand-back, no more heartbeats
+    // Its run comes back after ack_wait (2 s) to the other worker.
+    let fast = worker(&server, "fast2");
+    assert!(
+        s.wait_idle(LONG),
+        "the other worker finishes within {LONG:?}"
+    );
+    assert_eq!(h.result().as_deref(), Some("9 done on fast2"));
+    assert_eq!(h.attempt(), 2);
+    stop(fast);
+}
