@@ -392,6 +392,8 @@ fn no_retry_is_asked_past_max_deliver_the_run_ends_in_error_saying_so() {
 /// Env vars that make `worker_process` a worker: the server's URL and the worker's name.
 const WORKER_URL: &str = "STREAMTREE_TEST_NATS_URL";
 const WORKER_NAME: &str = "STREAMTREE_TEST_WORKER_NAME";
+/// Optional: the worker's `max_deliver` (it makes the consumer, being the first worker).
+const WORKER_MAX_DELIVER: &str = "STREAMTREE_TEST_MAX_DELIVER";
 
 /// Not a test on its own: the worker process that
 /// `a_killed_workers_run_is_redelivered_to_another_as_attempt_2` starts (this binary,
@@ -401,8 +403,11 @@ const WORKER_NAME: &str = "STREAMTREE_TEST_WORKER_NAME";
 fn worker_process() {
     let url = std::env::var(WORKER_URL).expect("started with STREAMTREE_TEST_NATS_URL");
     let name = std::env::var(WORKER_NAME).expect("started with STREAMTREE_TEST_WORKER_NAME");
+    let max_deliver = std::env::var(WORKER_MAX_DELIVER).map_or(20, |n| n.parse().unwrap());
     Worker::new(
-        NatsOptions::new(url).ack_wait(Duration::from_secs(2)),
+        NatsOptions::new(url)
+            .ack_wait(Duration::from_secs(2))
+            .max_deliver(max_deliver),
         jobs(),
     )
     .name(name)
@@ -425,10 +430,16 @@ impl Drop for Killed {
 
 /// Starts `worker_process` as worker `name` of `server`.
 fn worker_process_named(server: &NatsServer, name: &str) -> Killed {
+    worker_process_with(server, name, 20)
+}
+
+/// Starts `worker_process` as worker `name` of `server`, with `max_deliver`.
+fn worker_process_with(server: &NatsServer, name: &str, max_deliver: u32) -> Killed {
     let child = std::process::Command::new(std::env::current_exe().expect("this test binary"))
         .args(["worker_process", "--exact", "--ignored", "--nocapture"])
         .env(WORKER_URL, server.url())
         .env(WORKER_NAME, name)
+        .env(WORKER_MAX_DELIVER, max_deliver.to_string())
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("starting the worker process");
@@ -488,4 +499,32 @@ fn a_killed_workers_run_is_redelivered_to_another_as_attempt_2() {
     assert_eq!(h.result().as_deref(), Some("9 done on fast2"));
     assert_eq!(h.attempt(), 2);
     stop(fast);
+}
+
+#[test]
+fn a_run_whose_workers_all_die_ends_in_error_after_max_deliver() {
+    let server = NatsServer::start();
+    // The first worker makes the consumer: one delivery per run.
+    let doomed = worker_process_with(&server, "doomed", 1);
+    let s = web(&server);
+    let sub = s.subscribe();
+    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 11 }).submit());
+    wait_until(&sub, || message(&h).as_deref() == Some("started on doomed"));
+    let other = worker(&server, "other");
+    assert!(
+        other.wait_ready(LONG),
+        "the other worker is up within {LONG:?}"
+    );
+    drop(doomed); // kill -9
+    // After ack_wait the server gives up on the run and says so; a worker ends it.
+    assert!(s.wait_idle(LONG), "the run ends within {LONG:?}");
+    assert_eq!(
+        h.error().as_deref(),
+        Some(
+            "job `wait-for-cancel`: no worker finished it in 1 deliveries, the workers' \
+             max_deliver (each worker running it stopped without a word: a crash, a kill, \
+             out of memory?)"
+        )
+    );
+    stop(other);
 }

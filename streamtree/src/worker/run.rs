@@ -59,7 +59,11 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     }
 }
 
-pub(super) async fn serve(worker: Worker, stop: watch::Receiver<bool>) -> Result<(), NatsError> {
+pub(super) async fn serve(
+    worker: Worker,
+    stop: watch::Receiver<bool>,
+    ready: super::Ready,
+) -> Result<(), NatsError> {
     let name: Arc<str> = Arc::from(worker.name.as_str());
     note_process_worker(&name);
     let conn = Conn::open(&worker.opts, &format!("streamtree-worker-{name}")).await?;
@@ -91,6 +95,16 @@ pub(super) async fn serve(worker: Worker, stop: watch::Receiver<bool>) -> Result
         running: Mutex::new(HashMap::new()),
     });
     let watcher = tokio::spawn(watch_cancels(Arc::clone(&shared)));
+    let exhausted = {
+        let subject = format!("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{p}-runs.{p}-workers");
+        let advisories = shared.conn.client.subscribe(subject).await;
+        advisories
+            .ok()
+            .map(|a| tokio::spawn(end_exhausted_runs(Arc::clone(&shared), a)))
+    };
+    // Subscribed: what the server says from now on reaches this worker.
+    let _ = shared.conn.client.flush().await;
+    ready.ready();
     let places = Arc::new(Semaphore::new(worker.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     'pull: loop {
@@ -143,7 +157,60 @@ pub(super) async fn serve(worker: Worker, stop: watch::Receiver<bool>) -> Result
         hand_back(&shared).await;
     }
     watcher.abort();
+    if let Some(task) = exhausted {
+        task.abort();
+    }
     Ok(())
+}
+
+/// Ends the runs the server gave up on: delivered `max_deliver` times without an ack or
+/// Nak (each worker running it died: a crash, a kill, out of memory), which no worker
+/// will ever write again. Each worker hears the advisory; the compare-and-set lets one
+/// write the Error.
+async fn end_exhausted_runs(shared: Arc<Shared>, mut advisories: async_nats::Subscriber) {
+    #[derive(serde::Deserialize)]
+    struct Advisory {
+        stream_seq: u64,
+        deliveries: u64,
+    }
+    while let Some(msg) = advisories.next().await {
+        let Ok(a) = serde_json::from_slice::<Advisory>(&msg.payload) else {
+            continue;
+        };
+        let Ok(raw) = shared.conn.stream.get_raw_message(a.stream_seq).await else {
+            continue; // already gone: another worker ended it
+        };
+        let Ok(req) = serde_json::from_slice::<RunMsg>(&raw.payload) else {
+            continue;
+        };
+        let kv = &shared.conn.kv;
+        for _ in 0..16 {
+            let Ok(Some(entry)) = kv.entry(req.key.as_str()).await else {
+                break;
+            };
+            let Some(mut s) = RunState::decode(&entry.value) else {
+                break;
+            };
+            if s.run != req.run || s.status.is_terminal() {
+                break;
+            }
+            s.status = Status::Error;
+            s.error = Some(format!(
+                "job `{}`: no worker finished it in {} deliveries, the workers' max_deliver \
+                 (each worker running it stopped without a word: a crash, a kill, out of \
+                 memory?)",
+                req.job, a.deliveries
+            ));
+            if kv
+                .update(req.key.as_str(), s.encode(), entry.revision)
+                .await
+                .is_ok()
+            {
+                break;
+            }
+        }
+        let _ = shared.conn.stream.delete_message(a.stream_seq).await;
+    }
 }
 
 /// Gives every run still executing here back to the stream (Nak, no delay) and asks its
