@@ -352,12 +352,23 @@ fn login_options_pass_through_and_a_refused_login_names_the_server() {
         )),
         "{refused}"
     );
+    // TLS asked of a server without it: a connect error (the TLS stack is built in).
+    let no_tls = NatsBackend::connect(
+        NatsOptions::new(server.url())
+            .token("s3cret")
+            .tls_required(true),
+    )
+    .expect_err("this server has no TLS");
+    assert!(matches!(no_tls, NatsError::Connect { .. }), "{no_tls:?}");
     let opts = NatsOptions::new(server.url()).token("s3cret");
     let w = Worker::new(opts.clone(), jobs()).name("w1").spawn();
+    // Connected from inside a tokio runtime (an async main), where blocking panics.
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime");
+    let backend = tokio.block_on(async { NatsBackend::connect(opts) });
     let rt = streamtree::Runtime::builder()
-        .backend(Arc::new(
-            NatsBackend::connect(opts).expect("the token is taken"),
-        ))
+        .backend(Arc::new(backend.expect("the token is taken")))
         .build();
     let s = Session::builder().runtime(rt).build();
     let h = s.enter(|| job::<Square>(&3).submit());

@@ -132,7 +132,8 @@ impl Drop for Waiter {
 
 impl NatsBackend {
     /// Connects (blocking) and makes or finds the stream and the bucket; starts the one
-    /// watcher that routes the bucket's updates. Call it outside any tokio runtime.
+    /// watcher that routes the bucket's updates. Called inside a tokio runtime (an async
+    /// `main`), it connects from a helper thread, since it blocks.
     ///
     /// # Errors
     /// [`NatsError`]: the server is unreachable, refuses the login, or has no JetStream.
@@ -144,6 +145,14 @@ impl NatsBackend {
     /// assert!(err.to_string().contains("nats://127.0.0.1:1"));
     /// ```
     pub fn connect(opts: NatsOptions) -> Result<NatsBackend, NatsError> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // `block_on` inside a runtime panics: block another thread instead.
+            return std::thread::scope(|s| {
+                s.spawn(|| Self::connect(opts))
+                    .join()
+                    .unwrap_or_else(|p| Err(NatsError::Runtime(crate::runtime::panic_message(&*p))))
+            });
+        }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("streamtree-nats")
