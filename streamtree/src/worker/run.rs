@@ -302,7 +302,9 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
         if s.run != req.run || s.status.is_terminal() {
             break None;
         }
-        if cancel_recorded(shared, &req.key, &req.run).await {
+        // A redelivery of a run cancelled while its dead worker had it. (A first claim
+        // needs no look: a queued run is cancelled in its state, which the CAS checks.)
+        if s.status == Status::Running && cancel_recorded(shared, &req.key, &req.run).await {
             s.status = Status::Cancelled;
             let _ = kv
                 .update(req.key.as_str(), s.encode(), entry.revision)
