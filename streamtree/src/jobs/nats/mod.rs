@@ -19,6 +19,15 @@
 //! → `running` again on the redelivery. A web process cancels a queued or retrying run
 //! itself (compare-and-set to `cancelled`), a running one by writing `c.<hash>`, which
 //! the worker's one watcher turns into the job's cancel request at once.
+//!
+//! "Watch" here is a core subscription to the bucket's subjects (`$KV.P-state.r.>` in
+//! web processes, `.c.>` in workers), read again after each reconnection; see
+//! `follow_puts` for why not the client's key-value watch.
+//!
+//! Worker failures: a dead worker's run comes back after `ack_wait` (its heartbeats
+//! stopped) as a new attempt; one delivered `max_deliver` times without an end is ended
+//! in Error by any worker, from the server's MAX_DELIVERIES advisory. Outputs and inputs
+//! over the server's `max_payload` end the run in Error saying so (no object store).
 
 mod backend;
 mod options;
@@ -41,7 +50,7 @@ pub(crate) struct Conn {
     pub(crate) kv: kv::Store,
     /// The bucket's name.
     pub(crate) bucket: String,
-    /// Counts (re)connections: a watcher watches again when it changes.
+    /// Counts (re)connections: a watcher reads what it missed when it changes.
     pub(crate) connected: tokio::sync::watch::Receiver<u64>,
 }
 
