@@ -324,13 +324,12 @@ impl JobBackend for NatsBackend {
     fn execute(&self, ctx: &TaskContext, run: &JobRun<'_>) -> Result<Vec<u8>, String> {
         let key = format!("r.{}", run_hash(run));
         let waiter = self.waiters.register(&key);
-        let (cancel_tx, cancelled) = crossbeam_channel::bounded(1);
+        let (cancel_tx, mut cancelled) = crossbeam_channel::bounded(1);
         ctx.on_cancel(move || {
             let _ = cancel_tx.try_send(());
         });
         let mut state = self.block_on(self.start(&key, run))?;
         let mut shown = (None, None, 0);
-        let mut cancel_sent = false;
         loop {
             let progress = (state.fraction, state.message.clone(), state.attempt);
             if progress != shown {
@@ -362,9 +361,10 @@ impl JobBackend for NatsBackend {
                     // Another replica's refresh may replace the run: follow the newest.
                     state = update.expect("the waiter holds its sender");
                 }
-                recv(cancelled) -> _ => {
-                    if !cancel_sent {
-                        cancel_sent = true;
+                recv(cancelled) -> asked => {
+                    // Once: the callback is spent (a disconnected channel is always ready).
+                    cancelled = crossbeam_channel::never();
+                    if asked.is_ok() {
                         self.block_on(self.cancel(&key, &state.run));
                     }
                 }
