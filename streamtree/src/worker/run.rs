@@ -7,8 +7,9 @@
 //!   acknowledged without running again;
 //! - a run's `running` state is written by compare-and-set from the state read, so a
 //!   web process that cancelled it while queued wins, and the job never starts;
-//! - `running` (the map) holds exactly the runs whose job thread was started and whose
-//!   end is not written; the cancel watcher and the hand-back read it, never block in it.
+//! - `running` (the map) holds exactly the runs this worker is claiming or executing and
+//!   whose end is not written (listed before the claim, so every cancel written after
+//!   the claim finds it); the cancel watcher and the hand-back read it, never block in it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -337,6 +338,19 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
         .info()
         .map_or(1, |i| u32::try_from(i.delivered).unwrap_or(u32::MAX));
     let mut attempt = delivered;
+    // Listed before the claim: a cancel is written only after the web side reads the
+    // claim's Running, so the watcher finds this run for every cancel of it but those
+    // written before (a dead worker's run), which the claim looks for itself.
+    let slot = detached_running_slot(&req.key);
+    shared.running().insert(
+        here.clone(),
+        Running {
+            key: req.key.clone(),
+            run: req.run.clone(),
+            slot: Arc::clone(&slot),
+            msg: Arc::clone(&msg),
+        },
+    );
     // Claim: queued/retrying/running (a redelivery) → running, by compare-and-set.
     let claimed = loop {
         let Ok(Some(entry)) = kv.entry(req.key.as_str()).await else {
@@ -376,22 +390,13 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
         }
     };
     let Some((mut state, mut rev)) = claimed else {
-        let _ = msg.ack().await;
+        if shared.running().remove(&here).is_some() {
+            let _ = msg.ack().await;
+        }
         return;
     };
-    let slot = detached_running_slot(&req.key);
-    shared.running().insert(
-        here.clone(),
-        Running {
-            key: req.key.clone(),
-            run: req.run.clone(),
-            slot: Arc::clone(&slot),
-            msg: Arc::clone(&msg),
-        },
-    );
-    // A cancel written before the watcher could see this run.
-    if cancel_recorded(shared, &req.key, &req.run).await {
-        let _ = slot.cancel(); // a detached slot has no set to tell
+    if !shared.running().contains_key(&here) {
+        return; // handed back by a shutdown during the claim
     }
     let heartbeat = {
         let msg = Arc::clone(&msg);
