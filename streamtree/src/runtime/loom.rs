@@ -500,3 +500,35 @@ fn restart_races_the_queued_start() {
         assert!(started ^ queue, "exactly one job runs the restarted task");
     });
 }
+
+/// A job backend's cancel callback (`TaskContext::on_cancel`, `Life::on_cancel`) racing
+/// the attempt's end: called exactly once when the request reached the running attempt,
+/// never when the attempt ended first, and never under the slot's lock (the callback
+/// takes it again here, which would deadlock).
+#[test]
+fn on_cancel_races_finish() {
+    loom::model(|| {
+        let s = running_with(super::life::Options::default());
+        let calls = Arc::new(super::sync::AtomicUsize::new(0));
+        {
+            let (calls, slot) = (calls.clone(), s.clone());
+            s.on_cancel(Box::new(move || {
+                slot.with_state(|_| ());
+                calls.fetch_add(1, super::sync::Ordering::SeqCst);
+            }));
+        }
+        let c = {
+            let s = s.clone();
+            thread::spawn(move || s.cancel())
+        };
+        let (_, _, _, trash) = s.finish_attempt(Ok(Arc::new(7u32)));
+        drop(trash);
+        let asked = c.join().unwrap() == Change::Changed;
+        assert_eq!(
+            calls.load(super::sync::Ordering::SeqCst),
+            usize::from(asked),
+            "called once exactly when the request reached the running attempt"
+        );
+        s.with_state(|st| assert!(st.life.as_ref().unwrap().on_cancel.is_none()));
+    });
+}
