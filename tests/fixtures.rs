@@ -32,6 +32,9 @@ pub mod shared_task;
 #[path = "../examples/timeout.rs"]
 pub mod timeout;
 
+/// A real `nats-server` for the NATS backend's tests.
+pub mod nats;
+
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 

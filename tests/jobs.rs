@@ -196,13 +196,7 @@ fn an_input_that_does_not_decode_ends_in_error_naming_the_job() {
     let s = Session::new();
     let h = s.enter(|| {
         submit_with("raw", move |ctx: &TaskContext| {
-            InProcess::new(jobs.clone()).execute(
-                ctx,
-                &JobRun {
-                    name: "square",
-                    input: b"\"x\"",
-                },
-            )
+            InProcess::new(jobs.clone()).execute(ctx, &JobRun::new("square", b"\"x\""))
         })
     });
     assert!(s.wait_idle(LONG), "the task did not finish within {LONG:?}");

@@ -53,6 +53,9 @@ mod runtime;
 pub mod session;
 pub mod testing;
 mod tree;
+#[cfg(feature = "nats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
+pub mod worker;
 
 #[doc(hidden)]
 #[path = "private.rs"]

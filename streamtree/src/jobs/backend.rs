@@ -2,10 +2,14 @@
 //! in-process backend [`InProcess`] (jobs run on the runtime's worker pool like tasks,
 //! their finished results optionally kept in a store, `persist`).
 //!
-//! The runtime keeps the whole life cycle (identity, dedupe, retry, timeout, stale,
-//! keep_previous, shared, gc, refresh, progress, cancel); a backend only answers two
-//! questions for one run of (job name, serialized input): "is there a finished result?"
-//! and "run one attempt now".
+//! The runtime keeps the life cycle (identity, dedupe, timeout, stale, keep_previous,
+//! shared, gc, refresh, progress, cancel, and retries unless the backend owns them); a
+//! backend answers two questions for one run of (job name, serialized input): "is there a
+//! finished result?" and "run it now" (one attempt, or every attempt when it
+//! [owns retries](JobBackend::owns_retries)). `JobRun::fresh` tells a refresh from a
+//! first run, so a backend with shared state (a key-value bucket) starts a new run
+//! rather than join a finished one; `TaskContext` tells it of a cancel by callback
+//! (crate-internal `on_cancel`) and shows the attempts it counts (`set_attempt`).
 
 use std::fmt;
 
@@ -19,15 +23,41 @@ use crate::runtime::TaskContext;
 /// # Example
 /// ```
 /// use streamtree::jobs::JobRun;
-/// let run = JobRun { name: "report", input: br#"{"region":"north"}"# };
+/// let run = JobRun::new("report", br#"{"region":"north"}"#);
 /// assert_eq!(run.id(), b"report\0{\"region\":\"north\"}".to_vec());
+/// assert!(!run.fresh);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct JobRun<'a> {
     /// [`Job::NAME`](super::Job::NAME).
     pub name: &'a str,
     /// The input, serialized with serde_json.
     pub input: &'a [u8],
+    /// A refresh or a stale rerun: the run must compute again, never join or reuse a
+    /// finished run of the same (name, input) that the backend keeps.
+    pub fresh: bool,
+    /// The task's retry policy, when the backend [owns retries](JobBackend::owns_retries)
+    /// (the runtime then does not retry); `None` otherwise.
+    pub retry: Option<crate::runtime::Retry>,
+}
+
+impl<'a> JobRun<'a> {
+    /// A first run of job `name` on serialized `input`, without retries.
+    ///
+    /// # Example
+    /// ```
+    /// let run = streamtree::jobs::JobRun::new("a", b"1");
+    /// assert_eq!((run.name, run.retry), ("a", None));
+    /// ```
+    pub fn new(name: &'a str, input: &'a [u8]) -> JobRun<'a> {
+        JobRun {
+            name,
+            input,
+            fresh: false,
+            retry: None,
+        }
+    }
 }
 
 impl JobRun<'_> {
@@ -35,7 +65,7 @@ impl JobRun<'_> {
     ///
     /// # Example
     /// ```
-    /// let run = streamtree::jobs::JobRun { name: "a", input: b"1" };
+    /// let run = streamtree::jobs::JobRun::new("a", b"1");
     /// assert_eq!(run.id(), b"a\x001".to_vec());
     /// ```
     pub fn id(&self) -> Vec<u8> {
@@ -99,6 +129,20 @@ pub trait JobBackend: fmt::Debug + Send + Sync + 'static {
     /// ```
     fn interrupted(&self) -> Vec<(String, Vec<u8>)> {
         Vec::new()
+    }
+
+    /// Whether this backend retries failed attempts itself (a worker's delayed negative
+    /// acknowledgement holds no thread): then the runtime hands the task's retry policy
+    /// over in [`JobRun::retry`], calls [`execute`](Self::execute) once per run, and shows
+    /// the attempts the backend reports. False by default: the runtime retries.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::jobs::{InProcess, JobBackend, Jobs};
+    /// assert!(!InProcess::new(Jobs::new()).owns_retries());
+    /// ```
+    fn owns_retries(&self) -> bool {
+        false
     }
 }
 

@@ -66,6 +66,9 @@
 //! ```
 
 mod backend;
+#[cfg(feature = "nats")]
+#[cfg_attr(docsrs, doc(cfg(feature = "nats")))]
+pub mod nats;
 mod registry;
 #[cfg(feature = "persist")]
 mod store;
@@ -360,15 +363,23 @@ fn start<J: Job>(
     input: &J::Input,
     task: TaskBuilder<'static>,
 ) -> TaskHandle<J::Output> {
+    let backend = set.runtime().map(|rt| rt.job_backend());
+    let owns_retries = backend.as_ref().is_some_and(|b| b.owns_retries());
     // Held weakly: the runtime alone owns its backend, so that dropping the runtime
     // closes a persisted store at once, whatever the workers still hold.
-    let backend = set.runtime().map(|rt| Arc::downgrade(&rt.job_backend()));
+    let backend = backend.as_ref().map(Arc::downgrade);
     // Serialized once, here: every attempt and every backend sees the same bytes.
     let input = serde_json::to_vec(input)
         .map_err(|e| format!("job `{}`: its input does not encode: {e}", J::NAME));
-    let (key, fingerprint, opts) = task.into_parts();
+    let (key, fingerprint, mut opts) = task.into_parts();
+    // A backend that owns retries gets the policy; the runtime then never retries.
+    let retry = if owns_retries {
+        opts.retry.take()
+    } else {
+        None
+    };
     set.run(key, fingerprint, opts, move |slot: &Slot| {
-        crate::asyncio::ended(slot, attempt::<J>(slot, backend.as_ref(), &input))
+        crate::asyncio::ended(slot, attempt::<J>(slot, backend.as_ref(), &input, retry))
     })
 }
 
@@ -408,20 +419,20 @@ fn attempt<J: Job>(
     slot: &Slot,
     backend: Option<&Weak<dyn JobBackend>>,
     input: &Result<Vec<u8>, String>,
+    retry: Option<Retry>,
 ) -> Result<J::Output, String> {
     let input = input.as_ref().map_err(Clone::clone)?;
     let Some(backend) = backend.and_then(Weak::upgrade) else {
         return Err(format!("job `{}`: the runtime is gone", J::NAME));
     };
+    let fresh = slot.is_rerun();
     let run = JobRun {
         name: J::NAME,
         input,
+        fresh,
+        retry,
     };
-    let kept = if slot.is_rerun() {
-        None
-    } else {
-        backend.finished(&run)
-    };
+    let kept = if fresh { None } else { backend.finished(&run) };
     let output = match kept {
         Some(output) => output,
         None => backend.execute(&TaskContext::new(slot), &run)?,

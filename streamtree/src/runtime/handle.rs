@@ -216,7 +216,11 @@ impl<T> TaskHandle<T> {
     /// assert_eq!(h.attempt(), 1);
     /// ```
     pub fn attempt(&self) -> u32 {
-        self.slot.with_state(|st| st.attempt)
+        self.slot.with_state(|st| {
+            st.life
+                .as_ref()
+                .map_or(st.attempt, |l| st.attempt.max(l.backend_attempt))
+        })
     }
 
     /// Whether the value [`result`](Self::result) shows is not the current run's: a
@@ -346,12 +350,53 @@ impl<T: Clone + 'static> TaskHandle<T> {
 /// ```
 pub struct TaskContext<'a> {
     slot: &'a Slot,
+    /// Also told every progress (after the slot's lock is released): a worker process
+    /// forwards it to the job's web processes.
+    progress_hook: Option<&'a (dyn Fn(&Progress) + Sync)>,
 }
 
 impl<'a> TaskContext<'a> {
     /// The context of the task whose slot is `slot` (given to its closure).
     pub(crate) fn new(slot: &'a Slot) -> TaskContext<'a> {
-        TaskContext { slot }
+        TaskContext {
+            slot,
+            progress_hook: None,
+        }
+    }
+
+    /// A context that also hands every progress to `hook`.
+    #[cfg_attr(
+        not(feature = "nats"),
+        allow(dead_code, reason = "used by the NATS worker")
+    )]
+    pub(crate) fn with_progress_hook(
+        slot: &'a Slot,
+        hook: &'a (dyn Fn(&Progress) + Sync),
+    ) -> TaskContext<'a> {
+        TaskContext {
+            slot,
+            progress_hook: Some(hook),
+        }
+    }
+
+    /// Calls `f` once when a cancel is requested of this attempt (see `Slot::on_cancel`):
+    /// a backend that waits on something else than the slot learns of it with no polling.
+    #[cfg_attr(
+        not(feature = "nats"),
+        allow(dead_code, reason = "used by the NATS backend")
+    )]
+    pub(crate) fn on_cancel(&self, f: impl FnOnce() + Send + 'static) {
+        self.slot.on_cancel(Box::new(f));
+    }
+
+    /// Shows `attempt` on the task's handles: the count of a backend that owns retries.
+    #[cfg_attr(
+        not(feature = "nats"),
+        allow(dead_code, reason = "used by the NATS backend")
+    )]
+    pub(crate) fn set_attempt(&self, attempt: u32) {
+        let change = self.slot.set_backend_attempt(attempt);
+        self.slot.publish(change);
     }
 }
 
@@ -389,7 +434,11 @@ impl TaskContext<'_> {
     /// assert_eq!(h.progress().unwrap().message(), Some("step 1"));
     /// ```
     pub fn set_progress(&self, value: impl Into<Progress>) {
-        let change = self.slot.set_progress(value.into());
+        let progress = value.into();
+        if let Some(hook) = self.progress_hook {
+            hook(&progress);
+        }
+        let change = self.slot.set_progress(progress);
         self.slot.publish(change);
     }
 

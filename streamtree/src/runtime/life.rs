@@ -146,6 +146,13 @@ pub(crate) struct Life {
     pub(crate) latest: bool,
     /// Sessions using a shared task (notified on its changes).
     pub(crate) users: Vec<Weak<TaskSet>>,
+    /// Set by the running closure (`TaskContext::on_cancel`, a job backend's wait), taken
+    /// and called (after the unlock) by the cancel request or timeout of that attempt;
+    /// dropped when the attempt ends. Invariant: `None` unless `closure_running`.
+    pub(crate) on_cancel: Option<Box<dyn FnOnce() + Send>>,
+    /// The attempt as a backend that owns retries counts it (a redelivery to another
+    /// worker): shown by `TaskHandle::attempt` when larger than the runtime's own count.
+    pub(crate) backend_attempt: u32,
 }
 
 impl Life {
@@ -165,6 +172,8 @@ impl Life {
             read: false,
             latest: false,
             users: Vec::new(),
+            on_cancel: None,
+            backend_attempt: 0,
         })
     }
 }
@@ -179,6 +188,7 @@ pub(crate) fn finish_with_life(
     let life = st.life.as_mut().expect("called with a life");
     let mut trash = Trash::default();
     life.closure_running = false;
+    trash.push(life.on_cancel.take());
     trash.timer(life.timer.take());
     if life.timed_out {
         // Counted failed at its deadline already: the late return is discarded.
@@ -334,6 +344,7 @@ impl Slot {
         }
         life.superseded = false;
         life.restarted = true;
+        life.backend_attempt = 0;
         life.retry_at = None;
         trash.timer(life.timer.take());
         if !life.closure_running {
@@ -430,8 +441,10 @@ impl Slot {
         // Woken after the unlock, as `cancel_with_trash` does (the close-vs-worker loom
         // model failed with a notify under the slot's lock).
         let requested = st.cancel == Cancel::None;
+        let mut on_cancel = None;
         if requested {
             st.cancel = Cancel::Requested;
+            on_cancel = life.on_cancel.take();
         }
         let change = match life.opts.retry {
             Some(retry) if st.attempt <= retry.retries() => {
@@ -451,6 +464,9 @@ impl Slot {
         drop(guard);
         if requested {
             self.cancel_signal.notify_all();
+        }
+        if let Some(f) = on_cancel {
+            f();
         }
         drop(trash);
         self.publish(change);
@@ -659,6 +675,40 @@ pub(crate) fn follow(slot: &Arc<Slot>, next: Next) {
             if let Some(set) = slot.set_upgrade() {
                 set.execute(slot.clone());
             }
+        }
+    }
+}
+
+impl Slot {
+    /// Calls `f` once when a cancel is requested of the running attempt (by a handle, a
+    /// closed session or a timeout), on the requesting thread after the slot's lock is
+    /// released; at once (on this thread) when one is requested already. Dropped uncalled
+    /// when the attempt ends first, or on a task without a life cycle (plain `submit`).
+    pub(crate) fn on_cancel(&self, f: Box<dyn FnOnce() + Send>) {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        if st.cancel != Cancel::None {
+            drop(guard);
+            f();
+            return;
+        }
+        let dropped = match st.life.as_mut() {
+            Some(life) if life.closure_running => life.on_cancel.replace(f),
+            _ => Some(f),
+        };
+        drop(guard);
+        drop(dropped);
+    }
+
+    /// Records the attempt a backend that owns retries reports (see `Life::backend_attempt`).
+    pub(crate) fn set_backend_attempt(&self, attempt: u32) -> Change {
+        let mut st = self.lock();
+        match st.life.as_mut() {
+            Some(life) if life.backend_attempt != attempt => {
+                life.backend_attempt = attempt;
+                Change::Changed
+            }
+            _ => Change::None,
         }
     }
 }

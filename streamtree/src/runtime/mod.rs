@@ -50,7 +50,19 @@ pub(crate) use self::slot::{MAX_SLOT_BYTES, Slot, TaskValue};
 pub use self::status::{Progress, TaskStatus};
 pub use self::subscription::Subscription;
 pub use self::summary::TaskSummary;
+#[cfg(feature = "nats")]
+pub(crate) use self::unwind::halt_unwinding;
 pub(crate) use self::unwind::panic_message;
+
+/// A running task outside any session, for a job a worker process runs: its handle-less
+/// slot carries the cancel request and progress of `TaskContext`.
+#[cfg(feature = "nats")]
+pub(crate) fn detached_running_slot(key: &str) -> Arc<Slot> {
+    let slot = Slot::new::<()>(key, self::slot::SetLink::detached(), false);
+    let started = slot.start();
+    debug_assert!(started, "a new slot is Pending, so it starts");
+    slot
+}
 use crate::jobs::{InProcess, JobBackend, Jobs};
 
 static NEXT_RUNTIME_ID: AtomicU64 = AtomicU64::new(1);

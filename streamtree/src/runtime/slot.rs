@@ -153,8 +153,8 @@ pub(crate) struct SlotOf<J: ?Sized> {
 pub(crate) struct SetLink(pub(crate) Weak<TaskSet>);
 
 impl SetLink {
-    /// A link to no set (slots outside any session, in tests).
-    #[cfg(test)]
+    /// A link to no set (slots outside any session: tests, a worker process's jobs).
+    #[cfg(any(test, feature = "nats"))]
     pub(crate) fn detached() -> Arc<SetLink> {
         Arc::new(SetLink(Weak::new()))
     }
@@ -370,6 +370,7 @@ impl Slot {
     pub(crate) fn cancel_with_trash(&self) -> (Change, Trash) {
         let mut st = self.lock();
         let mut trash = Trash::default();
+        let mut on_cancel = None;
         let change = match st.phase {
             Phase::Pending | Phase::Backoff => {
                 st.phase = Phase::Cancelled;
@@ -384,6 +385,7 @@ impl Slot {
             }
             Phase::Running if st.cancel == Cancel::None => {
                 st.cancel = Cancel::Requested;
+                on_cancel = st.life.as_mut().and_then(|l| l.on_cancel.take());
                 Change::Changed
             }
             _ => Change::None,
@@ -392,6 +394,9 @@ impl Slot {
         if change == Change::Changed {
             // After the unlock: a waiter re-checks the request under the lock.
             self.cancel_signal.notify_all();
+        }
+        if let Some(f) = on_cancel {
+            f();
         }
         trash.cancel_timer();
         (change, trash)

@@ -107,7 +107,9 @@ impl TaskSummary {
         let (attempt, elapsed, eta, done_at, stale_after, shared) = slot.with_state(|st| {
             let opts = st.life.as_ref().map(|l| l.opts);
             (
-                st.attempt,
+                st.life
+                    .as_ref()
+                    .map_or(st.attempt, |l| st.attempt.max(l.backend_attempt)),
                 st.elapsed(now),
                 st.eta(now),
                 st.done_at(),

@@ -1,0 +1,342 @@
+//! [`NatsBackend`]: the web side. `execute` puts a run in the bucket (atomic create, so
+//! replicas submitting the same run share it), publishes it to the workers, and waits
+//! for the bucket's updates, which the backend's one watcher routes to it.
+//!
+//! Invariants:
+//! - a waiter is registered before the run's state is read or written, so no update
+//!   after that read is lost; updates older than what it holds (by revision) are dropped;
+//! - user code never runs here: the watcher only decodes and forwards.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use async_nats::jetstream::kv::{self, CreateErrorKind, Operation};
+use crossbeam_channel::{Receiver, Sender};
+use futures_util::StreamExt;
+
+use super::{Conn, NatsError, NatsOptions, RunMsg, RunState, Status, new_run_id, run_hash};
+use crate::jobs::{JobBackend, JobRun};
+use crate::runtime::{Progress, TaskContext};
+
+/// Runs jobs on [`Worker`](crate::worker::Worker) processes through a NATS JetStream
+/// server: give it to [`RuntimeBuilder::backend`](crate::RuntimeBuilder::backend). Its
+/// handles show the workers' progress and attempts as they happen; a cancel reaches the
+/// job at once; two replicas submitting the same shared job get one run; a finished run
+/// still in the bucket is shown without running again.
+///
+/// # Example
+/// ```no_run
+/// use std::sync::Arc;
+/// use streamtree::jobs::nats::{NatsBackend, NatsOptions};
+/// let backend = NatsBackend::connect(NatsOptions::new("nats://127.0.0.1:4222"))?;
+/// let rt = streamtree::Runtime::builder().backend(Arc::new(backend)).build();
+/// # drop(rt);
+/// # Ok::<(), streamtree::jobs::nats::NatsError>(())
+/// ```
+pub struct NatsBackend {
+    conn: Conn,
+    subject: String,
+    waiters: Arc<Waiters>,
+    /// Dropped without waiting (`shutdown_background`): the backend may be dropped on
+    /// any thread, even one inside another tokio runtime.
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+impl fmt::Debug for NatsBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NatsBackend")
+            .field("subject", &self.subject)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for NatsBackend {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Executes waiting for a key's updates, each with its revision.
+#[derive(Default)]
+struct Waiters {
+    next: AtomicU64,
+    /// key → (waiter id, sender). Written by `execute` (register, and the guard's drop)
+    /// and read by the watcher; never held across a send that could block (unbounded).
+    by_key: Mutex<HashMap<String, Vec<(u64, Sender<(u64, RunState)>)>>>,
+}
+
+impl Waiters {
+    fn register(self: &Arc<Self>, key: &str) -> Waiter {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        self.lock()
+            .entry(key.to_owned())
+            .or_default()
+            .push((id, tx));
+        Waiter {
+            waiters: Arc::clone(self),
+            key: key.to_owned(),
+            id,
+            rx,
+        }
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(u64, Sender<(u64, RunState)>)>>> {
+        self.by_key.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn route(&self, entry: &kv::Entry) {
+        if entry.operation != Operation::Put {
+            return;
+        }
+        let Some(state) = RunState::decode(&entry.value) else {
+            return;
+        };
+        if let Some(list) = self.lock().get(&entry.key) {
+            for (_, tx) in list {
+                let _ = tx.send((entry.revision, state.clone()));
+            }
+        }
+    }
+}
+
+/// One execute's registration; removes itself when dropped.
+struct Waiter {
+    waiters: Arc<Waiters>,
+    key: String,
+    id: u64,
+    rx: Receiver<(u64, RunState)>,
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        let mut map = self.waiters.lock();
+        if let Some(list) = map.get_mut(&self.key) {
+            list.retain(|(id, _)| *id != self.id);
+            if list.is_empty() {
+                map.remove(&self.key);
+            }
+        }
+    }
+}
+
+impl NatsBackend {
+    /// Connects (blocking) and makes or finds the stream and the bucket; starts the one
+    /// watcher that routes the bucket's updates. Call it outside any tokio runtime.
+    ///
+    /// # Errors
+    /// [`NatsError`]: the server is unreachable, refuses the login, or has no JetStream.
+    ///
+    /// # Example
+    /// ```
+    /// use streamtree::jobs::nats::{NatsBackend, NatsOptions};
+    /// let err = NatsBackend::connect(NatsOptions::new("nats://127.0.0.1:1")).unwrap_err();
+    /// assert!(err.to_string().contains("nats://127.0.0.1:1"));
+    /// ```
+    pub fn connect(opts: NatsOptions) -> Result<NatsBackend, NatsError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("streamtree-nats")
+            .enable_all()
+            .build()
+            .map_err(|e| NatsError::Runtime(e.to_string()))?;
+        let conn = rt.block_on(Conn::open(&opts, "streamtree-web"))?;
+        let waiters = Arc::new(Waiters::default());
+        rt.spawn(watch(conn.kv.clone(), Arc::clone(&waiters)));
+        Ok(NatsBackend {
+            subject: super::runs_subject(opts.prefix_str()),
+            conn,
+            waiters,
+            rt: Some(rt),
+        })
+    }
+
+    fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.rt
+            .as_ref()
+            .expect("the runtime lives until the backend is dropped")
+            .block_on(f)
+    }
+
+    /// Starts a run at `key` or joins the one there: its state and revision.
+    async fn start(&self, key: &str, run: &JobRun<'_>) -> Result<(u64, RunState), String> {
+        let kv = &self.conn.kv;
+        let fail = |e: &dyn fmt::Display| format!("job `{}`: NATS: {e}", run.name);
+        loop {
+            let state = RunState::queued(run.name, new_run_id());
+            if run.fresh {
+                let rev = kv.put(key, state.encode()).await.map_err(|e| fail(&e))?;
+                self.publish(key, run, &state).await?;
+                return Ok((rev, state));
+            }
+            match kv.create(key, state.encode()).await {
+                Ok(rev) => {
+                    self.publish(key, run, &state).await?;
+                    return Ok((rev, state));
+                }
+                Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {}
+                Err(e) => return Err(fail(&e)),
+            }
+            let Some(entry) = kv.entry(key).await.map_err(|e| fail(&e))? else {
+                continue; // expired meanwhile: create again
+            };
+            let found = RunState::decode(&entry.value);
+            match found {
+                Some(s)
+                    if entry.operation == Operation::Put
+                        && !matches!(s.status, Status::Error | Status::Cancelled) =>
+                {
+                    return Ok((entry.revision, s));
+                }
+                _ => {
+                    // An ended run (or one another version wrote): a new run replaces it,
+                    // once, whichever replica wins the compare-and-set.
+                    if let Ok(rev) = kv.update(key, state.encode(), entry.revision).await {
+                        self.publish(key, run, &state).await?;
+                        return Ok((rev, state));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn publish(&self, key: &str, run: &JobRun<'_>, state: &RunState) -> Result<(), String> {
+        let msg = serde_json::to_vec(&RunMsg::new(key, &state.run, run))
+            .expect("a run message always encodes");
+        let max = self.conn.max_payload();
+        if msg.len() > max {
+            return Err(format!(
+                "job `{}`: its input is {} bytes, over the NATS server's max_payload of {max} \
+                 bytes: pass a reference to the data (a path, a key) instead",
+                run.name,
+                msg.len()
+            ));
+        }
+        let ack = self
+            .conn
+            .js
+            .publish(self.subject.clone(), msg.into())
+            .await
+            .map_err(|e| format!("job `{}`: NATS publish: {e}", run.name))?;
+        ack.await
+            .map_err(|e| format!("job `{}`: NATS publish: {e}", run.name))?;
+        Ok(())
+    }
+
+    /// Asks for the run's cancel: a queued or retrying run is cancelled here; a running
+    /// one through `c.<hash>`, which its worker watches.
+    async fn cancel(&self, key: &str, run_id: &str) {
+        let kv = &self.conn.kv;
+        let cancel_key = format!("c.{}", &key[2..]);
+        for _ in 0..16 {
+            let Ok(Some(entry)) = kv.entry(key).await else {
+                return;
+            };
+            let Some(mut s) = RunState::decode(&entry.value) else {
+                return;
+            };
+            if s.run != run_id || s.status.is_terminal() {
+                return;
+            }
+            if s.status == Status::Running {
+                let _ = kv.put(&cancel_key, run_id.to_owned().into()).await;
+                return;
+            }
+            s.status = Status::Cancelled;
+            if kv.update(key, s.encode(), entry.revision).await.is_ok() {
+                return;
+            }
+        }
+    }
+}
+
+/// The backend's one watcher: every update of `r.*` to the executes waiting on it.
+/// Watches again after an error (a lost connection); the new watch delivers each key's
+/// latest value first, so waiters catch up on what they missed.
+async fn watch(kv: kv::Store, waiters: Arc<Waiters>) {
+    loop {
+        if let Ok(mut updates) = kv.watch("r.>").await {
+            while let Some(Ok(entry)) = updates.next().await {
+                waiters.route(&entry);
+            }
+        }
+        // A pause before watching again, so a server that is down is not hammered.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+impl JobBackend for NatsBackend {
+    fn finished(&self, run: &JobRun<'_>) -> Option<Vec<u8>> {
+        let key = format!("r.{}", run_hash(run));
+        let entry = self.block_on(self.conn.kv.entry(key)).ok()??;
+        let s = RunState::decode(&entry.value)?;
+        (entry.operation == Operation::Put && s.status == Status::Done)
+            .then(|| s.output.map(String::into_bytes))
+            .flatten()
+    }
+
+    fn execute(&self, ctx: &TaskContext, run: &JobRun<'_>) -> Result<Vec<u8>, String> {
+        let key = format!("r.{}", run_hash(run));
+        let waiter = self.waiters.register(&key);
+        let (cancel_tx, cancelled) = crossbeam_channel::bounded(1);
+        ctx.on_cancel(move || {
+            let _ = cancel_tx.try_send(());
+        });
+        let (mut revision, mut state) = self.block_on(self.start(&key, run))?;
+        let mut shown = (None, None, 0);
+        let mut cancel_sent = false;
+        loop {
+            let progress = (state.fraction, state.message.clone(), state.attempt);
+            if progress != shown {
+                if (state.fraction, &state.message) != (shown.0, &shown.1)
+                    && (state.fraction.is_some() || state.message.is_some())
+                {
+                    ctx.set_progress(Progress::new(state.fraction, state.message.clone()));
+                }
+                ctx.set_attempt(state.attempt);
+                shown = progress;
+            }
+            match state.status {
+                Status::Done => {
+                    return state.output.map(String::into_bytes).ok_or_else(|| {
+                        format!("job `{}`: the worker recorded no output", run.name)
+                    });
+                }
+                Status::Error => {
+                    return Err(state.error.unwrap_or_else(|| "failed".to_owned()));
+                }
+                Status::Cancelled => {
+                    ctx.cancelled();
+                    return Err(format!("job `{}`: cancelled", run.name));
+                }
+                _ => {}
+            }
+            crossbeam_channel::select! {
+                recv(waiter.rx) -> update => {
+                    let Ok((rev, s)) = update else { unreachable!("the waiter holds its sender") };
+                    // Another replica's refresh replaces the run: follow the newest.
+                    if rev > revision {
+                        (revision, state) = (rev, s);
+                    }
+                }
+                recv(cancelled) -> _ => {
+                    if !cancel_sent {
+                        cancel_sent = true;
+                        self.block_on(self.cancel(&key, &state.run));
+                    }
+                }
+            }
+        }
+    }
+
+    fn owns_retries(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,193 @@
+//! The NATS JetStream backend against a real `nats-server` (one per test, loopback):
+//! web runtimes with `NatsBackend`, workers on threads. Jobs wait on gates, never sleeps.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use streamtree::jobs::nats::{NatsBackend, NatsOptions};
+use streamtree::jobs::{Jobs, job};
+use streamtree::prelude::*;
+use streamtree::worker::{Worker, WorkerHandle, current_worker_name};
+use streamtree_tests::nats::NatsServer;
+use streamtree_tests::{LONG, wait_until};
+
+streamtree::job! {
+    /// Squares, and says which worker did it.
+    Square("square") = |_ctx, n: &i64| -> Result<String, String> {
+        Ok(format!("{} by {}", n * n, current_worker_name().unwrap_or_default()))
+    }
+}
+
+/// The gated job's input: which step it reports, and whether it waits for a cancel.
+#[derive(Serialize, Deserialize, Hash, Clone, Debug)]
+struct Gated {
+    id: u32,
+}
+
+streamtree::job! {
+    /// Reports progress "started on <worker>", then waits (at most LONG) for a cancel,
+    /// unless it runs on a worker whose name starts with "fast".
+    WaitForCancel("wait-for-cancel") = |ctx, g: &Gated| -> Result<String, String> {
+        let me = current_worker_name().unwrap_or_default();
+        ctx.set_progress(Progress::new(Some(0.5), Some(format!("started on {me}"))));
+        if me.starts_with("fast") {
+            return Ok(format!("{} done on {me}", g.id));
+        }
+        // Longer than the tests wait: a cancel that never arrives fails the test first.
+        if ctx.wait_cancelled(2 * LONG) {
+            Err("stopped: cancel seen".to_owned())
+        } else {
+            Err("no cancel came".to_owned())
+        }
+    }
+}
+
+/// Runs of `Counted` started, and the gate they wait at.
+static COUNTED_RUNS: AtomicU32 = AtomicU32::new(0);
+static GATE: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+
+streamtree::job! {
+    /// Counts its runs, reports "waiting", and waits (at most LONG) for the gate.
+    Counted("counted") = |ctx, n: &u32| -> Result<u32, String> {
+        COUNTED_RUNS.fetch_add(1, Ordering::SeqCst);
+        ctx.set_progress("waiting");
+        let (open, cv) = &GATE;
+        let open = cv
+            .wait_timeout_while(open.lock().unwrap(), 2 * LONG, |open| !*open)
+            .unwrap()
+            .0;
+        if *open { Ok(n + 1) } else { Err("the gate never opened".to_owned()) }
+    }
+}
+
+streamtree::job! {
+    /// The worker's version of a job whose input changed type (web: a string).
+    SkewWorker("skewed") = |_ctx, n: &i64| -> Result<i64, String> { Ok(*n) }
+}
+
+streamtree::job! {
+    /// The web's version of "skewed".
+    SkewWeb("skewed") = |_ctx, s: &String| -> Result<i64, String> { Ok(s.len() as i64) }
+}
+
+fn jobs() -> Jobs {
+    Jobs::new()
+        .register::<Square>()
+        .register::<WaitForCancel>()
+        .register::<Counted>()
+        .register::<SkewWorker>()
+}
+
+/// The handle's progress message, if any.
+fn message<T: Clone + Send + 'static>(h: &TaskHandle<T>) -> Option<String> {
+    h.progress().and_then(|p| p.message().map(str::to_owned))
+}
+
+fn web(server: &NatsServer) -> Session {
+    let backend = NatsBackend::connect(NatsOptions::new(server.url())).expect("connect");
+    let rt = streamtree::Runtime::builder()
+        .backend(Arc::new(backend))
+        .build();
+    Session::builder().runtime(rt).build()
+}
+
+fn worker(server: &NatsServer, name: &str) -> WorkerHandle {
+    Worker::new(
+        NatsOptions::new(server.url()).ack_wait(Duration::from_secs(2)),
+        jobs(),
+    )
+    .name(name)
+    .concurrency(2)
+    .shutdown_grace(Duration::ZERO)
+    .spawn()
+}
+
+fn stop(w: WorkerHandle) {
+    w.shutdown();
+    w.join().expect("the worker ends cleanly");
+}
+
+#[test]
+fn a_job_runs_on_a_worker_and_its_result_reaches_the_handle() {
+    let server = NatsServer::start();
+    let w = worker(&server, "w1");
+    let s = web(&server);
+    let h = s.enter(|| job::<Square>(&7).submit());
+    assert!(s.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!(h.result().as_deref(), Some("49 by w1"));
+    assert_eq!(h.attempt(), 1);
+    stop(w);
+}
+
+#[test]
+fn progress_reaches_the_handle_and_a_cancel_reaches_the_running_job() {
+    let server = NatsServer::start();
+    let w = worker(&server, "w1");
+    let s = web(&server);
+    let sub = s.subscribe();
+    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 1 }).submit());
+    wait_until(&sub, || message(&h).as_deref() == Some("started on w1"));
+    assert_eq!(h.progress().unwrap().fraction(), Some(0.5));
+    assert_eq!(h.status(), TaskStatus::Running);
+    h.cancel();
+    // Cancelled only once the worker wrote it: the job saw the request (else it would
+    // wait longer than this test does and end in Error).
+    assert!(s.wait_idle(LONG), "the cancel ends the job within {LONG:?}");
+    assert_eq!(h.status(), TaskStatus::Cancelled);
+    stop(w);
+}
+
+#[test]
+fn an_input_the_worker_cannot_decode_ends_in_error_naming_the_job() {
+    let server = NatsServer::start();
+    let w = worker(&server, "w1");
+    let s = web(&server);
+    let h = s.enter(|| job::<SkewWeb>(&"x".to_owned()).submit());
+    assert!(s.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!(
+        h.error().as_deref(),
+        Some(
+            "job `skewed`: its input does not decode: invalid type: string \"x\", expected \
+             i64 at line 1 column 3"
+        )
+    );
+    stop(w);
+}
+
+#[test]
+fn two_replicas_submitting_the_same_shared_job_get_one_run() {
+    let server = NatsServer::start();
+    let w = worker(&server, "w1");
+    let (a, b) = (web(&server), web(&server));
+    let (sub_a, sub_b) = (a.subscribe(), b.subscribe());
+    let ha = a.enter(|| job::<Counted>(&41).shared().submit());
+    wait_until(&sub_a, || message(&ha).as_deref() == Some("waiting"));
+    // The run is under way on the worker: the second replica joins it.
+    let hb = b.enter(|| job::<Counted>(&41).shared().submit());
+    wait_until(&sub_b, || message(&hb).as_deref() == Some("waiting"));
+    *GATE.0.lock().unwrap() = true;
+    GATE.1.notify_all();
+    assert!(a.wait_idle(LONG) && b.wait_idle(LONG), "both end within {LONG:?}");
+    assert_eq!((ha.result(), hb.result()), (Some(42), Some(42)));
+    assert_eq!(COUNTED_RUNS.load(Ordering::SeqCst), 1, "one run for both replicas");
+    stop(w);
+}
+
+#[test]
+fn a_worker_shut_down_hands_its_run_back_and_another_finishes_it_as_attempt_2() {
+    let server = NatsServer::start();
+    let slow = worker(&server, "slow1");
+    let s = web(&server);
+    let sub = s.subscribe();
+    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 7 }).submit());
+    wait_until(&sub, || message(&h).as_deref() == Some("started on slow1"));
+    // Grace zero: the running job is handed back at once.
+    stop(slow);
+    let fast = worker(&server, "fast1");
+    assert!(s.wait_idle(LONG), "the other worker finishes within {LONG:?}");
+    assert_eq!(h.result().as_deref(), Some("7 done on fast1"));
+    assert_eq!(h.attempt(), 2);
+    stop(fast);
+}
