@@ -6,7 +6,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -55,8 +55,18 @@ pub fn run(args: &[String]) -> Result<(), String> {
     demo.start(
         "nats-server",
         Command::new(&server)
-            .args(["-js", "-a", "127.0.0.1", "-p", &nats_port.to_string(), "-sd"])
-            .arg(&store),
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &nats_port.to_string(),
+                "-sd",
+            ])
+            .arg(&store)
+            // Its startup banner would bury the URL; a failure still shows as its exit.
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
     )?;
     wait_listening(SocketAddr::from((Ipv4Addr::LOCALHOST, nats_port)))?;
     for name in ["w1", "w2"] {
@@ -202,7 +212,10 @@ mod tests {
         std::fs::write(&fake, "#!/bin/sh\n").unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert_eq!(find_nats_server(Some(dir.as_os_str()), &[]), Ok(fake.clone()));
+        assert_eq!(
+            find_nats_server(Some(dir.as_os_str()), &[]),
+            Ok(fake.clone())
+        );
         // The fallback folder is searched after the PATH.
         assert_eq!(find_nats_server(None, &[&dir]), Ok(fake));
         std::fs::remove_dir_all(&dir).unwrap();
