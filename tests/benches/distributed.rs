@@ -44,11 +44,13 @@ streamtree::job! {
 }
 
 streamtree::job! {
-    /// 100 progress updates back to back, each stamped with the worker's clock.
+    /// 100 progress updates back to back, each stamped with the worker's clock, then a
+    /// pause before the result, so that the last update is a state the page must reach.
     Stamps("bench-stamps") = |ctx, _nonce: &u64| -> Result<u32, String> {
         for step in 1..=STAMPS {
             ctx.set_progress((f64::from(step) / f64::from(STAMPS), format!("t{} s{step}", now_us())));
         }
+        ctx.wait_cancelled(Duration::from_millis(100));
         Ok(STAMPS)
     }
 }
@@ -176,7 +178,9 @@ fn throughput(runtime: &streamtree::Runtime, nonce: u64) {
     let start = Instant::now();
     let handles: Vec<_> = session.enter(|| {
         (0..n)
-            .map(|i| job::<Trivial>(&(nonce + 100_000 + i)).submit())
+            // Shared: a session's new input under one key supersedes (cancels) the
+            // previous one; shared tasks are kept side by side by (job, input).
+            .map(|i| job::<Trivial>(&(nonce + 100_000 + i)).shared().submit())
             .collect()
     });
     assert!(
@@ -184,8 +188,17 @@ fn throughput(runtime: &streamtree::Runtime, nonce: u64) {
         "the 10,000 jobs never finished"
     );
     let elapsed = start.elapsed();
-    let done = handles.iter().filter(|h| h.result().is_some()).count();
-    assert_eq!(done, handles.len(), "some jobs did not succeed");
+    let failed: Vec<_> = handles
+        .iter()
+        .filter(|h| h.result().is_none())
+        .map(|h| format!("{:?}: {:?}", h.status(), h.error()))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {n} jobs did not succeed, e.g. {:?}",
+        failed.len(),
+        &failed[..failed.len().min(3)]
+    );
     println!(
         "  10,000 trivial jobs: {:.0} jobs/s ({:.2} s)  (goal ≥ 10× Celery's, ≥ 8,500)",
         n as f64 / elapsed.as_secs_f64(),
@@ -240,7 +253,7 @@ fn progress(runtime: &streamtree::Runtime, nonce: u64) {
     }
     let (p50, p99) = percentiles(&mut samples);
     println!(
-        "  progress → browser event stream ({rounds} runs × {STAMPS} updates back to back; {seen_total} events): p50 {p50:.2} ms, p99 {p99:.2} ms; final step shown before the result in {finals} of {rounds}  (goal p99 ≤ 20 ms)"
+        "  progress → browser event stream ({rounds} runs × {STAMPS} updates back to back; {seen_total} progress events): p50 {p50:.2} ms, p99 {p99:.2} ms; the last update reached the page in {finals} of {rounds} runs  (goal p99 ≤ 20 ms, final never lost)"
     );
 }
 

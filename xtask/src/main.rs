@@ -50,6 +50,7 @@ tasks:
   ci             fmt --check, clippy -D warnings (all targets and features),
                  rustdoc -D warnings, test --workspace with CI=true, loom models
   bench [ARGS..] run the benchmarks of the streamtree crate, release build, with
-                 serve_abuse (the demo server under hostile clients; ARGS go to cargo)"
+                 serve_abuse (the demo server under hostile clients; ARGS go to cargo),
+                 then the NATS figures (--distributed: only those)"
     );
 }
