@@ -72,8 +72,29 @@ streamtree::job! {
     SkewWeb("skewed") = |_ctx, s: &String| -> Result<i64, String> { Ok(s.len() as i64) }
 }
 
+/// Calls of `FailsOnce`.
+static FAILS_ONCE_CALLS: AtomicU32 = AtomicU32::new(0);
+
+streamtree::job! {
+    /// Fails its first call, then succeeds.
+    FailsOnce("fails-once") = |_ctx, n: &u32| -> Result<u32, String> {
+        if FAILS_ONCE_CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+            Err("first call fails".to_owned())
+        } else {
+            Ok(*n)
+        }
+    }
+}
+
+streamtree::job! {
+    /// An output of `n` bytes.
+    Big("big") = |_ctx, n: &usize| -> Result<String, String> { Ok("x".repeat(*n)) }
+}
+
 fn jobs() -> Jobs {
     Jobs::new()
+        .register::<FailsOnce>()
+        .register::<Big>()
         .register::<Square>()
         .register::<WaitForCancel>()
         .register::<Counted>()
@@ -169,9 +190,16 @@ fn two_replicas_submitting_the_same_shared_job_get_one_run() {
     wait_until(&sub_b, || message(&hb).as_deref() == Some("waiting"));
     *GATE.0.lock().unwrap() = true;
     GATE.1.notify_all();
-    assert!(a.wait_idle(LONG) && b.wait_idle(LONG), "both end within {LONG:?}");
+    assert!(
+        a.wait_idle(LONG) && b.wait_idle(LONG),
+        "both end within {LONG:?}"
+    );
     assert_eq!((ha.result(), hb.result()), (Some(42), Some(42)));
-    assert_eq!(COUNTED_RUNS.load(Ordering::SeqCst), 1, "one run for both replicas");
+    assert_eq!(
+        COUNTED_RUNS.load(Ordering::SeqCst),
+        1,
+        "one run for both replicas"
+    );
     stop(w);
 }
 
@@ -186,8 +214,64 @@ fn a_worker_shut_down_hands_its_run_back_and_another_finishes_it_as_attempt_2() 
     // Grace zero: the running job is handed back at once.
     stop(slow);
     let fast = worker(&server, "fast1");
-    assert!(s.wait_idle(LONG), "the other worker finishes within {LONG:?}");
+    assert!(
+        s.wait_idle(LONG),
+        "the other worker finishes within {LONG:?}"
+    );
     assert_eq!(h.result().as_deref(), Some("7 done on fast1"));
     assert_eq!(h.attempt(), 2);
     stop(fast);
+}
+
+#[test]
+fn a_failed_attempt_is_retried_by_the_worker_and_counted() {
+    let server = NatsServer::start();
+    let w = worker(&server, "w1");
+    let s = web(&server);
+    let h = s.enter(|| {
+        job::<FailsOnce>(&5)
+            .retry(Retry::times(2).backoff(Duration::from_millis(10)))
+            .submit()
+    });
+    assert!(s.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!((h.result(), h.attempt()), (Some(5), 2));
+    assert_eq!(FAILS_ONCE_CALLS.load(Ordering::SeqCst), 2);
+    stop(w);
+}
+
+#[test]
+fn an_output_over_the_servers_max_payload_ends_in_error_saying_so() {
+    let server = NatsServer::start();
+    let w = worker(&server, "w1");
+    let s = web(&server);
+    // nats-server's default max_payload is 1 MiB.
+    let h = s.enter(|| job::<Big>(&(2 << 20)).submit());
+    assert!(s.wait_idle(LONG), "the job ends within {LONG:?}");
+    let error = h.error().expect("an Error");
+    assert!(
+        error.starts_with("job `big`: its output is 2097") && error.contains("max_payload"),
+        "{error}"
+    );
+    stop(w);
+}
+
+#[test]
+fn after_a_server_restart_handles_keep_their_state_and_a_cancel_still_reaches_the_job() {
+    let server = NatsServer::start();
+    let w = worker(&server, "w1");
+    let s = web(&server);
+    let sub = s.subscribe();
+    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 3 }).submit());
+    wait_until(&sub, || message(&h).as_deref() == Some("started on w1"));
+    let server = server.restart();
+    // The handle reports what it last knew.
+    assert_eq!(h.status(), TaskStatus::Running);
+    assert_eq!(message(&h).as_deref(), Some("started on w1"));
+    // Both sides reconnect (the store kept the stream and the bucket); the cancel is
+    // written once the web side is back, and the worker's watcher sees it.
+    h.cancel();
+    assert!(s.wait_idle(LONG), "the cancel ends the job within {LONG:?}");
+    assert_eq!(h.status(), TaskStatus::Cancelled);
+    stop(w);
+    drop(server);
 }

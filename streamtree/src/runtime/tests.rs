@@ -276,3 +276,48 @@ fn notify_at_wakes_subscribers_once_per_deadline() {
     set.notify_at(std::time::Instant::now());
     assert!(changes.wait_timeout(LONG), "no wake-up within {LONG:?}");
 }
+
+#[test]
+fn on_cancel_is_called_once_by_the_cancel_of_the_running_attempt_and_at_once_after_it() {
+    let rt = Runtime::builder().max_workers(2).build();
+    let set = set_on(&rt);
+    let (registered_tx, registered) = channel();
+    let (called_tx, called) = channel::<&'static str>();
+    let called_tx = std::sync::Mutex::new(called_tx);
+    let h = set.run(
+        "c",
+        Some(1),
+        life::Options::default(),
+        move |slot: &Slot| {
+            let ctx = TaskContext::new(slot);
+            let tx = called_tx.lock().unwrap().clone();
+            ctx.on_cancel(move || tx.send("first").unwrap());
+            registered_tx.send(()).unwrap();
+            assert!(ctx.wait_cancelled(LONG), "the test cancels within {LONG:?}");
+            // Registered after the request: called at once, on this thread.
+            let tx = called_tx.lock().unwrap().clone();
+            ctx.on_cancel(move || tx.send("late").unwrap());
+            Ok(1u8)
+        },
+    );
+    registered
+        .recv_timeout(LONG)
+        .expect("the task registers its callback");
+    h.cancel();
+    assert_eq!(called.recv_timeout(LONG), Ok("first"));
+    assert_eq!(called.recv_timeout(LONG), Ok("late"));
+    assert!(set.wait_idle(LONG), "the task ends within {LONG:?}");
+    assert!(called.try_recv().is_err(), "each callback is called once");
+}
+
+#[test]
+fn a_backend_attempt_shows_on_the_handle() {
+    let rt = Runtime::builder().max_workers(2).build();
+    let set = set_on(&rt);
+    let h = set.run("a", Some(1), life::Options::default(), |slot: &Slot| {
+        TaskContext::new(slot).set_attempt(3);
+        Ok(1u8)
+    });
+    assert!(set.wait_idle(LONG), "the task ends within {LONG:?}");
+    assert_eq!(h.attempt(), 3);
+}

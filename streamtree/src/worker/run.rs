@@ -154,8 +154,8 @@ async fn hand_back(shared: &Shared) {
             && s.run == r.run
             && s.status == Status::Running
         {
+            // `worker` stays: the next claim counts a new attempt.
             s.status = Status::Queued;
-            s.worker = None;
             let _ = shared.conn.kv.put(key.as_str(), s.encode()).await;
         }
         let _ = r.msg.ack_with(AckKind::Nak(None)).await;
@@ -165,25 +165,19 @@ async fn hand_back(shared: &Shared) {
 /// The worker's one watcher of `c.*`: a cancel written for a run executing here becomes
 /// its job's cancel request.
 async fn watch_cancels(shared: Arc<Shared>) {
-    loop {
-        if let Ok(mut updates) = shared.conn.kv.watch("c.>").await {
-            while let Some(Ok(entry)) = updates.next().await {
-                if entry.operation != Operation::Put {
-                    continue;
-                }
-                let key = format!("r.{}", &entry.key[2..]);
-                let slot = shared
-                    .running()
-                    .get(&key)
-                    .filter(|r| r.run.as_bytes() == entry.value.as_ref())
-                    .map(|r| Arc::clone(&r.slot));
-                if let Some(slot) = slot {
-                    let _ = slot.cancel(); // a detached slot has no set to tell
-                }
-            }
+    let (kv, connected) = (shared.conn.kv.clone(), shared.conn.connected.clone());
+    crate::jobs::nats::watch_puts(kv, "c.>", connected, |entry| {
+        let key = format!("r.{}", &entry.key[2..]);
+        let slot = shared
+            .running()
+            .get(&key)
+            .filter(|r| r.run.as_bytes() == entry.value.as_ref())
+            .map(|r| Arc::clone(&r.slot));
+        if let Some(slot) = slot {
+            let _ = slot.cancel(); // a detached slot has no set to tell
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    })
+    .await;
 }
 
 /// Whether a cancel of run `run` at state key `key` is recorded.
@@ -202,9 +196,19 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
         let _ = msg.ack_with(AckKind::Term).await;
         return;
     };
-    let attempt = msg
+    // A redelivery of a run still executing here (heartbeats lost to a reconnect): the
+    // running copy ends it and acknowledges; a second copy would run the job twice.
+    if shared
+        .running()
+        .get(&req.key)
+        .is_some_and(|r| r.run == req.run)
+    {
+        return;
+    }
+    let delivered = msg
         .info()
         .map_or(1, |i| u32::try_from(i.delivered).unwrap_or(u32::MAX));
+    let mut attempt = delivered;
     // Claim: queued/retrying/running (a redelivery) → running, by compare-and-set.
     let claimed = loop {
         let Ok(Some(entry)) = kv.entry(req.key.as_str()).await else {
@@ -223,8 +227,16 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
                 .await;
             break None;
         }
+        // A run some worker started before (a redelivery, a retry, a hand-back) is a new
+        // attempt; the delivery count alone misses a hand-back now and then.
+        let counted = if s.worker.is_some() {
+            s.attempt + 1
+        } else {
+            s.attempt
+        };
         s.status = Status::Running;
-        s.attempt = attempt;
+        s.attempt = counted.max(delivered);
+        attempt = s.attempt;
         s.worker = Some(shared.name.to_string());
         if kv
             .update(req.key.as_str(), s.encode(), entry.revision)

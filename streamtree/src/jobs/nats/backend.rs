@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use async_nats::jetstream::kv::{self, CreateErrorKind, Operation};
 use crossbeam_channel::{Receiver, Sender};
-use futures_util::StreamExt;
 
 use super::{Conn, NatsError, NatsOptions, RunMsg, RunState, Status, new_run_id, run_hash};
 use crate::jobs::{JobBackend, JobRun};
@@ -61,13 +60,16 @@ impl Drop for NatsBackend {
     }
 }
 
+/// Where the watcher sends a key's updates: (revision, state).
+type Update = Sender<(u64, RunState)>;
+
 /// Executes waiting for a key's updates, each with its revision.
 #[derive(Default)]
 struct Waiters {
     next: AtomicU64,
     /// key → (waiter id, sender). Written by `execute` (register, and the guard's drop)
     /// and read by the watcher; never held across a send that could block (unbounded).
-    by_key: Mutex<HashMap<String, Vec<(u64, Sender<(u64, RunState)>)>>>,
+    by_key: Mutex<HashMap<String, Vec<(u64, Update)>>>,
 }
 
 impl Waiters {
@@ -86,9 +88,7 @@ impl Waiters {
         }
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(u64, Sender<(u64, RunState)>)>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(u64, Update)>>> {
         self.by_key.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -149,7 +149,11 @@ impl NatsBackend {
             .map_err(|e| NatsError::Runtime(e.to_string()))?;
         let conn = rt.block_on(Conn::open(&opts, "streamtree-web"))?;
         let waiters = Arc::new(Waiters::default());
-        rt.spawn(watch(conn.kv.clone(), Arc::clone(&waiters)));
+        rt.spawn(watch(
+            conn.kv.clone(),
+            Arc::clone(&waiters),
+            conn.connected.clone(),
+        ));
         Ok(NatsBackend {
             subject: super::runs_subject(opts.prefix_str()),
             conn,
@@ -231,13 +235,19 @@ impl NatsBackend {
     }
 
     /// Asks for the run's cancel: a queued or retrying run is cancelled here; a running
-    /// one through `c.<hash>`, which its worker watches.
+    /// one through `c.<hash>`, which its worker watches. Tries again while the server is
+    /// out of reach (a reconnect), for up to a minute.
     async fn cancel(&self, key: &str, run_id: &str) {
         let kv = &self.conn.kv;
         let cancel_key = format!("c.{}", &key[2..]);
-        for _ in 0..16 {
-            let Ok(Some(entry)) = kv.entry(key).await else {
-                return;
+        for _ in 0..600 {
+            let entry = match kv.entry(key).await {
+                Ok(Some(entry)) => entry,
+                Ok(None) => return,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
             };
             let Some(mut s) = RunState::decode(&entry.value) else {
                 return;
@@ -245,31 +255,23 @@ impl NatsBackend {
             if s.run != run_id || s.status.is_terminal() {
                 return;
             }
-            if s.status == Status::Running {
-                let _ = kv.put(&cancel_key, run_id.to_owned().into()).await;
+            let written = if s.status == Status::Running {
+                kv.put(&cancel_key, run_id.to_owned().into()).await.is_ok()
+            } else {
+                s.status = Status::Cancelled;
+                kv.update(key, s.encode(), entry.revision).await.is_ok()
+            };
+            if written {
                 return;
             }
-            s.status = Status::Cancelled;
-            if kv.update(key, s.encode(), entry.revision).await.is_ok() {
-                return;
-            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 }
 
 /// The backend's one watcher: every update of `r.*` to the executes waiting on it.
-/// Watches again after an error (a lost connection); the new watch delivers each key's
-/// latest value first, so waiters catch up on what they missed.
-async fn watch(kv: kv::Store, waiters: Arc<Waiters>) {
-    loop {
-        if let Ok(mut updates) = kv.watch("r.>").await {
-            while let Some(Ok(entry)) = updates.next().await {
-                waiters.route(&entry);
-            }
-        }
-        // A pause before watching again, so a server that is down is not hammered.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+async fn watch(kv: kv::Store, waiters: Arc<Waiters>, connected: tokio::sync::watch::Receiver<u64>) {
+    super::watch_puts(kv, "r.>", connected, |entry| waiters.route(entry)).await;
 }
 
 impl JobBackend for NatsBackend {

@@ -8,7 +8,7 @@
 //!   shares (one `filter_subject`: nats-server 2.9 ignores `filter_subjects`);
 //! - bucket `P-state` (its stream `KV_P-state`, made here: async-nats ≥ 0.41 cannot
 //!   create buckets on a 2.9 server) holding, per run of (job, input), the key
-//!   `r.<hash>` (a [`RunState`] in JSON: run id, status, attempt, worker, progress, output
+//!   `r.<hash>` (a `RunState` in JSON: run id, status, attempt, worker, progress, output
 //!   or error) and, once cancelled, `c.<hash>` (the run id whose cancel was requested).
 //!   Entries expire after [`NatsOptions::state_ttl`] without a write.
 //!
@@ -39,12 +39,14 @@ pub(crate) struct Conn {
     pub(crate) js: jetstream::Context,
     pub(crate) stream: stream::Stream,
     pub(crate) kv: kv::Store,
+    /// Counts (re)connections: a watcher watches again when it changes.
+    pub(crate) connected: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Conn {
     /// Connects as `name` and makes (or finds) the runs stream and the state bucket.
     pub(crate) async fn open(opts: &NatsOptions, name: &str) -> Result<Conn, NatsError> {
-        let client = opts.connect(name).await?;
+        let (client, connected) = opts.connect(name).await?;
         let js = jetstream::new(client.clone());
         let p = opts.prefix_str();
         let setup = |what: String| {
@@ -92,12 +94,47 @@ impl Conn {
             js,
             stream,
             kv,
+            connected,
         })
     }
 
     /// The largest message the server takes.
     pub(crate) fn max_payload(&self) -> usize {
         self.client.server_info().max_payload
+    }
+}
+
+/// Watches `pattern` in `kv` for ever, handing each put to `f`; watches again after an
+/// error or a reconnection (the new watch delivers each key's latest value first, so
+/// nothing written meanwhile is missed).
+pub(crate) async fn watch_puts(
+    kv: kv::Store,
+    pattern: &str,
+    mut connected: tokio::sync::watch::Receiver<u64>,
+    f: impl Fn(&kv::Entry),
+) {
+    use futures_util::StreamExt;
+    loop {
+        connected.borrow_and_update();
+        if let Ok(mut updates) = kv.watch(pattern).await {
+            loop {
+                tokio::select! {
+                    entry = updates.next() => match entry {
+                        Some(Ok(e)) if e.operation == kv::Operation::Put => f(&e),
+                        Some(Ok(_)) => {}
+                        _ => break,
+                    },
+                    changed = connected.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        // A pause before watching again, so a server that is down is not hammered.
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -133,6 +170,8 @@ pub(crate) struct RunState {
     pub(crate) status: Status,
     /// 1-based; a redelivery (dead worker, retry) counts up.
     pub(crate) attempt: u32,
+    /// The worker running it, or that ran it last (kept through a hand-back, so the
+    /// next claim counts a new attempt); `None` until a worker first claims it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) worker: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -186,8 +186,14 @@ impl NatsOptions {
         &self.prefix
     }
 
-    /// Connects as `name`, reconnecting forever after a loss.
-    pub(crate) async fn connect(&self, name: &str) -> Result<async_nats::Client, NatsError> {
+    /// Connects as `name`, reconnecting forever after a loss; the receiver counts the
+    /// (re)connections, so watchers can watch again (a server restart leaves a watch
+    /// silent rather than ended).
+    pub(crate) async fn connect(
+        &self,
+        name: &str,
+    ) -> Result<(async_nats::Client, tokio::sync::watch::Receiver<u64>), NatsError> {
+        let (connected_tx, connected) = tokio::sync::watch::channel(0u64);
         if self.prefix.is_empty()
             || !self
                 .prefix
@@ -200,7 +206,13 @@ impl NatsOptions {
             .name(name)
             .connection_timeout(self.connect_timeout)
             .max_reconnects(None)
-            .require_tls(self.tls_required);
+            .require_tls(self.tls_required)
+            .event_callback(move |event| {
+                if matches!(event, async_nats::Event::Connected) {
+                    connected_tx.send_modify(|n| *n += 1);
+                }
+                std::future::ready(())
+            });
         if let Some(path) = &self.credentials_file {
             o = o
                 .credentials_file(path)
@@ -216,12 +228,14 @@ impl NatsOptions {
         if let Some((user, password)) = &self.user_password {
             o = o.user_and_password(user.clone(), password.clone());
         }
-        o.connect(self.url.as_str())
+        let client = o
+            .connect(self.url.as_str())
             .await
             .map_err(|e| NatsError::Connect {
                 url: self.url.clone(),
                 message: e.to_string(),
-            })
+            })?;
+        Ok((client, connected))
     }
 }
 
