@@ -10,7 +10,9 @@ mod distributed_procs;
 #[path = "serve_client.rs"]
 mod serve_client;
 
+use std::io::BufRead;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use distributed_procs::{GUARD, Log, Proc};
 use serve_client::{Events, get, post_form};
@@ -36,16 +38,38 @@ fn report(html: &str) -> &str {
     html.split("Totals (shared").next().unwrap_or("")
 }
 
-/// Reads `events` until `done` holds for an event's HTML; returns every HTML seen.
+/// Reads `events` until `done` holds for an event's HTML, within [`GUARD`] in all
+/// (keep-alive comments do not extend it); returns every HTML seen.
 fn read_until(events: &mut Events, done: impl Fn(&str) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + GUARD;
     let mut seen = Vec::new();
+    let mut data = String::new();
     loop {
-        let event = events.next();
-        let html = event["html"].as_str().unwrap_or_default().to_owned();
-        let finished = done(&html);
-        seen.push(html);
-        if finished {
-            return seen;
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "no expected event within {GUARD:?}; saw {seen:#?}"
+        );
+        let tcp = events.0.get_ref();
+        tcp.set_read_timeout(Some(left)).expect("a read timeout");
+        let mut line = String::new();
+        let n = events
+            .0
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("no expected event within {GUARD:?} ({e}); saw {seen:#?}"));
+        assert!(n > 0, "the event stream ended; saw {seen:#?}");
+        let line = line.trim_end_matches(['\r', '\n']);
+        if let Some(d) = line.strip_prefix("data:") {
+            data.push_str(d.strip_prefix(' ').unwrap_or(d));
+        } else if line.is_empty() && !data.is_empty() {
+            let event: serde_json::Value =
+                serde_json::from_str(&std::mem::take(&mut data)).expect("an event's data is JSON");
+            let html = event["html"].as_str().unwrap_or_default().to_owned();
+            let finished = done(&html);
+            seen.push(html);
+            if finished {
+                return seen;
+            }
         }
     }
 }
