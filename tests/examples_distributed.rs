@@ -47,3 +47,46 @@ fn distributed_report_cancel_ends_cancelled() {
         .text();
     assert_snapshot!("distributed_cancelled_text", text);
 }
+
+#[test]
+fn distributed_command_line() {
+    use distributed::{Command, parse};
+    let args = |s: &str| s.split(' ').map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(
+        parse(&args("worker --nats nats://h:1 --name w1")),
+        Ok(Command::Worker {
+            nats: "nats://h:1".to_owned(),
+            name: "w1".to_owned()
+        })
+    );
+    assert_eq!(
+        parse(&args("web --port 0 --nats nats://h:1")),
+        Ok(Command::Web {
+            nats: "nats://h:1".to_owned(),
+            port: 0
+        })
+    );
+    assert_eq!(
+        parse(&args("web --nats nats://h:1")),
+        Ok(Command::Web {
+            nats: "nats://h:1".to_owned(),
+            port: 8501
+        })
+    );
+    assert_eq!(
+        parse(&args("web --port 1")),
+        Err("--nats URL is required".to_owned())
+    );
+    assert_eq!(
+        parse(&args("web --nats u --name w1")),
+        Err("unknown option --name for `web`".to_owned())
+    );
+    assert_eq!(
+        parse(&args("worker --nats")),
+        Err("--nats needs a value".to_owned())
+    );
+    assert_eq!(
+        parse(&args("serve --nats u")),
+        Err("unknown subcommand `serve`".to_owned())
+    );
+}
