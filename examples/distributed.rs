@@ -1,11 +1,14 @@
 //! # Jobs on worker processes, over NATS JetStream
 //!
 //! What this shows: the same page code as an in-process app, with the work done by other
-//! processes. Both sides register the same jobs ([`jobs`]); the web process submits them
-//! by type (`job::<Report>(&input)`), a worker process runs them, and progress, results
-//! and cancel requests travel through NATS: every session of every web replica sees the
-//! same shared job, a page shows which worker ran its report, Cancel reaches the worker
-//! while it runs, and a finished report shows at once after a restart of the web process.
+//! processes. Both sides build on the same job types from this file: the web process
+//! submits them by type (`job::<Report>(&input)`, input and output checked at compile
+//! time), a worker process runs them from one registry ([`jobs`], which also runs them in
+//! process for the snapshot tests), and progress, results and cancel requests travel
+//! through NATS: every session of every web replica sees the same shared job, a page
+//! shows which worker ran its report (and the attempt, when a dead worker's run was
+//! redelivered), Cancel reaches the worker while it runs, and a finished report shows
+//! at once after a restart of the web process.
 //!
 //! Run: `cargo xtask demo --distributed` (nats-server, two workers and the web server on
 //! <http://127.0.0.1:8501/>), or by hand, each in its own terminal:
