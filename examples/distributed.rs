@@ -98,7 +98,8 @@ fn worker_name() -> String {
     current_worker_name().unwrap_or_else(|| "in-process".to_owned())
 }
 
-/// Every job of the app: the web side and the workers register the same ones.
+/// Every job of the app: what a worker runs (and an in-process runtime, in the tests).
+/// The web process needs no registry: it submits the same types, the workers run them.
 pub fn jobs() -> Jobs {
     Jobs::new().register::<Report>().register::<Totals>()
 }
