@@ -6,7 +6,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use streamtree::jobs::nats::{NatsBackend, NatsOptions};
+use streamtree::jobs::nats::{NatsBackend, NatsError, NatsOptions};
 use streamtree::jobs::{Jobs, job};
 use streamtree::prelude::*;
 use streamtree::worker::{Worker, WorkerHandle, current_worker_name};
@@ -91,8 +91,27 @@ streamtree::job! {
     Big("big") = |_ctx, n: &usize| -> Result<String, String> { Ok("x".repeat(*n)) }
 }
 
+/// Runs of `Numbered`.
+static NUMBERED_RUNS: AtomicU32 = AtomicU32::new(0);
+
+streamtree::job! {
+    /// Numbers its runs from 1.
+    Numbered("numbered") = |_ctx, _n: &u32| -> Result<u32, String> {
+        Ok(NUMBERED_RUNS.fetch_add(1, Ordering::SeqCst) + 1)
+    }
+}
+
+streamtree::job! {
+    /// Always fails.
+    AlwaysFails("always-fails") = |_ctx, _n: &u32| -> Result<u32, String> {
+        Err("it always fails".to_owned())
+    }
+}
+
 fn jobs() -> Jobs {
     Jobs::new()
+        .register::<AlwaysFails>()
+        .register::<Numbered>()
         .register::<FailsOnce>()
         .register::<Big>()
         .register::<Square>()
@@ -274,4 +293,249 @@ fn after_a_server_restart_handles_keep_their_state_and_a_cancel_still_reaches_th
     assert_eq!(h.status(), TaskStatus::Cancelled);
     stop(w);
     drop(server);
+}
+
+#[test]
+fn a_finished_run_in_the_bucket_is_shown_by_a_new_replica_and_a_refresh_runs_it_again() {
+    let server = NatsServer::start();
+    let w = worker(&server, "w1");
+    let first = web(&server);
+    let h = first.enter(|| job::<Numbered>(&1).submit());
+    assert!(first.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!(h.result(), Some(1));
+    // A replica started afterwards (or this one restarted) takes the kept result.
+    let second = web(&server);
+    let load = || job::<Numbered>(&1).submit();
+    let h = second.enter(load);
+    assert!(second.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!(h.result(), Some(1));
+    assert_eq!(NUMBERED_RUNS.load(Ordering::SeqCst), 1, "no second run");
+    // A refresh overwrites the bucket's run instead of joining the finished one.
+    h.refresh();
+    let h = second.enter(load);
+    assert!(second.wait_idle(LONG), "the refresh ends within {LONG:?}");
+    assert_eq!(h.result(), Some(2));
+    stop(w);
+}
+
+#[test]
+fn an_input_over_the_servers_max_payload_ends_in_error_saying_so() {
+    let server = NatsServer::start();
+    let s = web(&server);
+    let h = s.enter(|| job::<SkewWeb>(&"y".repeat(2 << 20)).submit());
+    assert!(s.wait_idle(LONG), "the job ends within {LONG:?}");
+    let error = h.error().expect("an Error");
+    assert!(
+        error.starts_with("job `skewed`: its input is 2097") && error.contains("max_payload"),
+        "{error}"
+    );
+    // The run ended in the bucket too: a second submit does not wait on it for ever.
+    let again = web(&server);
+    let h = again.enter(|| job::<SkewWeb>(&"y".repeat(2 << 20)).submit());
+    assert!(
+        again.wait_idle(LONG),
+        "the second submit ends within {LONG:?}"
+    );
+    assert!(h.error().is_some());
+}
+
+#[test]
+fn login_options_pass_through_and_a_refused_login_names_the_server() {
+    let server = NatsServer::start_with(&["--auth", "s3cret"]);
+    let refused = NatsBackend::connect(NatsOptions::new(server.url()).token("wrong"))
+        .expect_err("a wrong token is refused");
+    assert!(matches!(refused, NatsError::Connect { .. }), "{refused:?}");
+    assert!(
+        refused.to_string().starts_with(&format!(
+            "cannot connect to the NATS server at {}",
+            server.url()
+        )),
+        "{refused}"
+    );
+    // TLS asked of a server without it: a connect error (the TLS stack is built in).
+    let no_tls = NatsBackend::connect(
+        NatsOptions::new(server.url())
+            .token("s3cret")
+            .tls_required(true),
+    )
+    .expect_err("this server has no TLS");
+    assert!(matches!(no_tls, NatsError::Connect { .. }), "{no_tls:?}");
+    let opts = NatsOptions::new(server.url()).token("s3cret");
+    let w = Worker::new(opts.clone(), jobs()).name("w1").spawn();
+    // Connected from inside a tokio runtime (an async main), where blocking panics.
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime");
+    let backend = tokio.block_on(async { NatsBackend::connect(opts) });
+    let rt = streamtree::Runtime::builder()
+        .backend(Arc::new(backend.expect("the token is taken")))
+        .build();
+    let s = Session::builder().runtime(rt).build();
+    let h = s.enter(|| job::<Square>(&3).submit());
+    assert!(s.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!(h.result().as_deref(), Some("9 by w1"));
+    stop(w);
+}
+
+#[test]
+fn no_retry_is_asked_past_max_deliver_the_run_ends_in_error_saying_so() {
+    let server = NatsServer::start();
+    let opts = NatsOptions::new(server.url()).max_deliver(2);
+    let w = Worker::new(opts, jobs()).name("w1").spawn();
+    let s = web(&server);
+    let h = s.enter(|| {
+        job::<AlwaysFails>(&1)
+            .retry(Retry::times(5).backoff(Duration::from_millis(10)))
+            .submit()
+    });
+    assert!(s.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!(
+        h.error().as_deref(),
+        Some(
+            "it always fails (not retried: the run was delivered 2 times, the workers' \
+             max_deliver)"
+        )
+    );
+    assert_eq!(h.attempt(), 2);
+    stop(w);
+}
+
+/// Env vars that make `worker_process` a worker: the server's URL and the worker's name.
+const WORKER_URL: &str = "STREAMTREE_TEST_NATS_URL";
+const WORKER_NAME: &str = "STREAMTREE_TEST_WORKER_NAME";
+/// Optional: the worker's `max_deliver` (it makes the consumer, being the first worker).
+const WORKER_MAX_DELIVER: &str = "STREAMTREE_TEST_MAX_DELIVER";
+
+/// Not a test on its own: the worker process that
+/// `a_killed_workers_run_is_redelivered_to_another_as_attempt_2` starts (this binary,
+/// run with `--ignored --exact worker_process` and the two env vars) and kills.
+#[test]
+#[ignore = "a worker process started by another test of this file"]
+fn worker_process() {
+    let url = std::env::var(WORKER_URL).expect("started with STREAMTREE_TEST_NATS_URL");
+    let name = std::env::var(WORKER_NAME).expect("started with STREAMTREE_TEST_WORKER_NAME");
+    let max_deliver = std::env::var(WORKER_MAX_DELIVER).map_or(20, |n| n.parse().unwrap());
+    Worker::new(
+        NatsOptions::new(url)
+            .ack_wait(Duration::from_secs(2))
+            .max_deliver(max_deliver),
+        jobs(),
+    )
+    .name(name)
+    .shutdown_grace(Duration::ZERO)
+    .run()
+    .expect("the worker process runs");
+}
+
+/// A child process, killed (SIGKILL) on drop unless taken.
+struct Killed(Option<std::process::Child>);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Starts `worker_process` as worker `name` of `server`.
+fn worker_process_named(server: &NatsServer, name: &str) -> Killed {
+    worker_process_with(server, name, 20)
+}
+
+/// Starts `worker_process` as worker `name` of `server`, with `max_deliver`.
+fn worker_process_with(server: &NatsServer, name: &str, max_deliver: u32) -> Killed {
+    let child = std::process::Command::new(std::env::current_exe().expect("this test binary"))
+        .args(["worker_process", "--exact", "--ignored", "--nocapture"])
+        .env(WORKER_URL, server.url())
+        .env(WORKER_NAME, name)
+        .env(WORKER_MAX_DELIVER, max_deliver.to_string())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("starting the worker process");
+    Killed(Some(child))
+}
+
+#[test]
+fn sigterm_stops_a_worker_process_which_hands_its_run_back() {
+    let server = NatsServer::start();
+    let mut child = worker_process_named(&server, "termed");
+    let s = web(&server);
+    let sub = s.subscribe();
+    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 4 }).submit());
+    wait_until(&sub, || message(&h).as_deref() == Some("started on termed"));
+    let mut process = child.0.take().expect("the worker process");
+    let pid = process.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status();
+    assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+    let (exited_tx, exited) = std::sync::mpsc::channel();
+    std::thread::spawn(move || exited_tx.send(process.wait()));
+    let Ok(status) = exited.recv_timeout(LONG) else {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", &pid])
+            .status();
+        panic!("the worker process did not exit within {LONG:?} of SIGTERM");
+    };
+    assert!(status.is_ok_and(|s| s.success()), "it exits cleanly");
+    // Handed back at once (grace zero): the next worker takes it as attempt 2, with no
+    // wait for ack_wait.
+    let fast = worker(&server, "fast3");
+    assert!(
+        s.wait_idle(LONG),
+        "the other worker finishes within {LONG:?}"
+    );
+    assert_eq!(h.result().as_deref(), Some("4 done on fast3"));
+    assert_eq!(h.attempt(), 2);
+    stop(fast);
+}
+
+#[test]
+fn a_killed_workers_run_is_redelivered_to_another_as_attempt_2() {
+    let server = NatsServer::start();
+    let child = worker_process_named(&server, "doomed");
+    let s = web(&server);
+    let sub = s.subscribe();
+    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 9 }).submit());
+    wait_until(&sub, || message(&h).as_deref() == Some("started on doomed"));
+    drop(child); // kill -9: no hand-back, no more heartbeats
+    // Its run comes back after ack_wait (2 s) to the other worker.
+    let fast = worker(&server, "fast2");
+    assert!(
+        s.wait_idle(LONG),
+        "the other worker finishes within {LONG:?}"
+    );
+    assert_eq!(h.result().as_deref(), Some("9 done on fast2"));
+    assert_eq!(h.attempt(), 2);
+    stop(fast);
+}
+
+#[test]
+fn a_run_whose_workers_all_die_ends_in_error_after_max_deliver() {
+    let server = NatsServer::start();
+    // The first worker makes the consumer: one delivery per run.
+    let doomed = worker_process_with(&server, "doomed", 1);
+    let s = web(&server);
+    let sub = s.subscribe();
+    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 11 }).submit());
+    wait_until(&sub, || message(&h).as_deref() == Some("started on doomed"));
+    let other = worker(&server, "other");
+    assert!(
+        other.wait_ready(LONG),
+        "the other worker is up within {LONG:?}"
+    );
+    drop(doomed); // kill -9
+    // After ack_wait the server gives up on the run and says so; a worker ends it.
+    assert!(s.wait_idle(LONG), "the run ends within {LONG:?}");
+    assert_eq!(
+        h.error().as_deref(),
+        Some(
+            "job `wait-for-cancel`: no worker finished it in 1 deliveries, the workers' \
+             max_deliver (each worker running it stopped without a word: a crash, a kill, \
+             out of memory?)"
+        )
+    );
+    stop(other);
 }

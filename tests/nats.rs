@@ -23,6 +23,8 @@ pub struct NatsServer {
     child: Child,
     port: u16,
     dir: PathBuf,
+    /// The extra arguments it was started with (kept for a restart).
+    args: Vec<String>,
     log: Arc<Mutex<String>>,
 }
 
@@ -56,6 +58,11 @@ impl NatsServer {
     /// Without `nats-server` (the message names the Debian package), or when it does
     /// not start.
     pub fn start() -> NatsServer {
+        Self::start_with(&[])
+    }
+
+    /// [`start`](Self::start) with more command-line arguments (`--auth TOKEN`, say).
+    pub fn start_with(args: &[&str]) -> NatsServer {
         static N: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
             "streamtree-nats-{}-{}",
@@ -65,13 +72,15 @@ impl NatsServer {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("creating the server's store directory");
         let port = free_port();
-        Self::start_at(port, dir)
+        let args = args.iter().map(|a| (*a).to_owned()).collect();
+        Self::start_at(port, dir, args)
     }
 
-    fn start_at(port: u16, dir: PathBuf) -> NatsServer {
+    fn start_at(port: u16, dir: PathBuf, args: Vec<String>) -> NatsServer {
         let mut child = Command::new(binary())
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
             .arg(&dir)
+            .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -95,6 +104,7 @@ impl NatsServer {
             child,
             port,
             dir,
+            args,
             log,
         };
         assert!(
@@ -118,14 +128,25 @@ impl NatsServer {
             .clone()
     }
 
-    /// Kills the server and starts it again on the same port and store (a lost
-    /// connection, for the clients).
+    /// Stops the server (SIGTERM: it writes its store out) and starts it again on the
+    /// same port and store: a lost connection, for the clients.
     pub fn restart(mut self) -> NatsServer {
-        let _ = self.child.kill();
+        let stopped = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stopped {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
-        let (port, dir) = (self.port, std::mem::take(&mut self.dir));
+        let (port, dir, args) = (
+            self.port,
+            std::mem::take(&mut self.dir),
+            std::mem::take(&mut self.args),
+        );
+        // Its process is reaped and its store moves to the new server: nothing to drop.
         std::mem::forget(self);
-        Self::start_at(port, dir)
+        Self::start_at(port, dir, args)
     }
 }
 

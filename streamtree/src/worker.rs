@@ -168,7 +168,7 @@ impl Worker {
             }
             let _ = stop_tx.send(true);
         });
-        let result = rt.block_on(run::serve(self, stop));
+        let result = rt.block_on(run::serve(self, stop, Ready::default()));
         // Jobs still running after a hand-back are left to the process's exit.
         rt.shutdown_background();
         result
@@ -185,11 +185,15 @@ impl Worker {
     /// ```
     pub fn spawn(self) -> WorkerHandle {
         let (stop_tx, stop) = tokio::sync::watch::channel(false);
+        let ready = Ready::default();
+        let signal = ready.clone();
         let thread = std::thread::Builder::new()
             .name(format!("streamtree-worker-{}", self.name))
             .spawn(move || {
+                // Whatever happens, waiters on readiness stop waiting.
+                let _wake = signal.on_drop();
                 let rt = runtime()?;
-                let result = rt.block_on(run::serve(self, stop));
+                let result = rt.block_on(run::serve(self, stop, signal.clone()));
                 rt.shutdown_background();
                 result
             })
@@ -197,6 +201,7 @@ impl Worker {
         WorkerHandle {
             stop: stop_tx,
             thread,
+            ready,
         }
     }
 }
@@ -224,6 +229,39 @@ fn runtime() -> Result<tokio::runtime::Runtime, NatsError> {
 pub struct WorkerHandle {
     stop: tokio::sync::watch::Sender<bool>,
     thread: JoinHandle<Result<(), NatsError>>,
+    ready: Ready,
+}
+
+/// Set once a worker is connected and subscribed (or has stopped trying): what
+/// [`WorkerHandle::wait_ready`] waits on.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Ready(Arc<(Mutex<Option<bool>>, std::sync::Condvar)>);
+
+impl Ready {
+    /// The worker is set up and pulling.
+    pub(crate) fn ready(&self) {
+        self.set(true);
+    }
+
+    fn set(&self, up: bool) {
+        let (state, cv) = &*self.0;
+        state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert(up);
+        cv.notify_all();
+    }
+
+    /// A guard that records "not up" (unless already up) when the worker's thread ends.
+    fn on_drop(&self) -> impl Drop + use<> {
+        struct Ended(Ready);
+        impl Drop for Ended {
+            fn drop(&mut self) {
+                self.0.set(false);
+            }
+        }
+        Ended(self.clone())
+    }
 }
 
 impl WorkerHandle {
@@ -238,6 +276,25 @@ impl WorkerHandle {
     /// ```
     pub fn shutdown(&self) {
         let _ = self.stop.send(true);
+    }
+
+    /// Waits (at most `timeout`) until the worker is connected, subscribed and pulling
+    /// runs: true then; false when it failed to start, or was not up in time.
+    ///
+    /// # Example
+    /// ```
+    /// # use streamtree::worker::Worker;
+    /// let h = Worker::new(streamtree::jobs::nats::NatsOptions::new("nats://127.0.0.1:1"), Default::default()).spawn();
+    /// assert!(!h.wait_ready(std::time::Duration::from_secs(10))); // nothing listens there
+    /// # let _ = h.join();
+    /// ```
+    pub fn wait_ready(&self, timeout: Duration) -> bool {
+        let (state, cv) = &*self.ready.0;
+        let state = state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (state, _) = cv
+            .wait_timeout_while(state, timeout, |s| s.is_none())
+            .unwrap_or_else(PoisonError::into_inner);
+        *state == Some(true)
     }
 
     /// Waits for the worker to end: once shut down with its jobs finished or handed back,

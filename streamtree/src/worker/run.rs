@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{AckPolicy, pull};
-use async_nats::jetstream::kv::Operation;
+use async_nats::jetstream::kv::{self, Operation};
 use async_nats::jetstream::{AckKind, Message};
 use futures_util::StreamExt;
 use tokio::sync::{Semaphore, watch};
@@ -31,11 +31,17 @@ struct Shared {
     jobs: Jobs,
     name: Arc<str>,
     ack_wait: Duration,
-    /// State key → the run being executed here (see the module invariants).
+    /// The consumer's most deliveries of a message: no retry is asked past it.
+    max_deliver: i64,
+    /// `<state key>#<run id>` (see [`running_key`]) → the run being executed here (see
+    /// the module invariants). Keyed by run too: a refresh may bring a new run of the same
+    /// key while the old one still runs here.
     running: Mutex<HashMap<String, Running>>,
 }
 
 struct Running {
+    /// The state key, `r.<hash>`.
+    key: String,
     run: String,
     slot: Arc<Slot>,
     msg: Arc<Message>,
@@ -45,6 +51,48 @@ impl Shared {
     fn running(&self) -> std::sync::MutexGuard<'_, HashMap<String, Running>> {
         self.running.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The key of a run in `Shared::running`.
+fn running_key(key: &str, run: &str) -> String {
+    format!("{key}#{run}")
+}
+
+/// How a worker's write of its run's state went.
+#[derive(Debug, PartialEq, Eq)]
+enum Wrote {
+    Written,
+    /// The key holds another run now (a refresh) or expired: this run's writes stop.
+    Superseded,
+    /// The server stayed out of reach.
+    Failed,
+}
+
+/// Writes `state` over `rev`, the revision this worker last wrote; when another write
+/// came between (none should while the run is ours: cancels go to `c.<hash>`), writes
+/// again over it if the key still holds this run. Retries for a few seconds while the
+/// server is out of reach.
+async fn write_own(kv: &kv::Store, key: &str, state: &RunState, rev: &mut u64) -> Wrote {
+    for _ in 0..50 {
+        match kv.update(key, state.encode(), *rev).await {
+            Ok(r) => {
+                *rev = r;
+                return Wrote::Written;
+            }
+            Err(_) => match kv.entry(key).await {
+                Ok(Some(e)) if RunState::decode(&e.value).is_some_and(|s| s.run == state.run) => {
+                    if e.revision == *rev {
+                        // Our revision is current: the update failed on the way.
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                    *rev = e.revision;
+                }
+                Ok(_) => return Wrote::Superseded,
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            },
+        }
+    }
+    Wrote::Failed
 }
 
 /// Waits until `stop` says true.
@@ -57,7 +105,11 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     }
 }
 
-pub(super) async fn serve(worker: Worker, stop: watch::Receiver<bool>) -> Result<(), NatsError> {
+pub(super) async fn serve(
+    worker: Worker,
+    stop: watch::Receiver<bool>,
+    ready: super::Ready,
+) -> Result<(), NatsError> {
     let name: Arc<str> = Arc::from(worker.name.as_str());
     note_process_worker(&name);
     let conn = Conn::open(&worker.opts, &format!("streamtree-worker-{name}")).await?;
@@ -85,9 +137,20 @@ pub(super) async fn serve(worker: Worker, stop: watch::Receiver<bool>) -> Result
         jobs: worker.jobs,
         name,
         ack_wait: worker.opts.ack_wait,
+        max_deliver: worker.opts.max_deliver,
         running: Mutex::new(HashMap::new()),
     });
     let watcher = tokio::spawn(watch_cancels(Arc::clone(&shared)));
+    let exhausted = {
+        let subject = format!("$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{p}-runs.{p}-workers");
+        let advisories = shared.conn.client.subscribe(subject).await;
+        advisories
+            .ok()
+            .map(|a| tokio::spawn(end_exhausted_runs(Arc::clone(&shared), a)))
+    };
+    // Subscribed: what the server says from now on reaches this worker.
+    let _ = shared.conn.client.flush().await;
+    ready.ready();
     let places = Arc::new(Semaphore::new(worker.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
     'pull: loop {
@@ -140,23 +203,77 @@ pub(super) async fn serve(worker: Worker, stop: watch::Receiver<bool>) -> Result
         hand_back(&shared).await;
     }
     watcher.abort();
+    if let Some(task) = exhausted {
+        task.abort();
+    }
     Ok(())
+}
+
+/// Ends the runs the server gave up on: delivered `max_deliver` times without an ack or
+/// Nak (each worker running it died: a crash, a kill, out of memory), which no worker
+/// will ever write again. Each worker hears the advisory; the compare-and-set lets one
+/// write the Error.
+async fn end_exhausted_runs(shared: Arc<Shared>, mut advisories: async_nats::Subscriber) {
+    #[derive(serde::Deserialize)]
+    struct Advisory {
+        stream_seq: u64,
+        deliveries: u64,
+    }
+    while let Some(msg) = advisories.next().await {
+        let Ok(a) = serde_json::from_slice::<Advisory>(&msg.payload) else {
+            continue;
+        };
+        let Ok(raw) = shared.conn.stream.get_raw_message(a.stream_seq).await else {
+            continue; // already gone: another worker ended it
+        };
+        let Ok(req) = serde_json::from_slice::<RunMsg>(&raw.payload) else {
+            continue;
+        };
+        let kv = &shared.conn.kv;
+        for _ in 0..16 {
+            let Ok(Some(entry)) = kv.entry(req.key.as_str()).await else {
+                break;
+            };
+            let Some(mut s) = RunState::decode(&entry.value) else {
+                break;
+            };
+            if s.run != req.run || s.status.is_terminal() {
+                break;
+            }
+            s.status = Status::Error;
+            s.error = Some(format!(
+                "job `{}`: no worker finished it in {} deliveries, the workers' max_deliver \
+                 (each worker running it stopped without a word: a crash, a kill, out of \
+                 memory?)",
+                req.job, a.deliveries
+            ));
+            if kv
+                .update(req.key.as_str(), s.encode(), entry.revision)
+                .await
+                .is_ok()
+            {
+                break;
+            }
+        }
+        let _ = shared.conn.stream.delete_message(a.stream_seq).await;
+    }
 }
 
 /// Gives every run still executing here back to the stream (Nak, no delay) and asks its
 /// job to cancel; another worker takes it as its next attempt.
 async fn hand_back(shared: &Shared) {
-    let runs: Vec<(String, Running)> = shared.running().drain().collect();
-    for (key, r) in runs {
+    let runs: Vec<Running> = shared.running().drain().map(|(_, r)| r).collect();
+    for r in runs {
         let _ = r.slot.cancel(); // a detached slot has no set to tell
-        if let Ok(Some(entry)) = shared.conn.kv.entry(key.as_str()).await
+        let key = r.key.as_str();
+        if let Ok(Some(entry)) = shared.conn.kv.entry(key).await
             && let Some(mut s) = RunState::decode(&entry.value)
             && s.run == r.run
             && s.status == Status::Running
         {
             // `worker` stays: the next claim counts a new attempt.
             s.status = Status::Queued;
-            let _ = shared.conn.kv.put(key.as_str(), s.encode()).await;
+            let _ = shared.conn.kv.update(key, s.encode(), entry.revision).await;
         }
         let _ = r.msg.ack_with(AckKind::Nak(None)).await;
     }
@@ -165,19 +282,33 @@ async fn hand_back(shared: &Shared) {
 /// The worker's one watcher of `c.*`: a cancel written for a run executing here becomes
 /// its job's cancel request.
 async fn watch_cancels(shared: Arc<Shared>) {
-    let (kv, connected) = (shared.conn.kv.clone(), shared.conn.connected.clone());
-    crate::jobs::nats::watch_puts(kv, "c.>", connected, |entry| {
-        let key = format!("r.{}", &entry.key[2..]);
+    let cancel = |key: &str, run: &[u8]| {
+        let Ok(run) = std::str::from_utf8(run) else {
+            return;
+        };
         let slot = shared
             .running()
-            .get(&key)
-            .filter(|r| r.run.as_bytes() == entry.value.as_ref())
+            .get(&running_key(key, run))
             .map(|r| Arc::clone(&r.slot));
         if let Some(slot) = slot {
             let _ = slot.cancel(); // a detached slot has no set to tell
         }
-    })
-    .await;
+    };
+    // After a reconnection: the cancels written meanwhile, read for each run here.
+    let resync = || async {
+        let runs: Vec<(String, String)> = shared
+            .running()
+            .values()
+            .map(|r| (r.key.clone(), r.run.clone()))
+            .collect();
+        for (key, run) in runs {
+            if cancel_recorded(&shared, &key, &run).await {
+                cancel(&key, run.as_bytes());
+            }
+        }
+    };
+    let on_put = |key: &str, value: &[u8]| cancel(&format!("r.{}", &key[2..]), value);
+    crate::jobs::nats::follow_puts(&shared.conn, "c.>", on_put, resync).await;
 }
 
 /// Whether a cancel of run `run` at state key `key` is recorded.
@@ -198,11 +329,8 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
     };
     // A redelivery of a run still executing here (heartbeats lost to a reconnect): the
     // running copy ends it and acknowledges; a second copy would run the job twice.
-    if shared
-        .running()
-        .get(&req.key)
-        .is_some_and(|r| r.run == req.run)
-    {
+    let here = running_key(&req.key, &req.run);
+    if shared.running().contains_key(&here) {
         return;
     }
     let delivered = msg
@@ -220,7 +348,9 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
         if s.run != req.run || s.status.is_terminal() {
             break None;
         }
-        if cancel_recorded(shared, &req.key, &req.run).await {
+        // A redelivery of a run cancelled while its dead worker had it. (A first claim
+        // needs no look: a queued run is cancelled in its state, which the CAS checks.)
+        if s.status == Status::Running && cancel_recorded(shared, &req.key, &req.run).await {
             s.status = Status::Cancelled;
             let _ = kv
                 .update(req.key.as_str(), s.encode(), entry.revision)
@@ -238,22 +368,22 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
         s.attempt = counted.max(delivered);
         attempt = s.attempt;
         s.worker = Some(shared.name.to_string());
-        if kv
+        if let Ok(rev) = kv
             .update(req.key.as_str(), s.encode(), entry.revision)
             .await
-            .is_ok()
         {
-            break Some(s);
+            break Some((s, rev));
         }
     };
-    let Some(mut state) = claimed else {
+    let Some((mut state, mut rev)) = claimed else {
         let _ = msg.ack().await;
         return;
     };
     let slot = detached_running_slot(&req.key);
     shared.running().insert(
-        req.key.clone(),
+        here.clone(),
         Running {
+            key: req.key.clone(),
             run: req.run.clone(),
             slot: Arc::clone(&slot),
             msg: Arc::clone(&msg),
@@ -277,7 +407,7 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
     let forward = tokio::spawn(forward_progress(
         Arc::clone(shared),
         req.key.clone(),
-        state.clone(),
+        (state.clone(), rev),
         progress_rx,
     ));
     let outcome = {
@@ -307,10 +437,12 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
     };
     heartbeat.abort();
     // The last progress is written before the end (the sender dropped with the job).
-    if let Ok(last) = forward.await {
-        state = last;
+    let mut superseded = false;
+    if let Ok((last, last_rev, wrote)) = forward.await {
+        (state, rev) = (last, last_rev);
+        superseded = wrote == Wrote::Superseded;
     }
-    if shared.running().remove(&req.key).is_none() {
+    if shared.running().remove(&here).is_none() {
         return; // handed back by a shutdown meanwhile
     }
     let mut nak = None;
@@ -336,6 +468,17 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
             state.error = Some(e);
         }
         Err(e) => match req.retry() {
+            // The server would drop a Nak'd message past max_deliver: the run would stay
+            // Retrying for ever, so it ends here instead.
+            Some(retry)
+                if attempt <= retry.retries() && i64::from(delivered) >= shared.max_deliver =>
+            {
+                state.status = Status::Error;
+                state.error = Some(format!(
+                    "{e} (not retried: the run was delivered {delivered} times, the \
+                     workers' max_deliver)"
+                ));
+            }
             Some(retry) if attempt <= retry.retries() => {
                 state.status = Status::Retrying;
                 state.error = Some(e);
@@ -347,28 +490,41 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
             }
         },
     }
-    let _ = kv.put(req.key.as_str(), state.encode()).await;
-    let _ = match nak {
-        Some(delay) => msg.ack_with(AckKind::Nak(Some(delay))).await,
-        None => msg.ack().await,
+    let wrote = if superseded {
+        Wrote::Superseded
+    } else {
+        write_own(kv, &req.key, &state, &mut rev).await
+    };
+    let _ = match (wrote, nak) {
+        // Not written: a redelivery after ack_wait runs it again (at least once).
+        (Wrote::Failed, _) => return,
+        // A refresh replaced this run: its end is nobody's.
+        (Wrote::Superseded, _) => msg.ack().await,
+        (Wrote::Written, Some(delay)) => msg.ack_with(AckKind::Nak(Some(delay))).await,
+        (Wrote::Written, None) => msg.ack().await,
     };
 }
 
 /// Writes the job's progress into its state as it comes, the latest first when several
-/// wait (the last one is never skipped); returns the state as last written.
+/// wait (the last one is never skipped); returns the state and revision as last written,
+/// and how the last write went (once superseded, it writes no more).
 async fn forward_progress(
     shared: Arc<Shared>,
     key: String,
-    mut state: RunState,
+    (mut state, mut rev): (RunState, u64),
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Progress>,
-) -> RunState {
+) -> (RunState, u64, Wrote) {
+    let mut wrote = Wrote::Written;
     while let Some(mut p) = rx.recv().await {
         while let Ok(newer) = rx.try_recv() {
             p = newer;
         }
+        if wrote == Wrote::Superseded {
+            continue;
+        }
         state.fraction = p.fraction();
         state.message = p.message().map(str::to_owned);
-        let _ = shared.conn.kv.put(key.as_str(), state.encode()).await;
+        wrote = write_own(&shared.conn.kv, &key, &state, &mut rev).await;
     }
-    state
+    (state, rev, wrote)
 }

@@ -4,7 +4,9 @@
 //!
 //! Invariants:
 //! - a waiter is registered before the run's state is read or written, so no update
-//!   after that read is lost; updates older than what it holds (by revision) are dropped;
+//!   after that read is lost (after a reconnection the watcher reads every waited key
+//!   again); an update written before that read may arrive after it, which at worst
+//!   shows older progress for a moment (an ended run is never followed by another write);
 //! - user code never runs here: the watcher only decodes and forwards.
 
 use std::collections::HashMap;
@@ -13,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use async_nats::jetstream::kv::{self, CreateErrorKind, Operation};
+use async_nats::jetstream::kv::{CreateErrorKind, Operation};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::{Conn, NatsError, NatsOptions, RunMsg, RunState, Status, new_run_id, run_hash};
@@ -36,7 +38,7 @@ use crate::runtime::{Progress, TaskContext};
 /// # Ok::<(), streamtree::jobs::nats::NatsError>(())
 /// ```
 pub struct NatsBackend {
-    conn: Conn,
+    conn: Arc<Conn>,
     subject: String,
     waiters: Arc<Waiters>,
     /// Dropped without waiting (`shutdown_background`): the backend may be dropped on
@@ -60,10 +62,10 @@ impl Drop for NatsBackend {
     }
 }
 
-/// Where the watcher sends a key's updates: (revision, state).
-type Update = Sender<(u64, RunState)>;
+/// Where the watcher sends a key's updates.
+type Update = Sender<RunState>;
 
-/// Executes waiting for a key's updates, each with its revision.
+/// Executes waiting for a key's updates.
 #[derive(Default)]
 struct Waiters {
     next: AtomicU64,
@@ -92,18 +94,19 @@ impl Waiters {
         self.by_key.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn route(&self, entry: &kv::Entry) {
-        if entry.operation != Operation::Put {
-            return;
-        }
-        let Some(state) = RunState::decode(&entry.value) else {
+    fn route(&self, key: &str, value: &[u8]) {
+        let Some(state) = RunState::decode(value) else {
             return;
         };
-        if let Some(list) = self.lock().get(&entry.key) {
+        if let Some(list) = self.lock().get(key) {
             for (_, tx) in list {
-                let _ = tx.send((entry.revision, state.clone()));
+                let _ = tx.send(state.clone());
             }
         }
+    }
+
+    fn keys(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
     }
 }
 
@@ -112,7 +115,7 @@ struct Waiter {
     waiters: Arc<Waiters>,
     key: String,
     id: u64,
-    rx: Receiver<(u64, RunState)>,
+    rx: Receiver<RunState>,
 }
 
 impl Drop for Waiter {
@@ -129,7 +132,8 @@ impl Drop for Waiter {
 
 impl NatsBackend {
     /// Connects (blocking) and makes or finds the stream and the bucket; starts the one
-    /// watcher that routes the bucket's updates. Call it outside any tokio runtime.
+    /// watcher that routes the bucket's updates. Called inside a tokio runtime (an async
+    /// `main`), it connects from a helper thread, since it blocks.
     ///
     /// # Errors
     /// [`NatsError`]: the server is unreachable, refuses the login, or has no JetStream.
@@ -141,6 +145,14 @@ impl NatsBackend {
     /// assert!(err.to_string().contains("nats://127.0.0.1:1"));
     /// ```
     pub fn connect(opts: NatsOptions) -> Result<NatsBackend, NatsError> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // `block_on` inside a runtime panics: block another thread instead.
+            return std::thread::scope(|s| {
+                s.spawn(|| Self::connect(opts))
+                    .join()
+                    .unwrap_or_else(|p| Err(NatsError::Runtime(crate::runtime::panic_message(&*p))))
+            });
+        }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("streamtree-nats")
@@ -149,11 +161,8 @@ impl NatsBackend {
             .map_err(|e| NatsError::Runtime(e.to_string()))?;
         let conn = rt.block_on(Conn::open(&opts, "streamtree-web"))?;
         let waiters = Arc::new(Waiters::default());
-        rt.spawn(watch(
-            conn.kv.clone(),
-            Arc::clone(&waiters),
-            conn.connected.clone(),
-        ));
+        let conn = Arc::new(conn);
+        rt.spawn(watch(Arc::clone(&conn), Arc::clone(&waiters)));
         Ok(NatsBackend {
             subject: super::runs_subject(opts.prefix_str()),
             conn,
@@ -169,21 +178,21 @@ impl NatsBackend {
             .block_on(f)
     }
 
-    /// Starts a run at `key` or joins the one there: its state and revision.
-    async fn start(&self, key: &str, run: &JobRun<'_>) -> Result<(u64, RunState), String> {
+    /// Starts a run at `key` or joins the one there: its state.
+    async fn start(&self, key: &str, run: &JobRun<'_>) -> Result<RunState, String> {
         let kv = &self.conn.kv;
         let fail = |e: &dyn fmt::Display| format!("job `{}`: NATS: {e}", run.name);
         loop {
             let state = RunState::queued(run.name, new_run_id());
             if run.fresh {
-                let rev = kv.put(key, state.encode()).await.map_err(|e| fail(&e))?;
-                self.publish(key, run, &state).await?;
-                return Ok((rev, state));
+                kv.put(key, state.encode()).await.map_err(|e| fail(&e))?;
+                self.publish_or_fail(key, run, &state).await?;
+                return Ok(state);
             }
             match kv.create(key, state.encode()).await {
-                Ok(rev) => {
-                    self.publish(key, run, &state).await?;
-                    return Ok((rev, state));
+                Ok(_) => {
+                    self.publish_or_fail(key, run, &state).await?;
+                    return Ok(state);
                 }
                 Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {}
                 Err(e) => return Err(fail(&e)),
@@ -197,18 +206,36 @@ impl NatsBackend {
                     if entry.operation == Operation::Put
                         && !matches!(s.status, Status::Error | Status::Cancelled) =>
                 {
-                    return Ok((entry.revision, s));
+                    return Ok(s);
                 }
                 _ => {
                     // An ended run (or one another version wrote): a new run replaces it,
                     // once, whichever replica wins the compare-and-set.
-                    if let Ok(rev) = kv.update(key, state.encode(), entry.revision).await {
-                        self.publish(key, run, &state).await?;
-                        return Ok((rev, state));
+                    if kv.update(key, state.encode(), entry.revision).await.is_ok() {
+                        self.publish_or_fail(key, run, &state).await?;
+                        return Ok(state);
                     }
                 }
             }
         }
+    }
+
+    /// Publishes the run; when that fails, records the failure as the run's end, so
+    /// nobody joins a run that no worker will ever get.
+    async fn publish_or_fail(
+        &self,
+        key: &str,
+        run: &JobRun<'_>,
+        state: &RunState,
+    ) -> Result<(), String> {
+        let Err(e) = self.publish(key, run, state).await else {
+            return Ok(());
+        };
+        let mut ended = state.clone();
+        ended.status = Status::Error;
+        ended.error = Some(e.clone());
+        let _ = self.conn.kv.put(key, ended.encode()).await;
+        Err(e)
     }
 
     async fn publish(&self, key: &str, run: &JobRun<'_>, state: &RunState) -> Result<(), String> {
@@ -269,9 +296,19 @@ impl NatsBackend {
     }
 }
 
-/// The backend's one watcher: every update of `r.*` to the executes waiting on it.
-async fn watch(kv: kv::Store, waiters: Arc<Waiters>, connected: tokio::sync::watch::Receiver<u64>) {
-    super::watch_puts(kv, "r.>", connected, |entry| waiters.route(entry)).await;
+/// The backend's one watcher: every update of `r.*` to the executes waiting on it; after
+/// a reconnection, each waited key read again.
+async fn watch(conn: Arc<Conn>, waiters: Arc<Waiters>) {
+    let resync = || async {
+        for key in waiters.keys() {
+            if let Ok(Some(entry)) = conn.kv.entry(key.as_str()).await
+                && entry.operation == Operation::Put
+            {
+                waiters.route(&key, &entry.value);
+            }
+        }
+    };
+    super::follow_puts(&conn, "r.>", |key, value| waiters.route(key, value), resync).await;
 }
 
 impl JobBackend for NatsBackend {
@@ -287,13 +324,12 @@ impl JobBackend for NatsBackend {
     fn execute(&self, ctx: &TaskContext, run: &JobRun<'_>) -> Result<Vec<u8>, String> {
         let key = format!("r.{}", run_hash(run));
         let waiter = self.waiters.register(&key);
-        let (cancel_tx, cancelled) = crossbeam_channel::bounded(1);
+        let (cancel_tx, mut cancelled) = crossbeam_channel::bounded(1);
         ctx.on_cancel(move || {
             let _ = cancel_tx.try_send(());
         });
-        let (mut revision, mut state) = self.block_on(self.start(&key, run))?;
+        let mut state = self.block_on(self.start(&key, run))?;
         let mut shown = (None, None, 0);
-        let mut cancel_sent = false;
         loop {
             let progress = (state.fraction, state.message.clone(), state.attempt);
             if progress != shown {
@@ -322,15 +358,13 @@ impl JobBackend for NatsBackend {
             }
             crossbeam_channel::select! {
                 recv(waiter.rx) -> update => {
-                    let Ok((rev, s)) = update else { unreachable!("the waiter holds its sender") };
-                    // Another replica's refresh replaces the run: follow the newest.
-                    if rev > revision {
-                        (revision, state) = (rev, s);
-                    }
+                    // Another replica's refresh may replace the run: follow the newest.
+                    state = update.expect("the waiter holds its sender");
                 }
-                recv(cancelled) -> _ => {
-                    if !cancel_sent {
-                        cancel_sent = true;
+                recv(cancelled) -> asked => {
+                    // Once: the callback is spent (a disconnected channel is always ready).
+                    cancelled = crossbeam_channel::never();
+                    if asked.is_ok() {
                         self.block_on(self.cancel(&key, &state.run));
                     }
                 }

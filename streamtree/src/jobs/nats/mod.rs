@@ -19,6 +19,15 @@
 //! → `running` again on the redelivery. A web process cancels a queued or retrying run
 //! itself (compare-and-set to `cancelled`), a running one by writing `c.<hash>`, which
 //! the worker's one watcher turns into the job's cancel request at once.
+//!
+//! "Watch" here is a core subscription to the bucket's subjects (`$KV.P-state.r.>` in
+//! web processes, `.c.>` in workers), read again after each reconnection; see
+//! `follow_puts` for why not the client's key-value watch.
+//!
+//! Worker failures: a dead worker's run comes back after `ack_wait` (its heartbeats
+//! stopped) as a new attempt; one delivered `max_deliver` times without an end is ended
+//! in Error by any worker, from the server's MAX_DELIVERIES advisory. Outputs and inputs
+//! over the server's `max_payload` end the run in Error saying so (no object store).
 
 mod backend;
 mod options;
@@ -39,7 +48,9 @@ pub(crate) struct Conn {
     pub(crate) js: jetstream::Context,
     pub(crate) stream: stream::Stream,
     pub(crate) kv: kv::Store,
-    /// Counts (re)connections: a watcher watches again when it changes.
+    /// The bucket's name.
+    pub(crate) bucket: String,
+    /// Counts (re)connections: a watcher reads what it missed when it changes.
     pub(crate) connected: tokio::sync::watch::Receiver<u64>,
 }
 
@@ -55,8 +66,9 @@ impl Conn {
                 message: e.to_string(),
             }
         };
-        let stream = js
-            .get_or_create_stream(stream::Config {
+        let stream = ensure_stream(
+            &js,
+            stream::Config {
                 name: format!("{p}-runs"),
                 subjects: vec![runs_subject(p)],
                 retention: stream::RetentionPolicy::WorkQueue,
@@ -64,25 +76,29 @@ impl Conn {
                 max_age: opts.state_ttl,
                 num_replicas: 1,
                 ..Default::default()
-            })
-            .await
-            .map_err(|e| setup(format!("the stream `{p}-runs`"))(&e))?;
+            },
+        )
+        .await
+        .map_err(|e| setup(format!("the stream `{p}-runs`"))(&e))?;
         let bucket = format!("{p}-state");
         // The bucket's stream as `create_key_value` would make it (history 1).
-        js.get_or_create_stream(stream::Config {
-            name: format!("KV_{bucket}"),
-            subjects: vec![format!("$KV.{bucket}.>")],
-            max_messages_per_subject: 1,
-            max_age: opts.state_ttl,
-            duplicate_window: opts.state_ttl.min(Duration::from_secs(120)),
-            storage: stream::StorageType::File,
-            num_replicas: 1,
-            discard: stream::DiscardPolicy::New,
-            allow_rollup: true,
-            deny_delete: true,
-            allow_direct: true,
-            ..Default::default()
-        })
+        ensure_stream(
+            &js,
+            stream::Config {
+                name: format!("KV_{bucket}"),
+                subjects: vec![format!("$KV.{bucket}.>")],
+                max_messages_per_subject: 1,
+                max_age: opts.state_ttl,
+                duplicate_window: opts.state_ttl.min(Duration::from_secs(120)),
+                storage: stream::StorageType::File,
+                num_replicas: 1,
+                discard: stream::DiscardPolicy::New,
+                allow_rollup: true,
+                deny_delete: true,
+                allow_direct: true,
+                ..Default::default()
+            },
+        )
         .await
         .map_err(|e| setup(format!("the bucket `{bucket}`'s stream"))(&e))?;
         let kv = js
@@ -94,6 +110,7 @@ impl Conn {
             js,
             stream,
             kv,
+            bucket,
             connected,
         })
     }
@@ -104,37 +121,62 @@ impl Conn {
     }
 }
 
-/// Watches `pattern` in `kv` for ever, handing each put to `f`; watches again after an
-/// error or a reconnection (the new watch delivers each key's latest value first, so
-/// nothing written meanwhile is missed).
-pub(crate) async fn watch_puts(
-    kv: kv::Store,
+/// Follows the puts of the bucket's keys matching `pattern` (`r.>`, `c.>`) for ever,
+/// handing each (key, value) to `on_put`, and calling `resync` after every reconnection
+/// (puts made while away are not redelivered: `resync` reads what it needs).
+///
+/// A core subscription to the bucket's subjects rather than `Store::watch`: on
+/// nats-server 2.9.10 a watch (ordered push consumer) made after the server restarted
+/// delivered nothing, while core subscriptions come back with the connection.
+pub(crate) async fn follow_puts<R, Fut>(
+    conn: &Conn,
     pattern: &str,
-    mut connected: tokio::sync::watch::Receiver<u64>,
-    f: impl Fn(&kv::Entry),
-) {
+    on_put: impl Fn(&str, &[u8]),
+    resync: R,
+) where
+    R: Fn() -> Fut,
+    Fut: Future<Output = ()>,
+{
     use futures_util::StreamExt;
+    let prefix = format!("$KV.{}.", conn.bucket);
+    let mut connected = conn.connected.clone();
+    connected.borrow_and_update();
+    let Ok(mut puts) = conn.client.subscribe(format!("{prefix}{pattern}")).await else {
+        return;
+    };
     loop {
-        connected.borrow_and_update();
-        if let Ok(mut updates) = kv.watch(pattern).await {
-            loop {
-                tokio::select! {
-                    entry = updates.next() => match entry {
-                        Some(Ok(e)) if e.operation == kv::Operation::Put => f(&e),
-                        Some(Ok(_)) => {}
-                        _ => break,
-                    },
-                    changed = connected.changed() => {
-                        if changed.is_err() {
-                            return;
-                        }
-                        break;
-                    }
+        tokio::select! {
+            msg = puts.next() => {
+                let Some(msg) = msg else { return };
+                // Deletes and purges carry a `KV-Operation` header; the backend makes none.
+                if msg.headers.as_ref().is_some_and(|h| h.get("KV-Operation").is_some()) {
+                    continue;
+                }
+                if let Some(key) = msg.subject.as_str().strip_prefix(prefix.as_str()) {
+                    on_put(key, &msg.payload);
                 }
             }
+            changed = connected.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                resync().await;
+            }
         }
-        // A pause before watching again, so a server that is down is not hammered.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Finds the stream `config` names, or makes it. Two processes starting together may both
+/// try to make it: the loser's create fails (2.9 says the subjects overlap), and the
+/// stream is there to find.
+async fn ensure_stream(
+    js: &jetstream::Context,
+    config: stream::Config,
+) -> Result<stream::Stream, async_nats::Error> {
+    let name = config.name.clone();
+    match js.get_or_create_stream(config).await {
+        Ok(stream) => Ok(stream),
+        Err(e) => js.get_stream(name).await.map_err(|_| e.into()),
     }
 }
 

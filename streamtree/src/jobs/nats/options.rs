@@ -187,8 +187,7 @@ impl NatsOptions {
     }
 
     /// Connects as `name`, reconnecting forever after a loss; the receiver counts the
-    /// (re)connections, so watchers can watch again (a server restart leaves a watch
-    /// silent rather than ended).
+    /// (re)connections, so watchers can read what they missed meanwhile.
     pub(crate) async fn connect(
         &self,
         name: &str,
