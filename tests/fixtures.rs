@@ -14,6 +14,9 @@ pub mod async_ordered_loader_demo;
 #[path = "../examples/delayed_loading.rs"]
 pub mod delayed_loading;
 #[allow(dead_code, missing_docs)]
+#[path = "../examples/distributed.rs"]
+pub mod distributed;
+#[allow(dead_code, missing_docs)]
 #[path = "../examples/keep_previous.rs"]
 pub mod keep_previous;
 #[allow(dead_code, missing_docs)]

@@ -3,11 +3,16 @@
 //! latency and memory, and `serve_abuse` (the demo server, built here in release, under
 //! hostile clients). Extra arguments go to cargo (`--bench serve_abuse` runs that one).
 //! `STREAMTREE_DEMO_BIN` aims `serve_abuse` at another server binary;
-//! `STREAMTREE_ABUSE_N` sets its connection counts (default 1,000).
+//! `STREAMTREE_ABUSE_N` sets its connection counts (default 1,000). Then the NATS figures
+//! (`tests/benches/distributed.rs`: round trip, jobs/s, progress, cancel, failover, with
+//! a real `nats-server` and two worker processes); `--distributed` runs only those.
 
 use crate::util::{cargo, exec, project_root};
 
 pub fn run(args: &[String]) -> Result<(), String> {
+    if args.iter().any(|a| a == "--distributed") {
+        return distributed();
+    }
     let demo = match std::env::var("STREAMTREE_DEMO_BIN") {
         Ok(path) => path,
         Err(_) => {
@@ -30,5 +35,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
             .args(["bench", "--package", "streamtree", "--features", "serve"])
             .args(args)
             .env("STREAMTREE_DEMO_BIN", demo),
-    )
+    )?;
+    distributed()
+}
+
+/// The NATS figures: the bench profile, one run, printed beside the Celery reference.
+fn distributed() -> Result<(), String> {
+    exec(cargo().args([
+        "bench",
+        "--package",
+        "streamtree-tests",
+        "--bench",
+        "distributed",
+    ]))
 }

@@ -5,6 +5,7 @@
 mod bench;
 mod ci;
 mod demo;
+mod distributed;
 mod screenshot;
 mod util;
 
@@ -45,10 +46,14 @@ cargo xtask <task>
 tasks:
   demo [ARGS..]  run the demo gallery (arguments go to the gallery example:
                  --serve [--host H] [--port N], or STREAMTREE_HOST/STREAMTREE_PORT)
+  demo --distributed [--port N]
+                 nats-server (Debian package `nats-server`), two workers and the
+                 web server of examples/distributed.rs on 8501; Ctrl-C stops all
   ci             fmt --check, clippy -D warnings (all targets and features),
                  rustdoc -D warnings, test --workspace with CI=true, loom models
   bench [ARGS..] run the benchmarks of the streamtree crate, release build, with
-                 serve_abuse (the demo server under hostile clients; ARGS go to cargo)
+                 serve_abuse (the demo server under hostile clients; ARGS go to cargo),
+                 then the NATS figures (--distributed: only those)
   screenshot     the README's pictures, docs/dashboard.png and docs/screenshot.png,
                  taken in headless Chromium by the browser tests"
     );
