@@ -236,8 +236,8 @@ async fn page_of(shared: Arc<Shared>, uri: Uri, headers: HeaderMap, kind: PageKi
     };
     let base = &shared.cfg.base_path;
     let (html, title, events) = match kind {
-        PageKind::App => (&snapshot.html, snapshot.title.as_str(), ""),
-        PageKind::Tasks => (&snapshot.tasks_html, "Tasks", "?page=tasks"),
+        PageKind::App => (&snapshot.app.html, snapshot.title.as_str(), ""),
+        PageKind::Tasks => (&snapshot.tasks.html, "Tasks", "?page=tasks"),
     };
     let nonce = format!("{:032x}", random_u128());
     let head = if snapshot.busy {
@@ -363,7 +363,9 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri)
     let stop = shared.stop.subscribe();
     let closed = live.closed.subscribe();
     // `sent`: the newest seq this client has (its `Last-Event-ID`, then each push sent);
-    // an event goes out only with a greater seq, so the ids a client sees only grow.
+    // an event goes out only with a greater seq, so the ids a client sees only grow. The
+    // client's page is that push's (or one equal to it: see `script.js`), so a patch
+    // whose base is `sent` applies to it; any other push is the whole page.
     let state = (rx, stop, closed, guard, resume);
     let stream = futures_util::stream::unfold(state, move |mut state| async move {
         let (rx, stop, closed, _, sent) = &mut state;
@@ -377,13 +379,16 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri)
             if sent.is_some_and(|sent| snapshot.seq <= sent) {
                 continue;
             }
+            let pushed = match kind {
+                PageKind::App => &snapshot.app,
+                PageKind::Tasks => &snapshot.tasks,
+            };
+            let data = match &pushed.patch {
+                Some((base, patch)) if Some(*base) == *sent => patch,
+                _ => &pushed.json,
+            };
             *sent = Some(snapshot.seq);
-            let event = Event::default()
-                .id(snapshot.seq.to_string())
-                .data(match kind {
-                    PageKind::App => &snapshot.json,
-                    PageKind::Tasks => &snapshot.tasks_json,
-                });
+            let event = Event::default().id(snapshot.seq.to_string()).data(data);
             return Some((Ok::<_, Infallible>(event), state));
         }
     });
