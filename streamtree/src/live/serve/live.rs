@@ -9,7 +9,7 @@
 //! - once `work.closed` is set no more user code of this session runs here; `closed`
 //!   (the watch) is set first, so streams and the pusher end without waiting for `work`.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -86,12 +86,17 @@ pub(super) struct Snapshot {
 /// One page of a render, as the event streams push it.
 pub(super) struct Pushed {
     pub(super) html: String,
-    /// The whole page's push event data: `{"seq":..,"title":..,"busy":..,"html":..}`.
-    pub(super) json: String,
+    /// The whole page's push event data, `{"seq":..,"title":..,"busy":..,"html":..}`,
+    /// made on first use: with partial updates most renders never need it.
+    json: OnceLock<String>,
+    /// What the event data says besides the page.
+    seq: u64,
+    title: String,
+    busy: bool,
     /// The page as a patch against the snapshot published before this one: that one's
     /// seq and the event data `{"seq":..,"base":..,"title":..,"busy":..,"patch":[[path,
     /// html],..]}`. `None` for the first render, with partial updates off, when the
-    /// page's root structure changed, or when the patch is not smaller than `json`.
+    /// page's root structure changed, or when the patch is not smaller than the page.
     pub(super) patch: Option<(u64, String)>,
     /// `html`'s element tree, the base of the next render's patch; `None` with partial
     /// updates off or when it does not parse (then the next push is whole).
@@ -102,16 +107,18 @@ impl Pushed {
     fn empty() -> Pushed {
         Pushed {
             html: String::new(),
-            json: String::new(),
+            json: OnceLock::new(),
+            seq: 0,
+            title: String::new(),
+            busy: false,
             patch: None,
             outline: None,
         }
     }
 
-    /// The page `html` as pushed after `prev` (the published snapshot's page, seq
-    /// `prev_seq`), with a patch against it when `partial` and smaller.
+    /// The page `html` as pushed after `prev` (the published snapshot's page and its
+    /// seq, when partial updates are on), with a patch against it when that is smaller.
     fn new(head: Head<'_>, html: String, prev: Option<(u64, &Pushed)>) -> Pushed {
-        let json = push_json(head.seq, head.title, head.busy, &html);
         let outline = prev.and_then(|_| Outline::parse(&html));
         let patch = prev.and_then(|(base, prev)| {
             let ops = patch::diff(prev.outline.as_ref()?, &prev.html, outline.as_ref()?, &html)?;
@@ -127,14 +134,24 @@ impl Pushed {
                 patch: &ops,
             })
             .expect("a struct of strings, bools and numbers serializes");
-            (data.len() < json.len()).then_some((base, data))
+            // The whole page's data is at least the page (escaping only adds).
+            (data.len() < html.len()).then_some((base, data))
         });
         Pushed {
             html,
-            json,
+            json: OnceLock::new(),
+            seq: head.seq,
+            title: head.title.to_owned(),
+            busy: head.busy,
             patch,
             outline,
         }
+    }
+
+    /// The whole page's push event data.
+    pub(super) fn json(&self) -> &str {
+        self.json
+            .get_or_init(|| push_json(self.seq, &self.title, self.busy, &self.html))
     }
 }
 

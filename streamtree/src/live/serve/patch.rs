@@ -59,38 +59,49 @@ pub(super) struct Op {
     pub(super) html: Range<usize>,
 }
 
-/// Elements with no end tag.
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
-    "source", "track", "wbr",
-];
+/// How a browser parses an element's content.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Child elements and text.
+    Normal,
+    /// No content, no end tag.
+    Void,
+    /// Text up to its end tag (with scripting on).
+    RawText,
+    /// Other rules (foreign content, templates): opaque.
+    Foreign,
+}
 
-/// Elements whose content a browser does not parse as tags (with scripting on).
-const RAW_TEXT: &[&str] = &[
-    "script",
-    "style",
-    "textarea",
-    "title",
-    "xmp",
-    "iframe",
-    "noembed",
-    "noframes",
-    "noscript",
-    "plaintext",
-];
+/// The [`Kind`] of the element named `tag` (any case); one `match`, as this runs per tag.
+fn kind(tag: &str) -> Kind {
+    let mut lower = [0u8; 10];
+    let Some(buf) = lower.get_mut(..tag.len()) else {
+        return Kind::Normal;
+    };
+    buf.copy_from_slice(tag.as_bytes());
+    buf.make_ascii_lowercase();
+    match &*buf {
+        b"area" | b"base" | b"br" | b"col" | b"embed" | b"hr" | b"img" | b"input" | b"keygen"
+        | b"link" | b"meta" | b"param" | b"source" | b"track" | b"wbr" => Kind::Void,
+        b"script" | b"style" | b"textarea" | b"title" | b"xmp" | b"iframe" | b"noembed"
+        | b"noframes" | b"noscript" | b"plaintext" => Kind::RawText,
+        b"svg" | b"math" | b"template" => Kind::Foreign,
+        _ => Kind::Normal,
+    }
+}
 
-/// Elements whose content a browser parses by other rules (foreign content, templates).
-const FOREIGN: &[&str] = &["svg", "math", "template"];
-
-/// The start tag of Markdown's output, which may hold an app's own HTML.
-const MARKDOWN: &str = "class=\"st-markdown\"";
+/// The start tag of Markdown's output (`render/html.rs`), which may hold an app's own
+/// HTML.
+const MARKDOWN: &str = "<div class=\"st-markdown\"";
 
 impl Outline {
     /// Parses a rendered fragment; `None` when its tags are not balanced.
     pub(super) fn parse(html: &str) -> Option<Outline> {
         let bytes = html.as_bytes();
         let len = u32::try_from(bytes.len()).ok()?;
-        let mut els = vec![El {
+        // About one element per 16 bytes of a table's HTML.
+        let mut els = Vec::with_capacity(bytes.len() / 16 + 1);
+        els.push(El {
             start: 0,
             open_end: 0,
             close_start: len,
@@ -98,7 +109,7 @@ impl Outline {
             first_child: NONE,
             next: NONE,
             opaque: false,
-        }];
+        });
         // Open elements, innermost last: (index, name range, last child so far).
         let mut stack: Vec<(u32, Range<usize>, u32)> = vec![(0, 0..0, NONE)];
         let mut at = 0;
@@ -128,10 +139,10 @@ impl Outline {
                     let open_end = gt + 1;
                     let tag = &html[name.clone()];
                     let self_closed = bytes[gt - 1] == b'/';
-                    let raw = RAW_TEXT.iter().any(|r| eq_name(r, tag));
-                    let opaque = raw
-                        || FOREIGN.iter().any(|f| eq_name(f, tag))
-                        || html[lt..open_end].contains(MARKDOWN);
+                    let kind = kind(tag);
+                    let raw = kind == Kind::RawText;
+                    let opaque = matches!(kind, Kind::RawText | Kind::Foreign)
+                        || html[lt..].starts_with(MARKDOWN);
                     let index = els.len() as u32;
                     els.push(El {
                         start: lt as u32,
@@ -149,7 +160,7 @@ impl Outline {
                     }
                     parent.2 = index;
                     at = open_end;
-                    if self_closed || VOID.iter().any(|v| eq_name(v, tag)) {
+                    if self_closed || kind == Kind::Void {
                         continue;
                     }
                     if raw {

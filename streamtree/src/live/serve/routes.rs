@@ -385,7 +385,7 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri)
             };
             let data = match &pushed.patch {
                 Some((base, patch)) if Some(*base) == *sent => patch,
-                _ => &pushed.json,
+                _ => pushed.json(),
             };
             *sent = Some(snapshot.seq);
             let event = Event::default().id(snapshot.seq.to_string()).data(data);
