@@ -9,7 +9,7 @@
 //! | `GET /` | a rerun as a full document (gzipped when the client accepts it); without a session, a tiny page that sets a cookie and reloads (the session is created when the cookie comes back) |
 //! | `HEAD /` | the headers of a page, without creating a session |
 //! | `GET /healthz` | `200 ok` while the server runs; creates no session |
-//! | `GET /events` | `text/event-stream`: one JSON event per change, its id the seq: the whole page `{seq, title, busy, html}`, or a patch `{seq, base, title, busy, patch: [[path, html], ..]}` that applies to the page of the stream's event `base` (see below); a reconnect with `Last-Event-ID: n` gets the current render at once if newer than `n` (as a patch when it was made from `n`), else the next (never an older one). Not compressed: tower-http's encoder does not flush per event |
+//! | `GET /events` | `text/event-stream`: one JSON event per change, its id the seq: the whole page `{seq, title, busy, html}`, or a patch `{seq, base, title, busy, patch: [[path, html], ..]}` that applies to the page of the stream's event `base` (see below); a reconnect with `Last-Event-ID: n` gets the current render at once if newer than `n` (as a patch when it was made from `n`), else the next (never an older one). gzipped when the client accepts it, flushed after every event (`gzip.rs`), so each event arrives whole |
 //! | `POST /click` | sets the inputs it carries, runs the button's handler, reruns, pushes; `303` to `/` for forms, `204` for JSON |
 //!
 //! Without JavaScript the page is a `<form>` whose buttons post `key=<address>` with the
@@ -45,10 +45,12 @@
 //! (the sessions table, eviction, the expiry sweeper), `live.rs` (one session's push state
 //! and render), `pusher.rs` (the per-session push loop), `routes.rs` (the handlers),
 //! `click.rs` (the click handler), `visitor.rs` (first visits and cookies), `panics.rs` (the rate-limited panic log), `patch.rs`
-//! (the diff behind partial updates), `script.js` (the client script).
+//! (the diff behind partial updates), `gzip.rs` (event streams gzipped per event),
+//! `script.js` (the client script).
 
 mod accept;
 mod click;
+mod gzip;
 mod live;
 mod panics;
 mod patch;

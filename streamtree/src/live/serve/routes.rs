@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -19,6 +20,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
 use super::SESSION_COOKIE;
 use super::click::click;
+use super::gzip::Gzip;
 use super::live::{Live, RunError};
 use super::panics;
 use super::registry::{Shared, StreamRefused};
@@ -90,10 +92,9 @@ pub(super) fn router(shared: &Arc<Shared>) -> Router {
 }
 
 /// gzip for the pages, when the request's `Accept-Encoding` allows it (bodies under 32
-/// bytes stay plain). Not on `/events`: tower-http's encoder writes compressed bytes out
-/// only when its buffer fills or the body ends, not per event, so a compressed stream
-/// would hold pushes back (its default predicate refuses `text/event-stream` for that
-/// reason).
+/// bytes stay plain). Not for `/events`: tower-http's encoder writes compressed bytes out
+/// only when its buffer fills or the body ends, not per event, so it would hold pushes
+/// back; event streams get `gzip.rs`'s encoder, which flushes per event.
 fn compression() -> CompressionLayer {
     CompressionLayer::new().gzip(true)
 }
@@ -395,6 +396,9 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri)
     let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response();
+    if accepts_gzip(&headers) {
+        response = gzipped(response);
+    }
     let out = response.headers_mut();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // Proxies (nginx) must pass each event on at once.
@@ -403,6 +407,54 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri)
         HeaderValue::from_static("no"),
     );
     response
+}
+
+/// Whether the request's `Accept-Encoding` lists `gzip` (or `x-gzip`) with a non-zero
+/// weight.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let zero = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0))
+            });
+            (name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip")) && !zero
+        })
+}
+
+/// The event stream `response`, gzipped with a flush after every frame (`gzip.rs`).
+fn gzipped(response: Response) -> Response {
+    use futures_util::StreamExt as _;
+
+    let (mut parts, body) = response.into_parts();
+    let frames = body.into_data_stream();
+    let state = (frames, Some(Gzip::default()));
+    let encoded = futures_util::stream::unfold(state, |(mut frames, gzip)| async move {
+        let mut gzip = gzip?;
+        match frames.next().await {
+            Some(Ok(frame)) => {
+                let bytes = Bytes::from(gzip.frame(&frame));
+                Some((Ok::<_, axum::Error>(bytes), (frames, Some(gzip))))
+            }
+            // The stream ended: end the gzip member too.
+            None => Some((Ok(Bytes::from(gzip.finish())), (frames, None))),
+            Some(Err(e)) => Some((Err(e), (frames, None))),
+        }
+    });
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    parts
+        .headers
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from_stream(encoded))
 }
 
 /// The `Last-Event-ID` a reconnecting `EventSource` sends: the seq of the last push it
