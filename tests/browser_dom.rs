@@ -9,6 +9,9 @@
 //! as the task panel's clocks) and waits until its own root shows that render or a newer
 //! one; it must then equal the fresh render, or a newer push came in and it tries again.
 //!
+//! A third test types into a field (not yet applied) and holds a selection while a patch
+//! replaces the field: the new field has the typed text, focus and the selection.
+//!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (`.ci/run` installs them); set
 //! `STREAMTREE_SKIP_BROWSER=1` to skip. Every wait is on a DOM mutation inside the page
 //! (or on the driver's own start line), with a timeout only as a failure guard.
@@ -343,5 +346,95 @@ fn the_dashboard_dom_equals_a_fresh_render_after_pushes() {
         same_as_get(&c, "East loaded").await;
         c.close().await.unwrap();
     });
+    server.shutdown().unwrap();
+}
+
+/// A text field whose placeholder shows the tick (so each tick's patch replaces the
+/// field) beside a progress bar, ticks released by the test one at a time.
+fn field_app(
+    steps: std::sync::mpsc::Receiver<()>,
+) -> impl Fn() -> streamtree::Element + Send + Sync {
+    use std::sync::{Arc, Mutex};
+    use streamtree::prelude::*;
+
+    let steps = Arc::new(Mutex::new(steps));
+    move || {
+        let steps = steps.clone();
+        let task = submit_with("ticks", move |ctx: &TaskContext| {
+            for i in 0..3u32 {
+                ctx.set_progress((f64::from(i) / 3.0, format!("tick={i};")));
+                let _ = steps
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_millis(WAIT_MS));
+            }
+        });
+        let tick = task
+            .progress()
+            .and_then(|p| p.message().map(str::to_owned))
+            .unwrap_or_default();
+        let status: Element = match_task(&task)
+            .loading_with(|p| match p {
+                Some(p) => ProgressBar(p),
+                None => Text("Queued…"),
+            })
+            .ready(|()| Text("tick=done;"))
+            .into();
+        Page([
+            TextInput("Name").key("name").placeholder(tick).into(),
+            status,
+        ])
+    }
+}
+
+#[test]
+fn a_patch_keeps_the_text_focus_and_caret_of_the_field_being_edited() {
+    if !browser_wanted() {
+        return;
+    }
+    let (step, steps) = channel();
+    let server = serve(field_app(steps))
+        .bind(([127, 0, 0, 1], 0))
+        .spawn()
+        .unwrap();
+    let driver = driver("field");
+    block_on(async {
+        let c = open(&driver, server.addr()).await;
+        wait_text(&c, "tick=0;").await;
+        wait_until(&c, "the field", "document.getElementById('st-in-name')").await;
+        // Typing, not yet applied (no `change`): the text exists only in the browser.
+        c.execute(
+            r#"const f = document.getElementById('st-in-name');
+            f.focus(); f.value = 'Grace Hopper'; f.setSelectionRange(2, 5); window.stField = f;"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+        step.send(()).unwrap();
+        wait_until(
+            &c,
+            "the tick in the field's placeholder",
+            "document.getElementById('st-in-name').placeholder === 'tick=1;'",
+        )
+        .await;
+        let got = c
+            .execute(
+                r#"const f = document.getElementById('st-in-name');
+                return [window.stField.isConnected, document.activeElement === f, f.value,
+                        f.selectionStart, f.selectionEnd];"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            got,
+            json!([false, true, "Grace Hopper", 2, 5]),
+            "[old field still in the page, focused, text, caret start, end]"
+        );
+        c.close().await.unwrap();
+    });
+    for _ in 0..2 {
+        let _ = step.send(());
+    }
     server.shutdown().unwrap();
 }
