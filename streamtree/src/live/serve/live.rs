@@ -116,11 +116,18 @@ impl Pushed {
         }
     }
 
-    /// The page `html` as pushed after `prev` (the published snapshot's page and its
-    /// seq, when partial updates are on), with a patch against it when that is smaller.
-    fn new(head: Head<'_>, html: String, prev: Option<(u64, &Pushed)>) -> Pushed {
-        let outline = prev.and_then(|_| Outline::parse(&html));
+    /// The page `html` as pushed, with its outline and a patch as `against` says.
+    fn new(head: Head<'_>, html: String, against: Against<'_>) -> Pushed {
+        let (outline, prev) = match against {
+            Against::Nothing => (None, None),
+            Against::Outline => (Outline::parse(&html), None),
+            Against::Prev(base, prev) => (Outline::parse(&html), Some((base, prev))),
+        };
         let patch = prev.and_then(|(base, prev)| {
+            debug_assert!(
+                base < head.seq,
+                "a patch's base is an earlier published render"
+            );
             let ops = patch::diff(prev.outline.as_ref()?, &prev.html, outline.as_ref()?, &html)?;
             let ops: Vec<(&[u32], &str)> = ops
                 .iter()
@@ -153,6 +160,16 @@ impl Pushed {
         self.json
             .get_or_init(|| push_json(self.seq, &self.title, self.busy, &self.html))
     }
+}
+
+/// What a render's page is diffed against.
+enum Against<'a> {
+    /// Nothing: partial updates are off, or the render will not be published.
+    Nothing,
+    /// Nothing yet (no page was published), but its outline is kept for the next one.
+    Outline,
+    /// The published page of seq `.0`.
+    Prev(u64, &'a Pushed),
 }
 
 /// What every push event of one render carries besides the page.
@@ -355,8 +372,10 @@ impl Live {
         };
         // Patches are made only against a published snapshot, and only for one that will
         // be published: an unchanged render is never pushed.
-        let base = |pushed| {
-            (self.partial_updates && changed && prev.seq > 0).then_some((prev.seq, pushed))
+        let base = |pushed| match (self.partial_updates && changed, prev.seq) {
+            (false, _) => Against::Nothing,
+            (true, 0) => Against::Outline,
+            (true, seq) => Against::Prev(seq, pushed),
         };
         let app = Pushed::new(head, html, base(&prev.app));
         let tasks = if self.inspector {
