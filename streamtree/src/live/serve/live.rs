@@ -121,7 +121,13 @@ impl Pushed {
         let (outline, prev) = match against {
             Against::Nothing => (None, None),
             Against::Outline => (Outline::parse(&html), None),
-            Against::Prev(base, prev) => (Outline::parse(&html), Some((base, prev))),
+            Against::Prev(base, prev) => {
+                let outline = match &prev.outline {
+                    Some(outline) => outline.reparse(&prev.html, &html),
+                    None => Outline::parse(&html),
+                };
+                (outline, Some((base, prev)))
+            }
         };
         let patch = prev.and_then(|(base, prev)| {
             debug_assert!(

@@ -45,7 +45,7 @@
 //! (the sessions table, eviction, the expiry sweeper), `live.rs` (one session's push state
 //! and render), `pusher.rs` (the per-session push loop), `routes.rs` (the handlers),
 //! `click.rs` (the click handler), `visitor.rs` (first visits and cookies), `panics.rs` (the rate-limited panic log), `patch.rs`
-//! (the diff behind partial updates), `gzip.rs` (event streams gzipped per event),
+//! (the diff behind partial updates; its tests in `patch_tests.rs`), `gzip.rs` (event streams gzipped per event),
 //! `script.js` (the client script).
 
 mod accept;

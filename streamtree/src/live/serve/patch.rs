@@ -6,7 +6,10 @@
 //! and, for each pair of elements whose bytes differ, either replaces the new element whole
 //! (its *own* markup changed: start tag, text between its children, or the number of its
 //! element children; or it is opaque) or descends into its children. So a progress tick
-//! replaces the `<progress>` and its label, never the table beside them.
+//! replaces the `<progress>` and its label, never the table beside them. A render's
+//! outline is made from the previous one's ([`Outline::reparse`]): only the content of the
+//! innermost element holding every changed byte is parsed again (checked against a whole
+//! parse in debug builds).
 //!
 //! Invariants:
 //! - an address is the list of element-child indexes from the page root (what
@@ -27,7 +30,7 @@
 use std::ops::Range;
 
 /// An element or the page root in an [`Outline`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct El {
     /// Offset of its `<`, and just past the `>` of its start tag.
     start: u32,
@@ -46,7 +49,7 @@ struct El {
 const NONE: u32 = u32::MAX;
 
 /// The element tree of one render: index 0 is the page root (the whole fragment).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(super) struct Outline {
     els: Vec<El>,
 }
@@ -182,6 +185,98 @@ impl Outline {
         (stack.len() == 1).then_some(Outline { els })
     }
 
+    /// The outline of `new`, given that `self` is the outline of `old`: only the content
+    /// of the innermost element holding every changed byte is parsed again (a progress
+    /// tick beside a large table parses the progress bar, not the table). `None` when
+    /// `new` does not parse.
+    pub(super) fn reparse(&self, old: &str, new: &str) -> Option<Outline> {
+        if old == new {
+            return Some(self.clone());
+        }
+        let (o, n) = (old.as_bytes(), new.as_bytes());
+        let prefix = common(o.chunks(64).zip(n.chunks(64)), o.iter().zip(n));
+        let room = o.len().min(n.len()) - prefix;
+        let (o_rest, n_rest) = (&o[o.len() - room..], &n[n.len() - room..]);
+        let suffix = common(
+            o_rest.rchunks(64).zip(n_rest.rchunks(64)),
+            o_rest.iter().rev().zip(n_rest.iter().rev()),
+        );
+        let (changed_end, delta) = (o.len() - suffix, n.len() as i64 - o.len() as i64);
+        // The innermost element whose content holds the change; never inside an opaque
+        // one (raw text does not parse as tags).
+        let holds = |e: &El| {
+            e.open_end as usize <= prefix
+                && changed_end <= e.close_start as usize
+                && e.close_start < e.end
+                && !e.opaque
+        };
+        let mut at = 0;
+        while let Some(c) = self.children(at).find(|&c| holds(self.el(c))) {
+            at = c;
+        }
+        let e = *self.el(at);
+        let content_end = usize::try_from(e.close_start as i64 + delta).ok()?;
+        let sub = Outline::parse(new.get(e.open_end as usize..content_end)?)?;
+        // `at`'s descendants are the pre-order run after it, up to the first element that
+        // starts at or after its end.
+        let after = (at as usize + 1..self.els.len())
+            .find(|&i| self.els[i].start >= e.end)
+            .unwrap_or(self.els.len());
+        let added = sub.els.len() - 1;
+        let shift = |i: u32, base: u32| if i == NONE { NONE } else { i + base };
+        let moved = |i: u32| -> u32 {
+            if i == NONE || (i as usize) < after {
+                i
+            } else {
+                (i as i64 + added as i64 - (after as i64 - at as i64 - 1)) as u32
+            }
+        };
+        let offset = |x: u32, by: i64| (x as i64 + by) as u32;
+        let mut els = Vec::with_capacity(self.els.len() - (after - at as usize - 1) + added);
+        for (i, el) in self.els[..=at as usize].iter().enumerate() {
+            // `at` and its ancestors (the earlier elements that end after it) end after
+            // the change; the others end before it.
+            let by = if el.end >= e.end { delta } else { 0 };
+            els.push(El {
+                close_start: offset(el.close_start, by),
+                end: offset(el.end, by),
+                first_child: if i == at as usize {
+                    shift(sub.els[0].first_child, at)
+                } else {
+                    moved(el.first_child)
+                },
+                next: moved(el.next),
+                ..*el
+            });
+        }
+        let base = e.open_end as i64;
+        els.extend(sub.els[1..].iter().map(|el| El {
+            start: offset(el.start, base),
+            open_end: offset(el.open_end, base),
+            close_start: offset(el.close_start, base),
+            end: offset(el.end, base),
+            first_child: shift(el.first_child, at),
+            next: shift(el.next, at),
+            opaque: el.opaque,
+        }));
+        els.extend(self.els[after..].iter().map(|el| El {
+            start: offset(el.start, delta),
+            open_end: offset(el.open_end, delta),
+            close_start: offset(el.close_start, delta),
+            end: offset(el.end, delta),
+            first_child: moved(el.first_child),
+            next: moved(el.next),
+            opaque: el.opaque,
+        }));
+        let outline = Outline { els };
+        debug_assert_eq!(
+            Some(&outline),
+            Outline::parse(new).as_ref(),
+            "reparsing only the changed element gives the whole parse"
+        );
+        Some(outline)
+    }
+
     fn el(&self, i: u32) -> &El {
         &self.els[i as usize]
     }
@@ -193,6 +288,19 @@ impl Outline {
             (next != NONE).then_some(next)
         })
     }
+}
+
+/// The length of the common start of two byte sequences, given as aligned 64-byte
+/// chunks (compared whole, fast) and as bytes (to finish inside the first unequal chunk).
+fn common<'a>(
+    chunks: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    bytes: impl Iterator<Item = (&'a u8, &'a u8)>,
+) -> usize {
+    let equal: usize = chunks
+        .take_while(|(a, b)| a == b)
+        .map(|(a, _)| a.len())
+        .sum();
+    equal + bytes.skip(equal).take_while(|(a, b)| a == b).count()
 }
 
 fn eq_name(a: &str, b: &str) -> bool {
@@ -352,114 +460,6 @@ impl Walk<'_> {
     }
 }
 
-/// Applies `ops` made by [`diff`] against `old`: the new render (for tests and debug
-/// checks; browsers do it in `script.js`).
 #[cfg(test)]
-pub(super) fn apply(old: &str, ops: &[Op], new_html: &str) -> String {
-    let mut page = old.to_owned();
-    for op in ops {
-        let outline = Outline::parse(&page).expect("a patched page stays balanced");
-        let mut el = 0;
-        for &i in &op.path {
-            el = outline
-                .children(el)
-                .nth(i as usize)
-                .expect("the path exists");
-        }
-        let e = outline.el(el);
-        page.replace_range(e.start as usize..e.end as usize, &new_html[op.html.clone()]);
-    }
-    page
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::prelude::*;
-    use crate::render::html::fragment;
-
-    fn ops(old: &str, new: &str) -> Option<Vec<Op>> {
-        let (o, n) = (Outline::parse(old).unwrap(), Outline::parse(new).unwrap());
-        let ops = diff(&o, old, &n, new)?;
-        assert_eq!(apply(old, &ops, new), new, "the patch turns old into new");
-        Some(ops)
-    }
-
-    fn table(n: usize, progress: f64) -> String {
-        let rows: Vec<Vec<String>> = (0..n)
-            .map(|r| (0..n).map(|c| format!("r{r}c{c}")).collect())
-            .collect();
-        fragment(&Page([
-            ProgressBar(progress).message(format!("{}%", progress * 100.0)),
-            Table(rows),
-        ]))
-    }
-
-    #[test]
-    fn unchanged_is_an_empty_patch() {
-        let page = table(10, 0.5);
-        assert_eq!(ops(&page, &page), Some(vec![]));
-    }
-
-    #[test]
-    fn a_progress_tick_replaces_only_the_progress_bar() {
-        let (old, new) = (table(100, 0.25), table(100, 0.5));
-        let ops = ops(&old, &new).unwrap();
-        let size: usize = ops.iter().map(|op| op.html.len()).sum();
-        assert!(size < 300, "{size} bytes: {ops:?}");
-        assert!(
-            ops.iter()
-                .all(|op| !new[op.html.clone()].contains("<table")),
-            "the table is not re-sent"
-        );
-    }
-
-    #[test]
-    fn one_changed_cell_is_one_small_op() {
-        let old = fragment(&Table(vec![vec!["a", "b"], vec!["c", "d"]]));
-        let new = fragment(&Table(vec![vec!["a", "b"], vec!["c", "<e>"]]));
-        let ops = ops(&old, &new).unwrap();
-        assert_eq!(ops.len(), 1, "{ops:?}");
-        // Escaping is preserved: the op is the new render's bytes.
-        assert_eq!(&new[ops[0].html.clone()], "<td>&lt;e&gt;</td>");
-    }
-
-    #[test]
-    fn a_changed_child_count_replaces_the_parent() {
-        let old = fragment(&Page([VStack([Text("a")]).key("list"), Text("z")]));
-        let new = fragment(&Page([
-            VStack([Text("a"), Text("b")]).key("list"),
-            Text("z"),
-        ]));
-        let ops = ops(&old, &new).unwrap();
-        assert_eq!(ops.len(), 1);
-        assert!(
-            new[ops[0].html.clone()].starts_with("<div class=\"st-vstack\" data-st-key=\"list\">")
-        );
-    }
-
-    #[test]
-    fn a_changed_key_structure_at_the_root_is_the_whole_page() {
-        let old = fragment(&Fragment([Text("a").key("x")]));
-        let new = fragment(&Fragment([Text("a").key("x"), Text("b").key("y")]));
-        assert_eq!(ops(&old, &new), None);
-    }
-
-    #[test]
-    fn opaque_elements_are_replaced_whole() {
-        let old = fragment(&Page([Markdown("**a** and *b*"), Text("x")]));
-        let new = fragment(&Page([Markdown("**a** and *c*"), Text("x")]));
-        let ops = ops(&old, &new).unwrap();
-        assert_eq!(ops.len(), 1);
-        assert!(new[ops[0].html.clone()].starts_with("<div class=\"st-markdown\""));
-    }
-
-    #[test]
-    fn unbalanced_html_does_not_parse() {
-        assert!(Outline::parse("<div><span></div>").is_none());
-        assert!(Outline::parse("<div>").is_none());
-        assert!(Outline::parse("</div>").is_none());
-        assert!(Outline::parse("<div><br><input x=\">\"><svg><path/></svg></div>").is_some());
-        assert!(Outline::parse("<style>a</b></style><p>x</p>").is_some());
-    }
-}
+#[path = "patch_tests.rs"]
+mod tests;
