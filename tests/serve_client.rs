@@ -106,7 +106,13 @@ pub fn post_form(addr: SocketAddr, cookie: &str, body: &str) -> Reply {
 }
 
 /// An open `GET /events` stream. HTTP/1.0, so the body is close-delimited, not chunked.
-pub struct Events(pub BufReader<TcpStream>, pub String);
+/// Fields: the reader, the response head, and the page the pushes so far give (the seq of
+/// the last event and its HTML), which a patch applies to.
+pub struct Events(
+    pub BufReader<TcpStream>,
+    pub String,
+    pub Option<(u64, String)>,
+);
 
 impl Events {
     pub fn open(addr: SocketAddr, cookie: &str) -> Events {
@@ -147,7 +153,7 @@ impl Events {
             return Err(head);
         }
         assert!(head.contains("text/event-stream"), "{head}");
-        Ok(Events(reader, head))
+        Ok(Events(reader, head, None))
     }
 
     /// Reads until the server ends the stream; panics if it sends no end within the guard.
@@ -163,11 +169,55 @@ impl Events {
         self.next_with_id().1
     }
 
-    /// The next event's `id:` field, if it has one, and its JSON data.
+    /// The next event's `id:` field, if it has one, and its JSON data. A patch is applied
+    /// to the page the stream gave so far (its `base` must be the last event's seq), and
+    /// the resulting page is added to the event as `html`, so every event has one.
     pub fn next_with_id(&mut self) -> (Option<String>, serde_json::Value) {
+        let (id, (event, _)) = self.next_raw_with_size();
+        (id, event)
+    }
+
+    /// [`Events::next_with_id`], with the size of the event's data as sent, in bytes.
+    pub fn next_raw_with_size(&mut self) -> (Option<String>, (serde_json::Value, usize)) {
+        let (id, mut event, size) = self.next_raw();
+        let seq = event["seq"].as_u64().expect("every push carries its seq");
+        let html = match event.get("patch") {
+            Some(patch) => {
+                let (last, page) = self.2.as_ref().unwrap_or_else(|| {
+                    panic!(
+                        "a patch only after a whole page: seq {seq} base {}",
+                        event["base"]
+                    )
+                });
+                assert_eq!(
+                    event["base"].as_u64(),
+                    Some(*last),
+                    "a patch applies to the last push"
+                );
+                apply_patch(page, patch)
+            }
+            None => event["html"]
+                .as_str()
+                .expect("a push is a patch or a page")
+                .to_owned(),
+        };
+        event["html"] = html.clone().into();
+        self.2 = Some((seq, html));
+        (id, (event, size))
+    }
+
+    /// The next event's `id:` field, its JSON data as sent, and the data's size.
+    pub fn next_raw(&mut self) -> (Option<String>, serde_json::Value, usize) {
         let mut data = String::new();
         let mut id = None;
+        // Keep-alive comments arrive within the socket's read timeout: the guard is on the
+        // whole wait.
+        let started = std::time::Instant::now();
         loop {
+            assert!(
+                started.elapsed() < GUARD,
+                "no event within the guard timeout"
+            );
             let mut line = String::new();
             let n = self
                 .0
@@ -177,7 +227,7 @@ impl Events {
             let line = line.trim_end_matches(['\r', '\n']);
             if line.is_empty() {
                 if !data.is_empty() {
-                    return (id, serde_json::from_str(&data).unwrap());
+                    return (id, serde_json::from_str(&data).unwrap(), data.len());
                 }
             } else if let Some(i) = line.strip_prefix("id:") {
                 id = Some(i.strip_prefix(' ').unwrap_or(i).to_owned());
@@ -196,4 +246,67 @@ impl Events {
             }
         }
     }
+}
+
+/// Applies a push's patch (`[[path, html], ..]`: replace the element at `path`, a list of
+/// element-child indexes from the root, by `html`) to `page`, as `script.js` does in a
+/// browser. Written apart from the server's own parser, so that one's mistakes show.
+pub fn apply_patch(page: &str, patch: &serde_json::Value) -> String {
+    let mut page = page.to_owned();
+    for op in patch.as_array().expect("a patch is a list of ops") {
+        let path: Vec<usize> = op[0]
+            .as_array()
+            .expect("an op's path")
+            .iter()
+            .map(|i| i.as_u64().unwrap() as usize)
+            .collect();
+        let span =
+            element_at(&page, &path).unwrap_or_else(|| panic!("no element at {path:?} in {page}"));
+        page.replace_range(span, op[1].as_str().expect("an op's html"));
+    }
+    page
+}
+
+/// The byte range of the element at `path` (element-child indexes) in `html`: a plain
+/// scan of start and end tags, void elements and `/>` (enough for the pages under test).
+pub fn element_at(html: &str, path: &[usize]) -> Option<std::ops::Range<usize>> {
+    const VOID: &[&str] = &[
+        "br", "hr", "img", "input", "meta", "link", "col", "wbr", "source",
+    ];
+    // Open elements, the root first: start, element children so far, whether on the path.
+    let mut stack: Vec<(usize, usize, bool)> = vec![(0, 0, true)];
+    let mut at = 0;
+    while let Some(found) = html[at..].find('<') {
+        let lt = at + found;
+        let gt = lt + html[lt..].find('>')?;
+        let tag = &html[lt + 1..gt];
+        at = gt + 1;
+        if tag.starts_with('!') {
+            continue;
+        }
+        if tag.starts_with('/') {
+            let (start, _, on) = stack.pop()?;
+            if on && stack.len() == path.len() {
+                return Some(start..gt + 1);
+            }
+            continue;
+        }
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        let parent = stack.last_mut()?;
+        let (index, parent_on) = (parent.1, parent.2);
+        parent.1 += 1;
+        let depth = stack.len();
+        let on = parent_on && depth <= path.len() && path[depth - 1] == index;
+        if tag.ends_with('/') || VOID.contains(&name.as_str()) {
+            if on && depth == path.len() {
+                return Some(lt..gt + 1);
+            }
+            continue;
+        }
+        stack.push((lt, 0, on));
+    }
+    None
 }

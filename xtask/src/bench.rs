@@ -1,6 +1,8 @@
 //! `cargo xtask bench`: every benchmark of the runtime crate, release build: render
 //! beside maud, the task runtime beside rayon and thread-per-task, the live server's push
-//! latency and memory, and `serve_abuse` (the demo server, built here in release, under
+//! latency and memory, `push_bytes` (bytes and CPU per progress tick beside a 100 × 100
+//! table, whole pages against keyed partial updates, and their push latency at 100
+//! sessions), and `serve_abuse` (the demo server, built here in release, under
 //! hostile clients). Extra arguments go to cargo (`--bench serve_abuse` runs that one).
 //! `STREAMTREE_DEMO_BIN` aims `serve_abuse` at another server binary;
 //! `STREAMTREE_ABUSE_N` sets its connection counts (default 1,000). Then the NATS figures

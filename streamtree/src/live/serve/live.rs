@@ -9,13 +9,15 @@
 //! - once `work.closed` is set no more user code of this session runs here; `closed`
 //!   (the watch) is set first, so streams and the pusher end without waiting for `work`.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::{Notify, Semaphore, watch};
 
 use super::panics::{PanicLog, in_lane, panic_text, report};
+use super::patch::{self, Outline};
+use super::server::Config;
 use crate::element::Element;
 use crate::elements::{Fragment, Page};
 use crate::live::TaskInspector;
@@ -32,6 +34,8 @@ pub(super) struct Live {
     /// Whether each rerun also resolves the task inspector's page
     /// ([`Server::inspector`](super::Server::inspector)), in the same rerun as the app.
     inspector: bool,
+    /// Whether pushes may be patches ([`Server::partial_updates`](super::Server::partial_updates)).
+    partial_updates: bool,
     /// The lane: one rerun, click or render of this session at a time.
     work: Arc<tokio::sync::Mutex<Work>>,
     /// The latest render, for the event streams. Written only inside `work`.
@@ -73,13 +77,113 @@ pub(super) struct Snapshot {
     pub(super) busy: bool,
     /// Whether the rerun rendered inputs (the page then gets a no-JavaScript "Apply").
     pub(super) inputs: bool,
-    pub(super) html: String,
-    /// The push event's data: `{"seq":..,"title":..,"busy":..,"html":..}`.
-    pub(super) json: String,
+    /// The app's page.
+    pub(super) app: Pushed,
     /// The task inspector's page from the same rerun; empty unless it is on.
-    pub(super) tasks_html: String,
-    /// Its push event's data, as `json`.
-    pub(super) tasks_json: String,
+    pub(super) tasks: Pushed,
+}
+
+/// One page of a render, as the event streams push it.
+pub(super) struct Pushed {
+    pub(super) html: String,
+    /// The whole page's push event data, `{"seq":..,"title":..,"busy":..,"html":..}`,
+    /// made on first use: with partial updates most renders never need it.
+    json: OnceLock<String>,
+    /// What the event data says besides the page.
+    seq: u64,
+    title: String,
+    busy: bool,
+    /// The page as a patch against the snapshot published before this one: that one's
+    /// seq and the event data `{"seq":..,"base":..,"title":..,"busy":..,"patch":[[path,
+    /// html],..]}`. `None` for the first render, with partial updates off, when the
+    /// page's root structure changed, or when the patch is not smaller than the page.
+    pub(super) patch: Option<(u64, String)>,
+    /// `html`'s element tree, the base of the next render's patch; `None` with partial
+    /// updates off or when it does not parse (then the next push is whole).
+    outline: Option<Outline>,
+}
+
+impl Pushed {
+    fn empty() -> Pushed {
+        Pushed {
+            html: String::new(),
+            json: OnceLock::new(),
+            seq: 0,
+            title: String::new(),
+            busy: false,
+            patch: None,
+            outline: None,
+        }
+    }
+
+    /// The page `html` as pushed, with its outline and a patch as `against` says.
+    fn new(head: Head<'_>, html: String, against: Against<'_>) -> Pushed {
+        let (outline, prev) = match against {
+            Against::Nothing => (None, None),
+            Against::Outline => (Outline::parse(&html), None),
+            Against::Prev(base, prev) => {
+                let outline = match &prev.outline {
+                    Some(outline) => outline.reparse(&prev.html, &html),
+                    None => Outline::parse(&html),
+                };
+                (outline, Some((base, prev)))
+            }
+        };
+        let patch = prev.and_then(|(base, prev)| {
+            debug_assert!(
+                base < head.seq,
+                "a patch's base is an earlier published render"
+            );
+            let ops = patch::diff(prev.outline.as_ref()?, &prev.html, outline.as_ref()?, &html)?;
+            let ops: Vec<(&[u32], &str)> = ops
+                .iter()
+                .map(|op| (&op.path[..], &html[op.html.clone()]))
+                .collect();
+            let data = serde_json::to_string(&PatchJson {
+                seq: head.seq,
+                base,
+                title: head.title,
+                busy: head.busy,
+                patch: &ops,
+            })
+            .expect("a struct of strings, bools and numbers serializes");
+            // The whole page's data is at least the page (escaping only adds).
+            (data.len() < html.len()).then_some((base, data))
+        });
+        Pushed {
+            html,
+            json: OnceLock::new(),
+            seq: head.seq,
+            title: head.title.to_owned(),
+            busy: head.busy,
+            patch,
+            outline,
+        }
+    }
+
+    /// The whole page's push event data.
+    pub(super) fn json(&self) -> &str {
+        self.json
+            .get_or_init(|| push_json(self.seq, &self.title, self.busy, &self.html))
+    }
+}
+
+/// What a render's page is diffed against.
+enum Against<'a> {
+    /// Nothing: partial updates are off, or the render will not be published.
+    Nothing,
+    /// Nothing yet (no page was published), but its outline is kept for the next one.
+    Outline,
+    /// The published page of seq `.0`.
+    Prev(u64, &'a Pushed),
+}
+
+/// What every push event of one render carries besides the page.
+#[derive(Clone, Copy)]
+struct Head<'a> {
+    seq: u64,
+    title: &'a str,
+    busy: bool,
 }
 
 #[derive(Serialize)]
@@ -88,6 +192,15 @@ struct PushJson<'a> {
     title: &'a str,
     busy: bool,
     html: &'a str,
+}
+
+#[derive(Serialize)]
+struct PatchJson<'a> {
+    seq: u64,
+    base: u64,
+    title: &'a str,
+    busy: bool,
+    patch: &'a [(&'a [u32], &'a str)],
 }
 
 /// One push event's data.
@@ -114,13 +227,7 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Live {
-    pub(super) fn new(
-        id: u128,
-        session: Session,
-        token: String,
-        inspector: bool,
-        show_error_details: bool,
-    ) -> Live {
+    pub(super) fn new(id: u128, session: Session, token: String, cfg: &Config) -> Live {
         let changed = Arc::new(Notify::new());
         let hook = changed.clone();
         let on_change = session.on_change(move || hook.notify_one());
@@ -129,16 +236,15 @@ impl Live {
             title: String::new(),
             busy: false,
             inputs: false,
-            html: String::new(),
-            json: String::new(),
-            tasks_html: String::new(),
-            tasks_json: String::new(),
+            app: Pushed::empty(),
+            tasks: Pushed::empty(),
         }));
         Live {
             id,
             session,
             token,
-            inspector,
+            inspector: cfg.inspector,
+            partial_updates: cfg.partial_updates,
             work: Arc::new(tokio::sync::Mutex::new(Work {
                 seq: 0,
                 closed: false,
@@ -152,7 +258,7 @@ impl Live {
             }),
             closed: watch::channel(false).0,
             panics: Mutex::new(PanicLog::default()),
-            show_error_details,
+            show_error_details: cfg.show_error_details,
         }
     }
 
@@ -256,36 +362,51 @@ impl Live {
         let title = html::title(page).unwrap_or(fallback_title).to_owned();
         let busy = !self.session.wait_idle(Duration::ZERO);
         let inputs = self.session.input_count() > 0;
+        let tasks_html = tasks.map(html::fragment).unwrap_or_default();
         *seq += 1;
-        let json = push_json(*seq, &title, busy, &html);
-        let (tasks_html, tasks_json) = match tasks {
-            Some(tasks) => {
-                let tasks_html = html::fragment(tasks);
-                let tasks_json = push_json(*seq, "Tasks", busy, &tasks_html);
-                (tasks_html, tasks_json)
-            }
-            None => (String::new(), String::new()),
+        // Written only here, in the lane: `prev` stays the published snapshot until the
+        // `send_replace` below.
+        let prev = self.page.borrow().clone();
+        let changed = prev.app.html != html
+            || prev.tasks.html != tasks_html
+            || prev.busy != busy
+            || prev.title != title;
+        let head = Head {
+            seq: *seq,
+            title: &title,
+            busy,
+        };
+        // Patches are made only against a published snapshot, and only for one that will
+        // be published: an unchanged render is never pushed.
+        let base = |pushed| match (self.partial_updates && changed, prev.seq) {
+            (false, _) => Against::Nothing,
+            (true, 0) => Against::Outline,
+            (true, seq) => Against::Prev(seq, pushed),
+        };
+        let app = Pushed::new(head, html, base(&prev.app));
+        let tasks = if self.inspector {
+            Pushed::new(
+                Head {
+                    title: "Tasks",
+                    ..head
+                },
+                tasks_html,
+                base(&prev.tasks),
+            )
+        } else {
+            Pushed::empty()
         };
         let snapshot = Arc::new(Snapshot {
             seq: *seq,
             title,
             busy,
             inputs,
-            html,
-            json,
-            tasks_html,
-            tasks_json,
+            app,
+            tasks,
         });
-        let sent = self.page.send_if_modified(|current| {
-            let changed = current.html != snapshot.html
-                || current.tasks_html != snapshot.tasks_html
-                || current.busy != snapshot.busy
-                || current.title != snapshot.title;
-            if changed {
-                *current = snapshot.clone();
-            }
-            changed
-        });
-        (snapshot, sent)
+        if changed {
+            self.page.send_replace(snapshot.clone());
+        }
+        (snapshot, changed)
     }
 }

@@ -9,7 +9,7 @@
 //! | `GET /` | a rerun as a full document (gzipped when the client accepts it); without a session, a tiny page that sets a cookie and reloads (the session is created when the cookie comes back) |
 //! | `HEAD /` | the headers of a page, without creating a session |
 //! | `GET /healthz` | `200 ok` while the server runs; creates no session |
-//! | `GET /events` | `text/event-stream`: one JSON event `{seq, title, busy, html}` per change, its id the seq; a reconnect with `Last-Event-ID: n` gets the current render at once if newer than `n`, else the next (never an older one). Not compressed: tower-http's encoder does not flush per event |
+//! | `GET /events` | `text/event-stream`: one JSON event per change, its id the seq: the whole page `{seq, title, busy, html}`, or a patch `{seq, base, title, busy, patch: [[path, html], ..]}` that applies to the page of the stream's event `base` (see below); a reconnect with `Last-Event-ID: n` gets the current render at once if newer than `n` (as a patch when it was made from `n`), else the next (never an older one). gzipped when the client accepts it, flushed after every event (`gzip.rs`), so each event arrives whole |
 //! | `POST /click` | sets the inputs it carries, runs the button's handler, reruns, pushes; `303` to `/` for forms, `204` for JSON |
 //!
 //! Without JavaScript the page is a `<form>` whose buttons post `key=<address>` with the
@@ -23,6 +23,17 @@
 //! goes back to its last rendered value. A push keeps the text, focus and caret of the
 //! field being typed in.
 //!
+//! Keyed partial updates (`patch.rs`, on by default, [`Server::partial_updates`]): each
+//! published render is diffed against the one published before it, and a stream whose
+//! last event was that one gets only the elements whose own markup changed (start tag,
+//! text between children, number of children), each addressed by its path of
+//! element-child indexes from the page root and replaced whole in the browser; unchanged
+//! subtrees are not re-sent, so a progress tick beside a 100 × 100 table is a few hundred
+//! bytes. The whole page goes out instead for a new stream, a resume from any other page,
+//! a change of the root's structure, HTML that does not parse as balanced tags, or a
+//! patch not smaller than the page. The script applies a patch only on top of the event
+//! it names as `base`, else it opens a fresh stream (which starts with the whole page).
+//!
 //! Against hostile clients: header-read and request timeouts, a connection cap below the
 //! open-file limit (raised at start), a bounded session table that evicts the least
 //! recently active session without an event stream, event streams capped per session and
@@ -33,13 +44,16 @@
 //! spawned server), `accept.rs` (connections, limits, graceful shutdown), `registry.rs`
 //! (the sessions table, eviction, the expiry sweeper), `live.rs` (one session's push state
 //! and render), `pusher.rs` (the per-session push loop), `routes.rs` (the handlers),
-//! `click.rs` (the click handler), `visitor.rs` (first visits and cookies), `panics.rs` (the rate-limited panic log), `script.js`
-//! (the client script).
+//! `click.rs` (the click handler), `visitor.rs` (first visits and cookies), `panics.rs` (the rate-limited panic log), `patch.rs`
+//! (the diff behind partial updates; its tests in `patch_tests.rs`), `gzip.rs` (event streams gzipped per event),
+//! `script.js` (the client script).
 
 mod accept;
 mod click;
+mod gzip;
 mod live;
 mod panics;
+mod patch;
 mod pusher;
 mod registry;
 mod routes;

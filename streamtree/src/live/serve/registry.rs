@@ -161,13 +161,7 @@ impl Shared {
         }
         let session = Session::builder().runtime(self.runtime.clone()).build();
         let token = format!("{:032x}", super::routes::random_u128());
-        let live = Arc::new(Live::new(
-            id,
-            session,
-            token,
-            self.cfg.inspector,
-            self.cfg.show_error_details,
-        ));
+        let live = Arc::new(Live::new(id, session, token, &self.cfg));
         sessions.insert(id, live.clone());
         debug_assert!(
             sessions.len() <= self.cfg.max_sessions,

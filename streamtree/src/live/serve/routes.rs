@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -19,6 +20,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
 use super::SESSION_COOKIE;
 use super::click::click;
+use super::gzip::Gzip;
 use super::live::{Live, RunError};
 use super::panics;
 use super::registry::{Shared, StreamRefused};
@@ -90,10 +92,9 @@ pub(super) fn router(shared: &Arc<Shared>) -> Router {
 }
 
 /// gzip for the pages, when the request's `Accept-Encoding` allows it (bodies under 32
-/// bytes stay plain). Not on `/events`: tower-http's encoder writes compressed bytes out
-/// only when its buffer fills or the body ends, not per event, so a compressed stream
-/// would hold pushes back (its default predicate refuses `text/event-stream` for that
-/// reason).
+/// bytes stay plain). Not for `/events`: tower-http's encoder writes compressed bytes out
+/// only when its buffer fills or the body ends, not per event, so it would hold pushes
+/// back; event streams get `gzip.rs`'s encoder, which flushes per event.
 fn compression() -> CompressionLayer {
     CompressionLayer::new().gzip(true)
 }
@@ -236,8 +237,8 @@ async fn page_of(shared: Arc<Shared>, uri: Uri, headers: HeaderMap, kind: PageKi
     };
     let base = &shared.cfg.base_path;
     let (html, title, events) = match kind {
-        PageKind::App => (&snapshot.html, snapshot.title.as_str(), ""),
-        PageKind::Tasks => (&snapshot.tasks_html, "Tasks", "?page=tasks"),
+        PageKind::App => (&snapshot.app.html, snapshot.title.as_str(), ""),
+        PageKind::Tasks => (&snapshot.tasks.html, "Tasks", "?page=tasks"),
     };
     let nonce = format!("{:032x}", random_u128());
     let head = if snapshot.busy {
@@ -364,7 +365,9 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri)
     let closed = live.closed.subscribe();
     let dropped = shared.drop_streams.subscribe();
     // `sent`: the newest seq this client has (its `Last-Event-ID`, then each push sent);
-    // an event goes out only with a greater seq, so the ids a client sees only grow.
+    // an event goes out only with a greater seq, so the ids a client sees only grow. The
+    // client's page is that push's (or one equal to it: see `script.js`), so a patch
+    // whose base is `sent` applies to it; any other push is the whole page.
     let state = (rx, stop, closed, dropped, guard, resume);
     let stream = futures_util::stream::unfold(state, move |mut state| async move {
         let (rx, stop, closed, dropped, _, sent) = &mut state;
@@ -379,19 +382,25 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri)
             if sent.is_some_and(|sent| snapshot.seq <= sent) {
                 continue;
             }
+            let pushed = match kind {
+                PageKind::App => &snapshot.app,
+                PageKind::Tasks => &snapshot.tasks,
+            };
+            let data = match &pushed.patch {
+                Some((base, patch)) if Some(*base) == *sent => patch,
+                _ => pushed.json(),
+            };
             *sent = Some(snapshot.seq);
-            let event = Event::default()
-                .id(snapshot.seq.to_string())
-                .data(match kind {
-                    PageKind::App => &snapshot.json,
-                    PageKind::Tasks => &snapshot.tasks_json,
-                });
+            let event = Event::default().id(snapshot.seq.to_string()).data(data);
             return Some((Ok::<_, Infallible>(event), state));
         }
     });
     let mut response = Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response();
+    if accepts_gzip(&headers) {
+        response = gzipped(response);
+    }
     let out = response.headers_mut();
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // Proxies (nginx) must pass each event on at once.
@@ -400,6 +409,54 @@ async fn events(State(shared): State<Arc<Shared>>, headers: HeaderMap, uri: Uri)
         HeaderValue::from_static("no"),
     );
     response
+}
+
+/// Whether the request's `Accept-Encoding` lists `gzip` (or `x-gzip`) with a non-zero
+/// weight.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let zero = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0))
+            });
+            (name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip")) && !zero
+        })
+}
+
+/// The event stream `response`, gzipped with a flush after every frame (`gzip.rs`).
+fn gzipped(response: Response) -> Response {
+    use futures_util::StreamExt as _;
+
+    let (mut parts, body) = response.into_parts();
+    let frames = body.into_data_stream();
+    let state = (frames, Some(Gzip::default()));
+    let encoded = futures_util::stream::unfold(state, |(mut frames, gzip)| async move {
+        let mut gzip = gzip?;
+        match frames.next().await {
+            Some(Ok(frame)) => {
+                let bytes = Bytes::from(gzip.frame(&frame));
+                Some((Ok::<_, axum::Error>(bytes), (frames, Some(gzip))))
+            }
+            // The stream ended: end the gzip member too.
+            None => Some((Ok(Bytes::from(gzip.finish())), (frames, None))),
+            Some(Err(e)) => Some((Err(e), (frames, None))),
+        }
+    });
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    parts
+        .headers
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from_stream(encoded))
 }
 
 /// The `Last-Event-ID` a reconnecting `EventSource` sends: the seq of the last push it

@@ -5,17 +5,29 @@
   var seq = Number(root.getAttribute("data-st-seq"));
   var token = form.elements.token.value;
   function say(message) { note.textContent = message; note.hidden = !message; }
+  // The seq of the last event of the open stream: the page a patch must start from.
+  var last = null, events;
   function apply(push) {
-    if (push.seq <= seq) return;
-    seq = push.seq;
+    if (!push.patch && push.seq <= seq) return; // this page already, or newer
     // A field being typed in keeps its text, focus and caret across the push.
     var active = document.activeElement, kept = null;
     if (active && active.id && root.contains(active) && active.tagName === "INPUT" && active.type !== "checkbox") {
       kept = { id: active.id, value: active.value, dirty: active.value !== active.defaultValue,
                start: active.selectionStart, end: active.selectionEnd };
     }
-    root.innerHTML = push.html;
-    var again = kept && document.getElementById(kept.id);
+    if (push.patch) {
+      // Each op replaces the element at a path of element-child indexes from the root.
+      push.patch.forEach(function (op) {
+        var el = root;
+        op[0].forEach(function (i) { el = el.children[i]; });
+        el.outerHTML = op[1];
+      });
+    } else {
+      root.innerHTML = push.html;
+    }
+    seq = Math.max(seq, push.seq);
+    root.setAttribute("data-st-seq", seq);
+    var again = kept && !root.contains(active) && document.getElementById(kept.id);
     if (again) {
       if (kept.dirty) again.value = kept.value;
       again.focus();
@@ -49,12 +61,28 @@
       say(error);
     });
   }
-  var events = new EventSource(form.getAttribute("data-st-events"));
-  events.onmessage = function (e) { apply(JSON.parse(e.data)); };
-  events.onopen = function () { say(""); };
-  events.onerror = function () {
-    say(events.readyState === 2 ? "Disconnected from the server: reload the page." : "Reconnecting…");
-  };
+  function listen() {
+    events = new EventSource(form.getAttribute("data-st-events"));
+    events.onmessage = function (e) {
+      var push = JSON.parse(e.data);
+      try {
+        if (push.patch && push.base !== last) throw new Error("patch for another page");
+        apply(push);
+        last = push.seq;
+      } catch (err) {
+        // A fresh stream (no Last-Event-ID) starts with the whole page.
+        events.close();
+        last = null;
+        seq = -1;
+        listen();
+      }
+    };
+    events.onopen = function () { say(""); };
+    events.onerror = function () {
+      say(events.readyState === 2 ? "Disconnected from the server: reload the page." : "Reconnecting…");
+    };
+  }
+  listen();
   root.addEventListener("change", function (e) { if (isInput(e.target)) change(e.target); });
   root.addEventListener("keydown", function (e) {
     // Enter in a field applies it; it must not click the form's first button.

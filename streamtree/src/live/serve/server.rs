@@ -58,6 +58,8 @@ pub(super) struct Config {
     pub(super) show_error_details: bool,
     /// Whether `/_streamtree/tasks` serves the session's task inspector.
     pub(super) inspector: bool,
+    /// Whether pushes may be patches (`patch.rs`) rather than whole pages.
+    pub(super) partial_updates: bool,
 }
 
 /// A live HTML server for one app function, configured by chained calls and started with
@@ -167,6 +169,7 @@ impl Server {
                 trust_proxy: false,
                 show_error_details: true,
                 inspector: false,
+                partial_updates: true,
             },
         }
     }
@@ -413,6 +416,21 @@ impl Server {
     /// ```
     pub fn inspector(mut self, on: bool) -> Self {
         self.cfg.inspector = on;
+        self
+    }
+
+    /// Whether a push may carry only what changed since the stream's previous push (the
+    /// elements whose own markup changed, addressed by their path in the page) instead of
+    /// the whole page; on by default. Off, every push is the whole page, as a baseline
+    /// for measurements.
+    ///
+    /// # Example
+    /// ```
+    /// let s = streamtree::serve(streamtree::Element::empty).partial_updates(false);
+    /// # drop(s);
+    /// ```
+    pub fn partial_updates(mut self, on: bool) -> Self {
+        self.cfg.partial_updates = on;
         self
     }
 
