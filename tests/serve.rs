@@ -515,3 +515,57 @@ fn served_output_is_escaped() {
     let pushed = events.next();
     assert!(!pushed["html"].as_str().unwrap().contains("<script>"));
 }
+
+#[test]
+fn pushes_keep_to_max_pushes_per_second_and_the_last_change_arrives() {
+    // The task makes one change per step and the test lets the next step go only once the
+    // page showed the last one, so every change needs a push of its own: at 4 pushes a
+    // second, 4 steps cannot show in less than 3 intervals, however fast the machine.
+    const RATE: u32 = 4;
+    const STEPS: u32 = 4;
+    let (step_tx, step_rx) = std::sync::mpsc::sync_channel::<()>(1);
+    let step_rx = Arc::new(Mutex::new(step_rx));
+    let server = serve(move || {
+        let steps = step_rx.clone();
+        let h = submit_with("steps", move |ctx: &TaskContext| {
+            let steps = steps.lock().unwrap();
+            for step in 1..=STEPS {
+                steps
+                    .recv_timeout(GUARD)
+                    .expect("the test lets the next step go");
+                ctx.set_progress((f64::from(step) / f64::from(STEPS), format!("step {step}")));
+            }
+            // Held (until the server stops and cancels it), so the page settles here.
+            ctx.wait_cancelled(GUARD);
+        });
+        let status: Element = match_task(&h)
+            .loading_with(|p| {
+                Text(
+                    p.and_then(|p| p.message().map(str::to_owned))
+                        .unwrap_or_default(),
+                )
+            })
+            .into();
+        Page([status]).title("Steps")
+    })
+    .bind(([127, 0, 0, 1], 0))
+    .runtime(Runtime::builder().max_workers(8).build())
+    .max_pushes_per_second(RATE)
+    .spawn()
+    .expect("the server starts on loopback");
+    let page = get(server.addr(), None);
+    let mut events = Events::open(server.addr(), &page.cookie());
+    events.next();
+    let start = std::time::Instant::now();
+    for step in 1..=STEPS {
+        step_tx.send(()).unwrap();
+        events.until(&format!("step {step}<"));
+    }
+    // Each step's push comes at least one interval after the previous push.
+    let least = Duration::from_secs(1) / RATE * (STEPS - 1);
+    assert!(
+        start.elapsed() >= least,
+        "{STEPS} pushes in {:?}: faster than {RATE} a second",
+        start.elapsed()
+    );
+}

@@ -68,13 +68,16 @@ use crate::element::Element;
 pub use running::Running;
 pub use server::Server;
 
-/// Upper bound on pushes per second and session; bursts of task changes fold into one rerun.
+/// Default upper bound on pushes per second and session
+/// ([`Server::max_pushes_per_second`] changes it); bursts of task changes fold into one
+/// rerun. 60 keeps a change's wait for the next push under 17 ms (a worker's progress
+/// reaches the page within 20 ms) while a push that is a patch costs a few hundred bytes.
 ///
 /// # Example
 /// ```
-/// assert_eq!(streamtree::live::serve::MAX_PUSHES_PER_SECOND, 30);
+/// assert_eq!(streamtree::live::serve::MAX_PUSHES_PER_SECOND, 60);
 /// ```
-pub const MAX_PUSHES_PER_SECOND: u32 = 30;
+pub const MAX_PUSHES_PER_SECOND: u32 = 60;
 
 /// Largest accepted `POST /click` body, in bytes; larger ones get a `413`.
 ///

@@ -1,5 +1,6 @@
-//! The per-session push loop: reruns on task changes, coalesced to
-//! [`MAX_PUSHES_PER_SECOND`], while an event stream listens.
+//! The per-session push loop: reruns on task changes, coalesced to the server's
+//! `max_pushes_per_second` ([`MAX_PUSHES_PER_SECOND`](super::MAX_PUSHES_PER_SECOND) by
+//! default), while an event stream listens.
 //!
 //! Invariants:
 //! - change notifications arriving inside the push interval fold into the next rerun (the
@@ -10,7 +11,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::MAX_PUSHES_PER_SECOND;
 use super::live::{Live, RunError};
 use super::panics;
 use super::registry::Shared;
@@ -18,7 +18,7 @@ use super::registry::Shared;
 /// Per session: reruns and pushes on task changes (coalesced) until the session closes
 /// or the server stops.
 pub(super) async fn pusher(shared: Arc<Shared>, live: Arc<Live>) {
-    let min_interval = Duration::from_secs(1) / MAX_PUSHES_PER_SECOND;
+    let min_interval = Duration::from_secs(1) / shared.cfg.max_pushes_per_second;
     let mut stop = shared.stop.subscribe();
     let mut closed = live.closed.subscribe();
     let mut last_push: Option<tokio::time::Instant> = None;

@@ -60,6 +60,8 @@ pub(super) struct Config {
     pub(super) inspector: bool,
     /// Whether pushes may be patches (`patch.rs`) rather than whole pages.
     pub(super) partial_updates: bool,
+    /// At least 1.
+    pub(super) max_pushes_per_second: u32,
 }
 
 /// A live HTML server for one app function, configured by chained calls and started with
@@ -170,6 +172,7 @@ impl Server {
                 show_error_details: true,
                 inspector: false,
                 partial_updates: true,
+                max_pushes_per_second: super::MAX_PUSHES_PER_SECOND,
             },
         }
     }
@@ -431,6 +434,21 @@ impl Server {
     /// ```
     pub fn partial_updates(mut self, on: bool) -> Self {
         self.cfg.partial_updates = on;
+        self
+    }
+
+    /// The most pushes per second one session's page gets; default
+    /// [`MAX_PUSHES_PER_SECOND`](super::MAX_PUSHES_PER_SECOND) (60). Task changes inside
+    /// the interval fold into the next push (the last state always goes out), so a lower
+    /// rate costs latency, never a lost change. `0` is taken as 1.
+    ///
+    /// # Example
+    /// ```
+    /// let s = streamtree::serve(streamtree::Element::empty).max_pushes_per_second(20);
+    /// # drop(s);
+    /// ```
+    pub fn max_pushes_per_second(mut self, n: u32) -> Self {
+        self.cfg.max_pushes_per_second = n.max(1);
         self
     }
 
