@@ -21,7 +21,7 @@ use std::sync::mpsc::channel;
 
 use serde_json::{Value, json};
 use streamtree::{Runtime, serve};
-use streamtree_tests::{LONG_JOB_GATE, QUICK_JOB_GATE, browser_demo};
+use streamtree_tests::{HeldDashboard, LONG_JOB_GATE, QUICK_JOB_GATE, browser_demo};
 
 #[path = "driver.rs"]
 mod driver;
@@ -126,59 +126,28 @@ fn the_gallery_dom_equals_a_fresh_render_after_pushes() {
     server.shutdown().unwrap();
 }
 
-#[allow(dead_code)]
-#[path = "../examples/dashboard.rs"]
-mod dashboard;
-
 #[test]
 fn the_dashboard_dom_equals_a_fresh_render_after_pushes() {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    use std::sync::{Arc, Mutex};
-
     let Some(browser) = Browser::start(Options::new("dashboard")) else {
         return;
     };
-    // Each load stops before its last step until the test lets it through.
-    let (reached_tx, reached) = channel::<String>();
-    let (open_gate, open_rx) = channel::<()>();
-    let open_rx = Mutex::new(open_rx);
-    let step: dashboard::Step = Arc::new(move |_, region, i| {
-        if i == dashboard::STEPS - 1 {
-            let _ = reached_tx.send(region.to_owned());
-            let _ = open_rx.lock().unwrap().recv_timeout(GUARD);
-        }
-        false
-    });
-    let count = AtomicU32::new(0);
-    let clock: dashboard::Clock =
-        Arc::new(move || format!("T{}", count.fetch_add(1, Ordering::SeqCst) + 1));
-    let load = dashboard::loader(step, clock);
-    let server = serve(move || dashboard::Dashboard(load.clone()))
-        .bind(([127, 0, 0, 1], 0))
-        .runtime(Runtime::builder().max_workers(2).build())
-        .spawn()
-        .unwrap();
-    let at_gate = |want: &str| {
-        let got = reached
-            .recv_timeout(GUARD)
-            .unwrap_or_else(|_| panic!("the load of {want} never reached the gate"));
-        assert_eq!(got, want);
-    };
-    browser.open_app(server.addr());
-    at_gate("North");
+    // Each load is held before its last step until the test lets it through.
+    let dashboard = HeldDashboard::serve();
+    browser.open_app(dashboard.server.addr());
+    dashboard.at_gate("North");
     browser.wait_text("Loading North, 7 days: step 4 of 4");
     same_as_get(&browser, "North loading");
-    open_gate.send(()).unwrap();
+    dashboard.release();
     browser.wait_text("North, last 7 days; loaded at T1");
     same_as_get(&browser, "North loaded");
     browser.select("#st-in-region", "East");
-    at_gate("East");
+    dashboard.at_gate("East");
     browser.wait_text("while East, last 7 days, loads…");
     same_as_get(&browser, "East loading beside North's figures");
-    open_gate.send(()).unwrap();
+    dashboard.release();
     browser.wait_text("East, last 7 days; loaded at T2");
     same_as_get(&browser, "East loaded");
-    server.shutdown().unwrap();
+    dashboard.server.shutdown().unwrap();
 }
 
 /// A text field whose placeholder shows the tick (so each tick's patch replaces the
