@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::json;
 use streamtree::prelude::*;
 use streamtree::{Runtime, serve};
-use streamtree_tests::{Gate, QUICK_JOB_GATE, browser_demo};
+use streamtree_tests::{Gate, HeldDashboard, QUICK_JOB_GATE, browser_demo, dashboard};
 
 #[path = "driver.rs"]
 mod driver;
@@ -197,55 +197,24 @@ fn select_change_through_the_no_js_form_in_headless_chromium() {
     server.shutdown().unwrap();
 }
 
-#[allow(dead_code)]
-#[path = "../examples/dashboard.rs"]
-mod dashboard;
-
 #[test]
 fn dashboard_select_keeps_the_previous_region_until_the_new_one_arrives_in_headless_chromium() {
-    use std::sync::atomic::{AtomicU32, Ordering};
-
     let Some(browser) = Browser::start(Options::new("dashboard")) else {
         return;
     };
-    // Each load stops before its last step until the test lets it through, so the page's
-    // in-between state (old figures, new region loading) stays until it has been seen.
-    let (reached_tx, reached) = channel::<String>();
-    let (open, open_rx) = channel::<()>();
-    let open_rx = Mutex::new(open_rx);
-    let step: dashboard::Step = Arc::new(move |_, region, i| {
-        if i == dashboard::STEPS - 1 {
-            let _ = reached_tx.send(region.to_owned());
-            // Bounded: a failing test does not strand the worker.
-            let _ = open_rx.lock().unwrap().recv_timeout(GUARD);
-        }
-        false
-    });
-    let count = AtomicU32::new(0);
-    let clock: dashboard::Clock =
-        Arc::new(move || format!("T{}", count.fetch_add(1, Ordering::SeqCst) + 1));
-    let load = dashboard::loader(step, clock);
-    let server = serve(move || dashboard::Dashboard(load.clone()))
-        .bind(([127, 0, 0, 1], 0))
-        .runtime(Runtime::builder().max_workers(2).build())
-        .spawn()
-        .unwrap();
-    browser.open_app(server.addr());
-    let at_gate = |want: &str| {
-        let got = reached
-            .recv_timeout(GUARD)
-            .unwrap_or_else(|_| panic!("the load of {want} never reached the gate"));
-        assert_eq!(got, want);
-    };
+    // Each load is held before its last step, so the page's in-between state (old
+    // figures, new region loading) stays until it has been seen.
+    let dashboard = HeldDashboard::serve();
+    browser.open_app(dashboard.server.addr());
 
-    at_gate("North");
+    dashboard.at_gate("North");
     browser.wait_text("Loading North, 7 days: step 4 of 4");
-    open.send(()).unwrap();
+    dashboard.release();
     browser.wait_text("North, last 7 days; loaded at T1");
     mark_page(&browser);
 
     browser.select("#st-in-region", "East");
-    at_gate("East");
+    dashboard.at_gate("East");
     browser.wait_text("Showing North, last 7 days, while East, last 7 days, loads…");
     assert_eq!(
         browser.eval("document.body.textContent.includes('Units per day, North')"),
@@ -258,7 +227,7 @@ fn dashboard_select_keeps_the_previous_region_until_the_new_one_arrives_in_headl
         "the pushed page shows the new region selected"
     );
 
-    open.send(()).unwrap();
+    dashboard.release();
     browser.wait_text("East, last 7 days; loaded at T2");
     assert_eq!(
         browser.eval(
@@ -269,7 +238,7 @@ fn dashboard_select_keeps_the_previous_region_until_the_new_one_arrives_in_headl
         "East's figures replace North's"
     );
     assert_same_page_no_error(&browser);
-    server.shutdown().unwrap();
+    dashboard.server.shutdown().unwrap();
 }
 
 #[test]

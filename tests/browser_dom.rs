@@ -12,166 +12,20 @@
 //! A third test types into a field (not yet applied) and holds a selection while a patch
 //! replaces the field: the new field has the typed text, focus and the selection.
 //!
-//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (`.ci/run` installs them); set
-//! `STREAMTREE_SKIP_BROWSER=1` to skip. Every wait is on a DOM mutation inside the page
-//! (or on the driver's own start line), with a timeout only as a failure guard.
+//! Runs on the shared driver (`tests/driver.rs`), which needs Debian's `chromium` and
+//! `chromium-driver` (`.ci/run` installs them); set `STREAMTREE_SKIP_BROWSER=1` to skip.
+//! Every wait is on a DOM mutation inside the page or on a channel, with a timeout only as
+//! a failure guard.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::channel;
-use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
 use streamtree::{Runtime, serve};
-use streamtree_tests::{LONG_JOB_GATE, QUICK_JOB_GATE, browser_demo};
+use streamtree_tests::{HeldDashboard, LONG_JOB_GATE, QUICK_JOB_GATE, browser_demo};
 
-/// Failure guard for one wait, in milliseconds.
-const WAIT_MS: u64 = 20_000;
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// `false` (after saying so) when `STREAMTREE_SKIP_BROWSER=1`; panics with the fix when
-/// the browser is missing otherwise.
-fn browser_wanted() -> bool {
-    if std::env::var_os("STREAMTREE_SKIP_BROWSER").is_some_and(|v| v == "1") {
-        eprintln!("skipped: STREAMTREE_SKIP_BROWSER=1");
-        return false;
-    }
-    for path in [CHROMIUM, CHROMEDRIVER] {
-        assert!(
-            Path::new(path).is_file(),
-            "{path} is missing: run `apt-get install -y chromium chromium-driver` (`.ci/run` \
-             does), or set STREAMTREE_SKIP_BROWSER=1 to skip this test"
-        );
-    }
-    true
-}
-
-/// Kills the chromedriver we started (and with it its browsers), also when a test fails.
-struct Driver {
-    child: Child,
-    url: String,
-    profile: std::path::PathBuf,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
-
-/// Starts chromedriver on a free loopback port and waits for its "started" line.
-fn driver(test: &str) -> Driver {
-    let port = TcpListener::bind(("127.0.0.1", 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let stdout = child.stdout.take().unwrap();
-    let (started_tx, started) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { return };
-            if line.contains("started successfully") {
-                let _ = started_tx.send(());
-            }
-        }
-    });
-    let profile =
-        std::env::temp_dir().join(format!("streamtree-dom-{}-{test}", std::process::id()));
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        profile,
-    };
-    started
-        .recv_timeout(Duration::from_millis(WAIT_MS))
-        .expect("chromedriver says it started");
-    driver
-}
-
-/// A headless Chromium session of `driver`, at the app's page at `addr` (after the
-/// first-visit page that sets the session cookie).
-async fn open(driver: &Driver, addr: std::net::SocketAddr) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     format!("--user-data-dir={}", driver.profile.display())],
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let client = ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a WebDriver session");
-    let guard = Duration::from_millis(2 * WAIT_MS);
-    client
-        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
-            Some(guard),
-            Some(guard),
-            None,
-        ))
-        .await
-        .unwrap();
-    // The first visit sets the cookie; its return (the page reloads itself with this
-    // query) creates the session.
-    client.goto(&format!("http://{addr}/")).await.unwrap();
-    client
-        .goto(&format!("http://{addr}/?st-visit"))
-        .await
-        .unwrap();
-    wait_until(
-        &client,
-        "the live page",
-        "document.getElementById('st-root')",
-    )
-    .await;
-    client
-}
-
-/// Waits, on DOM mutations, until the JS condition `cond` holds.
-async fn wait_until(client: &Client, what: &str, cond: &str) {
-    let script = format!(
-        r#"const done = arguments[arguments.length - 1];
-        const ok = () => {{ try {{ return !!({cond}); }} catch (e) {{ return false; }} }};
-        if (ok()) return done(true);
-        const seen = new MutationObserver(() => {{ if (ok()) {{ seen.disconnect(); done(true); }} }});
-        seen.observe(document, {{ subtree: true, childList: true, characterData: true, attributes: true }});
-        setTimeout(() => {{ seen.disconnect(); done(document.body ? document.body.innerText : ""); }}, {WAIT_MS});"#
-    );
-    let got = client.execute_async(&script, vec![]).await.unwrap();
-    assert_eq!(got, json!(true), "{what} not seen; page text: {got}");
-}
-
-async fn wait_text(client: &Client, text: &str) {
-    let cond = format!("document.body && document.body.innerText.includes({text:?})");
-    wait_until(client, text, &cond).await;
-}
-
-/// Clicks the button keyed `key` (it must be there and enabled).
-async fn click(client: &Client, key: &str) {
-    let script = format!(
-        r#"const b = document.querySelector('[data-st-key="{key}"]');
-        if (!b || b.disabled) return false; b.click(); return true;"#
-    );
-    let clicked = client.execute(&script, vec![]).await.unwrap();
-    assert_eq!(clicked, json!(true), "button `{key}` is there and enabled");
-}
+#[path = "driver.rs"]
+mod driver;
+use driver::{Browser, GUARD, Options};
 
 /// Fetches `GET /`, parses it with `DOMParser`, and waits until the live root shows that
 /// render (equal markup) or a newer push (a greater seq); returns what it saw.
@@ -192,12 +46,14 @@ fetch(location.pathname, { credentials: 'same-origin', cache: 'no-store' })
   }, err => done({ error: String(err) }));"#;
 
 /// Asserts that the live DOM equals a fresh `GET /` of the session, in state `what`.
-async fn same_as_get(client: &Client, what: &str) {
+fn same_as_get(browser: &Browser, what: &str) {
+    let limit = json!(u64::try_from(GUARD.as_millis()).expect("GUARD fits in u64"));
     for _ in 0..10 {
-        let got: Value = client
-            .execute_async(COMPARE, vec![json!(WAIT_MS)])
-            .await
-            .unwrap();
+        let got: Value = browser.eval_async(
+            &format!("compare with GET / ({what})"),
+            COMPARE,
+            vec![limit.clone()],
+        );
         assert!(got.get("error").is_none(), "{what}: {}", got["error"]);
         if got["equal"] == json!(true) {
             return;
@@ -228,19 +84,11 @@ async fn same_as_get(client: &Client, what: &str) {
     panic!("{what}: pushes kept overtaking GET / (ten times)");
 }
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
 #[test]
 fn the_gallery_dom_equals_a_fresh_render_after_pushes() {
-    if !browser_wanted() {
+    let Some(browser) = Browser::start(Options::new("gallery")) else {
         return;
-    }
+    };
     QUICK_JOB_GATE.close();
     LONG_JOB_GATE.close();
     let server = serve(browser_demo)
@@ -248,105 +96,58 @@ fn the_gallery_dom_equals_a_fresh_render_after_pushes() {
         .runtime(Runtime::builder().max_workers(8).build())
         .spawn()
         .unwrap();
-    let driver = driver("gallery");
-    block_on(async {
-        let c = open(&driver, server.addr()).await;
-        wait_text(&c, "Loading…").await;
-        same_as_get(&c, "loading").await;
-        QUICK_JOB_GATE.open();
-        wait_text(&c, "Ready: result=42").await;
-        wait_text(&c, "step 1 of 10").await;
-        same_as_get(&c, "ready, long job at its first step").await;
-        click(&c, "long-job-cancel").await;
-        wait_text(&c, "Cancelled.").await;
-        same_as_get(&c, "cancelled").await;
-        click(&c, "long-job-retry").await;
-        wait_until(
-            &c,
-            "the long job running again",
-            "!document.body.innerText.includes('Cancelled.') && document.body.innerText.includes('step 1 of 10')",
-        )
-        .await;
-        same_as_get(&c, "retried").await;
-        // Every progress tick of the job is pushed (mostly as patches) up to its end.
-        LONG_JOB_GATE.open();
-        wait_text(&c, "Finished all 10 steps.").await;
-        same_as_get(&c, "finished").await;
-        let note_hidden = c
-            .execute("return document.getElementById('st-note').hidden", vec![])
-            .await
-            .unwrap();
-        assert_eq!(note_hidden, json!(true), "no error note (no failed patch)");
-        c.close().await.unwrap();
-    });
+    browser.open_app(server.addr());
+    browser.wait_text("Loading…");
+    same_as_get(&browser, "loading");
+    QUICK_JOB_GATE.open();
+    browser.wait_text("Ready: result=42");
+    browser.wait_text("step 1 of 10");
+    same_as_get(&browser, "ready, long job at its first step");
+    browser.click("[data-st-key='long-job-cancel']");
+    browser.wait_text("Cancelled.");
+    same_as_get(&browser, "cancelled");
+    browser.click("[data-st-key='long-job-retry']");
+    browser.wait_for(
+        "the long job running again",
+        "!document.body.innerText.includes('Cancelled.') && document.body.innerText.includes('step 1 of 10')",
+        GUARD,
+    );
+    same_as_get(&browser, "retried");
+    // Every progress tick of the job is pushed (mostly as patches) up to its end.
+    LONG_JOB_GATE.open();
+    browser.wait_text("Finished all 10 steps.");
+    same_as_get(&browser, "finished");
+    assert_eq!(
+        browser.eval("document.getElementById('st-note').hidden"),
+        json!(true),
+        "no error note (no failed patch)"
+    );
     LONG_JOB_GATE.close();
     server.shutdown().unwrap();
 }
 
-#[allow(dead_code)]
-#[path = "../examples/dashboard.rs"]
-mod dashboard;
-
 #[test]
 fn the_dashboard_dom_equals_a_fresh_render_after_pushes() {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    use std::sync::{Arc, Mutex};
-
-    if !browser_wanted() {
+    let Some(browser) = Browser::start(Options::new("dashboard")) else {
         return;
-    }
-    // Each load stops before its last step until the test lets it through.
-    let (reached_tx, reached) = channel::<String>();
-    let (open_gate, open_rx) = channel::<()>();
-    let open_rx = Mutex::new(open_rx);
-    let guard = Duration::from_millis(WAIT_MS);
-    let step: dashboard::Step = Arc::new(move |_, region, i| {
-        if i == dashboard::STEPS - 1 {
-            let _ = reached_tx.send(region.to_owned());
-            let _ = open_rx.lock().unwrap().recv_timeout(guard);
-        }
-        false
-    });
-    let count = AtomicU32::new(0);
-    let clock: dashboard::Clock =
-        Arc::new(move || format!("T{}", count.fetch_add(1, Ordering::SeqCst) + 1));
-    let load = dashboard::loader(step, clock);
-    let server = serve(move || dashboard::Dashboard(load.clone()))
-        .bind(([127, 0, 0, 1], 0))
-        .runtime(Runtime::builder().max_workers(2).build())
-        .spawn()
-        .unwrap();
-    let at_gate = |want: &str| {
-        let got = reached
-            .recv_timeout(guard)
-            .unwrap_or_else(|_| panic!("the load of {want} never reached the gate"));
-        assert_eq!(got, want);
     };
-    let driver = driver("dashboard");
-    block_on(async {
-        let c = open(&driver, server.addr()).await;
-        at_gate("North");
-        wait_text(&c, "Loading North, 7 days: step 4 of 4").await;
-        same_as_get(&c, "North loading").await;
-        open_gate.send(()).unwrap();
-        wait_text(&c, "North, last 7 days; loaded at T1").await;
-        same_as_get(&c, "North loaded").await;
-        c.execute(
-            r#"const s = document.getElementById('st-in-region');
-            s.value = 'East'; s.dispatchEvent(new Event('change', { bubbles: true }));"#,
-            vec![],
-        )
-        .await
-        .unwrap();
-        at_gate("East");
-        wait_text(&c, "while East, last 7 days, loads…").await;
-        same_as_get(&c, "East loading beside North's figures").await;
-        open_gate.send(()).unwrap();
-        wait_text(&c, "East, last 7 days; loaded at T2").await;
-        same_as_get(&c, "East loaded").await;
-        c.close().await.unwrap();
-    });
-    server.shutdown().unwrap();
+    // Each load is held before its last step until the test lets it through.
+    let dashboard = HeldDashboard::serve();
+    browser.open_app(dashboard.server.addr());
+    dashboard.at_gate("North");
+    browser.wait_text("Loading North, 7 days: step 4 of 4");
+    same_as_get(&browser, "North loading");
+    dashboard.release();
+    browser.wait_text("North, last 7 days; loaded at T1");
+    same_as_get(&browser, "North loaded");
+    browser.select("#st-in-region", "East");
+    dashboard.at_gate("East");
+    browser.wait_text("while East, last 7 days, loads…");
+    same_as_get(&browser, "East loading beside North's figures");
+    dashboard.release();
+    browser.wait_text("East, last 7 days; loaded at T2");
+    same_as_get(&browser, "East loaded");
+    dashboard.server.shutdown().unwrap();
 }
 
 /// A text field whose placeholder shows the tick (so each tick's patch replaces the
@@ -363,10 +164,7 @@ fn field_app(
         let task = submit_with("ticks", move |ctx: &TaskContext| {
             for i in 0..3u32 {
                 ctx.set_progress((f64::from(i) / 3.0, format!("tick={i};")));
-                let _ = steps
-                    .lock()
-                    .unwrap()
-                    .recv_timeout(Duration::from_millis(WAIT_MS));
+                let _ = steps.lock().unwrap().recv_timeout(GUARD);
             }
         });
         let tick = task
@@ -389,50 +187,36 @@ fn field_app(
 
 #[test]
 fn a_patch_keeps_the_text_focus_and_caret_of_the_field_being_edited() {
-    if !browser_wanted() {
+    let Some(browser) = Browser::start(Options::new("field")) else {
         return;
-    }
+    };
     let (step, steps) = channel();
     let server = serve(field_app(steps))
         .bind(([127, 0, 0, 1], 0))
         .spawn()
         .unwrap();
-    let driver = driver("field");
-    block_on(async {
-        let c = open(&driver, server.addr()).await;
-        wait_text(&c, "tick=0;").await;
-        wait_until(&c, "the field", "document.getElementById('st-in-name')").await;
-        // Typing, not yet applied (no `change`): the text exists only in the browser.
-        c.execute(
-            r#"const f = document.getElementById('st-in-name');
-            f.focus(); f.value = 'Grace Hopper'; f.setSelectionRange(2, 5); window.stField = f;"#,
-            vec![],
-        )
-        .await
-        .unwrap();
-        step.send(()).unwrap();
-        wait_until(
-            &c,
-            "the tick in the field's placeholder",
-            "document.getElementById('st-in-name').placeholder === 'tick=1;'",
-        )
-        .await;
-        let got = c
-            .execute(
-                r#"const f = document.getElementById('st-in-name');
-                return [window.stField.isConnected, document.activeElement === f, f.value,
-                        f.selectionStart, f.selectionEnd];"#,
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(
-            got,
-            json!([false, true, "Grace Hopper", 2, 5]),
-            "[old field still in the page, focused, text, caret start, end]"
-        );
-        c.close().await.unwrap();
-    });
+    browser.open_app(server.addr());
+    browser.wait_text("tick=0;");
+    browser.wait_for("the field", "document.getElementById('st-in-name')", GUARD);
+    // Typing, not yet applied (no `change`): the text exists only in the browser.
+    browser.eval(
+        "(f => { f.focus(); f.value = 'Grace Hopper'; f.setSelectionRange(2, 5); \
+         window.stField = f; })(document.getElementById('st-in-name'))",
+    );
+    step.send(()).unwrap();
+    browser.wait_for(
+        "the tick in the field's placeholder",
+        "document.getElementById('st-in-name').placeholder === 'tick=1;'",
+        GUARD,
+    );
+    assert_eq!(
+        browser.eval(
+            "(f => [window.stField.isConnected, document.activeElement === f, f.value, \
+             f.selectionStart, f.selectionEnd])(document.getElementById('st-in-name'))"
+        ),
+        json!([false, true, "Grace Hopper", 2, 5]),
+        "[old field still in the page, focused, text, caret start, end]"
+    );
     for _ in 0..2 {
         let _ = step.send(());
     }

@@ -10,12 +10,12 @@ mod distributed_procs;
 #[path = "serve_client.rs"]
 mod serve_client;
 
-use std::net::Shutdown;
+use std::net::{Shutdown, SocketAddr};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use distributed_procs::{GUARD, Log, Proc};
-use serve_client::{Events, get, post_form};
+use serve_client::{Events, Reply, get, post_form};
 use streamtree::jobs::job;
 use streamtree::jobs::nats::{NatsBackend, NatsOptions};
 use streamtree::prelude::*;
@@ -81,23 +81,49 @@ fn first_to_log(log: &Log, what: &str) -> String {
     line["worker ".len()..line.len() - what.len() - 2].to_owned()
 }
 
-/// Two workers, `w1` and `w2`, writing into one log.
-fn two_workers(url: &str) -> ([Proc; 2], Log) {
-    let log = Log::default();
-    (
-        [Proc::worker(url, "w1", &log), Proc::worker(url, "w2", &log)],
-        log,
-    )
+/// A test's turn ([`one_at_a_time`]), a NATS server, and two workers on it, `w1` and
+/// `w2`, writing into one log. Fields drop in order: the workers before their server,
+/// the turn last.
+struct Cluster {
+    workers: [Proc; 2],
+    log: Log,
+    url: String,
+    _nats: NatsServer,
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let turn = one_at_a_time();
+        let nats = NatsServer::start();
+        let url = nats.url();
+        let log = Log::default();
+        Cluster {
+            workers: [
+                Proc::worker(&url, "w1", &log),
+                Proc::worker(&url, "w2", &log),
+            ],
+            log,
+            url,
+            _nats: nats,
+            _turn: turn,
+        }
+    }
+}
+
+/// A browser's first view of the web replica at `addr`: the page (its new session
+/// submits the jobs) and the page's event stream.
+fn visit(addr: SocketAddr) -> (Reply, Events) {
+    let page = get(addr, None);
+    let events = Events::open(addr, &page.cookie());
+    (page, events)
 }
 
 #[test]
 fn a_shared_job_submitted_from_two_replicas_runs_once_and_both_pages_follow_it() {
-    let _turn = one_at_a_time();
-    let nats = NatsServer::start();
-    let url = nats.url();
-    let (_workers, log) = two_workers(&url);
-    let (_web_a, addr_a) = Proc::web(&url);
-    let (_web_b, addr_b) = Proc::web(&url);
+    let c = Cluster::start();
+    let (_web_a, addr_a) = Proc::web(&c.url);
+    let (_web_b, addr_b) = Proc::web(&c.url);
 
     // Each first page view creates a session, which submits the shared job.
     let (page_a, page_b) = (get(addr_a, None), get(addr_b, None));
@@ -120,27 +146,23 @@ fn a_shared_job_submitted_from_two_replicas_runs_once_and_both_pages_follow_it()
     };
     assert_eq!(result(&seen_a), result(&seen_b));
     assert_eq!(
-        runs(&log, "totals started"),
+        runs(&c.log, "totals started"),
         1,
         "the shared job ran more than once:\n{}",
-        log.text()
+        c.log.text()
     );
 }
 
 #[test]
 fn kill_9_of_the_worker_running_a_job_completes_it_on_the_other_worker() {
-    let _turn = one_at_a_time();
-    let nats = NatsServer::start();
-    let url = nats.url();
-    let (mut workers, log) = two_workers(&url);
-    let (_web, addr) = Proc::web(&url);
-    let page = get(addr, None);
-    let mut events = Events::open(addr, &page.cookie());
+    let mut c = Cluster::start();
+    let (_web, addr) = Proc::web(&c.url);
+    let (_page, mut events) = visit(addr);
 
     // The first worker to log the report's start is the one to kill.
-    let victim = first_to_log(&log, "report started");
+    let victim = first_to_log(&c.log, "report started");
     let survivor = if victim == "w1" { "w2" } else { "w1" };
-    workers
+    c.workers
         .iter_mut()
         .find(|w| w.name == victim)
         .expect("a worker of this test")
@@ -150,64 +172,57 @@ fn kill_9_of_the_worker_running_a_job_completes_it_on_the_other_worker() {
     assert!(
         last.contains(&format!("(worker {survivor})")),
         "the report was not finished by {survivor}: {last}\n{}",
-        log.text()
+        c.log.text()
     );
     assert!(
         last.contains("attempt 2"),
         "the page does not show the second attempt: {last}"
     );
     assert_eq!(
-        log.count(|l| l == format!("worker {survivor}: report started")),
+        c.log
+            .count(|l| l == format!("worker {survivor}: report started")),
         1,
         "{}",
-        log.text()
+        c.log.text()
     );
 }
 
 #[test]
 fn cancel_from_a_page_reaches_the_worker_and_the_page_shows_cancelled() {
-    let _turn = one_at_a_time();
-    let nats = NatsServer::start();
-    let url = nats.url();
-    let (_workers, log) = two_workers(&url);
-    let (_web, addr) = Proc::web(&url);
-    let page = get(addr, None);
+    let c = Cluster::start();
+    let (_web, addr) = Proc::web(&c.url);
+    let (page, mut events) = visit(addr);
     let cookie = page.cookie();
-    let mut events = Events::open(addr, &cookie);
 
-    let running = first_to_log(&log, "report started");
+    let running = first_to_log(&c.log, "report started");
     let click = post_form(
         addr,
         &cookie,
         &format!("token={}&key=report-cancel", page.token()),
     );
     assert_eq!(click.status, 303, "{click:?}");
-    log.wait_line(|l| l == format!("worker {running}: report cancelled"));
+    c.log
+        .wait_line(|l| l == format!("worker {running}: report cancelled"));
     read_until(&mut events, |h| report(h).contains("Cancelled."));
 }
 
 #[test]
 fn a_restarted_web_replica_shows_the_finished_job_without_a_new_run() {
-    let _turn = one_at_a_time();
-    let nats = NatsServer::start();
-    let url = nats.url();
-    let (_workers, log) = two_workers(&url);
-    let (mut web, addr) = Proc::web(&url);
-    let page = get(addr, None);
-    let mut events = Events::open(addr, &page.cookie());
+    let c = Cluster::start();
+    let (mut web, addr) = Proc::web(&c.url);
+    let (_page, mut events) = visit(addr);
     read_until(&mut events, |h| report(h).contains("Report ready"));
     drop(events);
     web.kill();
 
-    let (_again, addr) = Proc::web(&url);
-    let page = get(addr, None);
-    let mut events = Events::open(addr, &page.cookie());
+    let (_again, addr) = Proc::web(&c.url);
+    let (_page, mut events) = visit(addr);
     let seen = read_until(&mut events, |h| report(h).contains("Report ready"));
     assert!(
         !seen.iter().any(|h| report(h).contains("step ")),
         "the restarted replica ran the report again: {seen:#?}"
     );
-    assert_eq!(runs(&log, "report started"), 1, "{}", log.text());
+    assert_eq!(runs(&c.log, "report started"), 1, "{}", c.log.text());
 }
 
 /// The worker's `report` job, as an older web process would submit it: the same name,
@@ -225,11 +240,8 @@ impl streamtree::jobs::Job for OldReport {
 
 #[test]
 fn an_input_the_worker_cannot_decode_ends_in_error_with_the_message() {
-    let _turn = one_at_a_time();
-    let nats = NatsServer::start();
-    let url = nats.url();
-    let (_workers, _log) = two_workers(&url);
-    let backend = NatsBackend::connect(NatsOptions::new(url.as_str())).expect("connect");
+    let c = Cluster::start();
+    let backend = NatsBackend::connect(NatsOptions::new(c.url.as_str())).expect("connect");
     let runtime = streamtree::Runtime::builder()
         .backend(Arc::new(backend))
         .build();

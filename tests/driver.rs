@@ -258,6 +258,18 @@ impl Browser {
         })
     }
 
+    /// Runs the asynchronous script `script` in the page with `args` (the callback comes
+    /// last, after them) and returns the value it calls back with; `what` names it in a
+    /// failure. Within WebDriver's script timeout (twice [`GUARD`]), so `script`'s own
+    /// guard should be at most [`GUARD`].
+    pub fn eval_async(&self, what: &str, script: &str, args: Vec<Value>) -> Value {
+        let script = script.to_owned();
+        self.cmd(
+            what,
+            |c| async move { c.execute_async(&script, args).await },
+        )
+    }
+
     /// Waits, on DOM mutations in the page, until the JavaScript condition `cond` holds;
     /// fails after `timeout` with `what` and the page's text.
     pub fn wait_for(&self, what: &str, cond: &str, timeout: Duration) {
@@ -280,9 +292,7 @@ impl Browser {
             }}, {ms});"#,
             ms = timeout.as_millis()
         );
-        let failed = self.cmd(&format!("wait for {what}"), |c| async move {
-            c.execute_async(&script, Vec::new()).await
-        });
+        let failed = self.eval_async(&format!("wait for {what}"), &script, Vec::new());
         if let Value::String(text) = failed {
             panic!("{what}: not seen within {timeout:?}; page text:\n{text}");
         }

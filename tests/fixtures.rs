@@ -11,6 +11,9 @@ pub mod async_loader_demo;
 #[path = "../examples/async_ordered_loader_demo.rs"]
 pub mod async_ordered_loader_demo;
 #[allow(dead_code, missing_docs)]
+#[path = "../examples/dashboard.rs"]
+pub mod dashboard;
+#[allow(dead_code, missing_docs)]
 #[path = "../examples/delayed_loading.rs"]
 pub mod delayed_loading;
 #[allow(dead_code, missing_docs)]
@@ -38,6 +41,8 @@ pub mod timeout;
 /// A real `nats-server` for the NATS backend's tests.
 pub mod nats;
 
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -197,4 +202,65 @@ pub fn idle(s: &Session) {
         s.wait_idle(LONG),
         "the session's tasks finish within {LONG:?}"
     );
+}
+
+/// The sales dashboard (`examples/dashboard.rs`) served on loopback (two workers), each
+/// load held before its last step until the test lets it through, so that a page's
+/// in-between state (a region loading) stays until it has been seen. Its clock counts
+/// the loads: `T1`, `T2`, …
+pub struct HeldDashboard {
+    /// The server; the app is at `server.addr()`.
+    pub server: streamtree::Running,
+    /// Says which region's load is held at the gate.
+    reached: Receiver<String>,
+    /// One message lets one held load through.
+    open: Sender<()>,
+}
+
+impl HeldDashboard {
+    /// Serves the dashboard with its loads held.
+    pub fn serve() -> HeldDashboard {
+        let (reached_tx, reached) = channel::<String>();
+        let (open, open_rx) = channel::<()>();
+        let open_rx = Mutex::new(open_rx);
+        let step: dashboard::Step = Arc::new(move |_, region, i| {
+            if i == dashboard::STEPS - 1 {
+                let _ = reached_tx.send(region.to_owned());
+                // Bounded: a failing test does not strand the worker.
+                let _ = open_rx.lock().unwrap().recv_timeout(LONG);
+            }
+            false
+        });
+        let count = AtomicU32::new(0);
+        let clock: dashboard::Clock =
+            Arc::new(move || format!("T{}", count.fetch_add(1, Ordering::SeqCst) + 1));
+        let load = dashboard::loader(step, clock);
+        let server = streamtree::serve(move || dashboard::Dashboard(load.clone()))
+            .bind(([127, 0, 0, 1], 0))
+            .runtime(streamtree::Runtime::builder().max_workers(2).build())
+            .spawn()
+            .unwrap();
+        HeldDashboard {
+            server,
+            reached,
+            open,
+        }
+    }
+
+    /// Waits (at most [`LONG`]) until a load is held at the gate, and checks it is
+    /// `region`'s.
+    pub fn at_gate(&self, region: &str) {
+        let got = self
+            .reached
+            .recv_timeout(LONG)
+            .unwrap_or_else(|_| panic!("the load of {region} never reached the gate"));
+        assert_eq!(got, region);
+    }
+
+    /// Lets the held load through.
+    pub fn release(&self) {
+        self.open
+            .send(())
+            .expect("the dashboard's loads are served");
+    }
 }

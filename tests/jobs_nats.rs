@@ -149,6 +149,34 @@ fn stop(w: WorkerHandle) {
     w.join().expect("the worker ends cleanly");
 }
 
+/// Submits `WaitForCancel` run `id` in `s` and waits until it has started on worker `on`.
+fn started_on(s: &Session, id: u32, on: &str) -> TaskHandle<String> {
+    let sub = s.subscribe();
+    let h = s.enter(|| job::<WaitForCancel>(&Gated { id }).submit());
+    let started = format!("started on {on}");
+    wait_until(&sub, || message(&h).as_deref() == Some(started.as_str()));
+    h
+}
+
+/// Starts worker `name` (a "fast" one) and checks that it finishes `h`, the
+/// `WaitForCancel` run `id` that another worker dropped, as attempt 2.
+fn another_finishes_it(
+    server: &NatsServer,
+    s: &Session,
+    h: &TaskHandle<String>,
+    id: u32,
+    name: &str,
+) {
+    let other = worker(server, name);
+    assert!(
+        s.wait_idle(LONG),
+        "the other worker finishes within {LONG:?}"
+    );
+    assert_eq!(h.result(), Some(format!("{id} done on {name}")));
+    assert_eq!(h.attempt(), 2);
+    stop(other);
+}
+
 #[test]
 fn a_job_runs_on_a_worker_and_its_result_reaches_the_handle() {
     let server = NatsServer::start();
@@ -166,9 +194,7 @@ fn progress_reaches_the_handle_and_a_cancel_reaches_the_running_job() {
     let server = NatsServer::start();
     let w = worker(&server, "w1");
     let s = web(&server);
-    let sub = s.subscribe();
-    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 1 }).submit());
-    wait_until(&sub, || message(&h).as_deref() == Some("started on w1"));
+    let h = started_on(&s, 1, "w1");
     assert_eq!(h.progress().unwrap().fraction(), Some(0.5));
     assert_eq!(h.status(), TaskStatus::Running);
     h.cancel();
@@ -227,19 +253,10 @@ fn a_worker_shut_down_hands_its_run_back_and_another_finishes_it_as_attempt_2() 
     let server = NatsServer::start();
     let slow = worker(&server, "slow1");
     let s = web(&server);
-    let sub = s.subscribe();
-    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 7 }).submit());
-    wait_until(&sub, || message(&h).as_deref() == Some("started on slow1"));
+    let h = started_on(&s, 7, "slow1");
     // Grace zero: the running job is handed back at once.
     stop(slow);
-    let fast = worker(&server, "fast1");
-    assert!(
-        s.wait_idle(LONG),
-        "the other worker finishes within {LONG:?}"
-    );
-    assert_eq!(h.result().as_deref(), Some("7 done on fast1"));
-    assert_eq!(h.attempt(), 2);
-    stop(fast);
+    another_finishes_it(&server, &s, &h, 7, "fast1");
 }
 
 #[test]
@@ -279,9 +296,7 @@ fn after_a_server_restart_handles_keep_their_state_and_a_cancel_still_reaches_th
     let server = NatsServer::start();
     let w = worker(&server, "w1");
     let s = web(&server);
-    let sub = s.subscribe();
-    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 3 }).submit());
-    wait_until(&sub, || message(&h).as_deref() == Some("started on w1"));
+    let h = started_on(&s, 3, "w1");
     let server = server.restart();
     // The handle reports what it last knew.
     assert_eq!(h.status(), TaskStatus::Running);
@@ -462,9 +477,7 @@ fn sigterm_stops_a_worker_process_which_hands_its_run_back() {
     let server = NatsServer::start();
     let mut child = worker_process_named(&server, "termed");
     let s = web(&server);
-    let sub = s.subscribe();
-    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 4 }).submit());
-    wait_until(&sub, || message(&h).as_deref() == Some("started on termed"));
+    let h = started_on(&s, 4, "termed");
     let mut process = child.0.take().expect("the worker process");
     let pid = process.id().to_string();
     let sent = std::process::Command::new("kill")
@@ -482,14 +495,7 @@ fn sigterm_stops_a_worker_process_which_hands_its_run_back() {
     assert!(status.is_ok_and(|s| s.success()), "it exits cleanly");
     // Handed back at once (grace zero): the next worker takes it as attempt 2, with no
     // wait for ack_wait.
-    let fast = worker(&server, "fast3");
-    assert!(
-        s.wait_idle(LONG),
-        "the other worker finishes within {LONG:?}"
-    );
-    assert_eq!(h.result().as_deref(), Some("4 done on fast3"));
-    assert_eq!(h.attempt(), 2);
-    stop(fast);
+    another_finishes_it(&server, &s, &h, 4, "fast3");
 }
 
 #[test]
@@ -497,19 +503,10 @@ fn a_killed_workers_run_is_redelivered_to_another_as_attempt_2() {
     let server = NatsServer::start();
     let child = worker_process_named(&server, "doomed");
     let s = web(&server);
-    let sub = s.subscribe();
-    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 9 }).submit());
-    wait_until(&sub, || message(&h).as_deref() == Some("started on doomed"));
+    let h = started_on(&s, 9, "doomed");
     drop(child); // kill -9: no hand-back, no more heartbeats
     // Its run comes back after ack_wait (2 s) to the other worker.
-    let fast = worker(&server, "fast2");
-    assert!(
-        s.wait_idle(LONG),
-        "the other worker finishes within {LONG:?}"
-    );
-    assert_eq!(h.result().as_deref(), Some("9 done on fast2"));
-    assert_eq!(h.attempt(), 2);
-    stop(fast);
+    another_finishes_it(&server, &s, &h, 9, "fast2");
 }
 
 #[test]
@@ -518,9 +515,7 @@ fn a_run_whose_workers_all_die_ends_in_error_after_max_deliver() {
     // The first worker makes the consumer: one delivery per run.
     let doomed = worker_process_with(&server, "doomed", 1);
     let s = web(&server);
-    let sub = s.subscribe();
-    let h = s.enter(|| job::<WaitForCancel>(&Gated { id: 11 }).submit());
-    wait_until(&sub, || message(&h).as_deref() == Some("started on doomed"));
+    let h = started_on(&s, 11, "doomed");
     let other = worker(&server, "other");
     assert!(
         other.wait_ready(LONG),
