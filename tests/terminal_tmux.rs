@@ -138,6 +138,8 @@ fn tab_to_cancel_press_enter_quit_and_the_prompt_comes_back_clean() {
          echo DONE-$rc; exec sleep 600",
         shell_quote(bin.to_str().expect("utf-8 path"))
     );
+    // Tall enough for the whole gallery (about 170 lines): the card's heading never
+    // scrolls out of the captured pane while the test looks for it.
     let out = tmux.cmd(&[
         "new-session",
         "-d",
@@ -146,7 +148,7 @@ fn tab_to_cancel_press_enter_quit_and_the_prompt_comes_back_clean() {
         "-x",
         "150",
         "-y",
-        "100",
+        "250",
         "sh",
         "-c",
         &script,
