@@ -556,21 +556,27 @@ static QUEUED_CANCEL_RUNS: AtomicU32 = AtomicU32::new(0);
 #[test]
 fn a_finished_run_is_shown_from_the_bucket_with_no_worker_left_to_run_it() {
     let server = NatsServer::start();
-    let w = worker(&server, "w1");
+    let w = worker(&server, "fast1");
     let first = web(&server);
-    let h = first.enter(|| job::<Square>(&7).submit());
+    let load = || job::<WaitForCancel>(&Gated { id: 70 }).submit();
+    let h = first.enter(load);
     assert!(first.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!(message(&h).as_deref(), Some("started on fast1"));
     let done = h.result().expect("a result");
     stop(w);
     // No worker: only the run kept in the bucket can answer (the create finds the key
     // taken, the read after it finds the run Done).
     let second = web(&server);
-    let h = second.enter(|| job::<Square>(&7).submit());
+    let h = second.enter(load);
     assert!(
         second.wait_idle(LONG),
         "the kept result shows within {LONG:?}"
     );
     assert_eq!(h.result(), Some(done));
+    // Shown as a kept result: no progress of a run it never waited on (a page would
+    // flash its loading arm with it).
+    assert_eq!(message(&h), None);
+    assert_eq!(h.attempt(), 1);
 }
 
 #[test]

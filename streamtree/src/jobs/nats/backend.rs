@@ -102,8 +102,13 @@ impl View {
 struct Entry {
     id: u64,
     tx: Sender<RunState>,
-    /// The view of the last state sent to it, or noted as its own (`None`: none yet).
+    /// The view of the last state sent to it, or noted as its own (`None`: none yet):
+    /// an update with this view (unless ended) changes nothing the execute shows.
     shown: Option<View>,
+    /// `shown` was noted by the execute (the state it is about to write, or holds), not
+    /// sent: a later note may replace it. A sent one stays until the next send, since
+    /// the execute shows it once it reads its channel.
+    own: bool,
 }
 
 /// Executes waiting for a key's updates.
@@ -124,6 +129,7 @@ impl Waiters {
             id,
             tx,
             shown: None,
+            own: false,
         });
         Waiter {
             waiters: Arc::clone(self),
@@ -151,6 +157,7 @@ impl Waiters {
             for e in list {
                 if e.shown.as_ref().is_none_or(|s| s.wakes_for(&view)) {
                     e.shown = Some(view.clone());
+                    e.own = false;
                     let _ = e.tx.send(state.clone());
                 }
             }
@@ -171,17 +178,20 @@ struct Waiter {
 }
 
 impl Waiter {
-    /// Records `state` as what this execute shows: the watcher sends it no update
-    /// with the same view (its own create's echo, a claim's `running`).
+    /// Records `state` as what this execute shows, or will once its write lands: the
+    /// watcher sends it no update with the same view (the echo of its own write, which
+    /// reaches the watcher before the write's acknowledgement does; a claim's bare
+    /// `running`). Only while nothing was sent: that waits in the channel, to be shown.
     fn note(&self, state: &RunState) {
         if let Some(e) = self
             .waiters
             .lock()
             .get_mut(&self.key)
             .and_then(|list| list.iter_mut().find(|e| e.id == self.id))
+            && (e.own || e.shown.is_none())
         {
-            // Anything sent already waits in the channel: the execute shows it next.
-            e.shown.get_or_insert_with(|| View::of(state));
+            e.shown = Some(View::of(state));
+            e.own = true;
         }
     }
 }
@@ -248,11 +258,18 @@ impl NatsBackend {
 
     /// Starts a run at `key` or joins the one there (a finished one too: its output is
     /// kept): its state.
-    async fn start(&self, key: &str, run: &JobRun<'_>) -> Result<RunState, String> {
+    async fn start(
+        &self,
+        key: &str,
+        run: &JobRun<'_>,
+        waiter: &Waiter,
+    ) -> Result<RunState, String> {
         let kv = &self.conn.kv;
         let fail = |e: &dyn fmt::Display| format!("job `{}`: NATS: {e}", run.name);
         loop {
             let state = RunState::queued(run.name, new_run_id());
+            // Its run id is new: only this write (or its echo, landed or not) has its view.
+            waiter.note(&state);
             if run.fresh {
                 let rev = kv.put(key, state.encode()).await.map_err(|e| fail(&e))?;
                 self.publish_or_fail(key, run, &state, rev).await?;
@@ -394,12 +411,20 @@ async fn end_unpublished(
     let mut ended = state.clone();
     ended.status = Status::Error;
     ended.error = Some(error);
-    if conn.kv.update(key, ended.encode(), rev).await.is_ok() {
-        return; // the watcher routes it
-    }
+    // Read first: a set that fails still reaches the watchers' core subscriptions, so
+    // it is not tried over a run a worker took (its message arrived after all).
     match conn.kv.entry(key).await {
-        Ok(Some(e)) if e.revision != rev => {} // written since: the run is not ours to end
-        _ => waiters.send(key, &ended),
+        Ok(Some(e)) if e.revision != rev => return, // written since: not ours to end
+        Ok(_) => {
+            if conn.kv.update(key, ended.encode(), rev).await.is_ok() {
+                return; // the watcher routes it
+            }
+        }
+        Err(_) => {}
+    }
+    if !matches!(conn.kv.entry(key).await, Ok(Some(e)) if e.revision != rev) {
+        // The server cannot say, or kept nothing: no update will come.
+        waiters.send(key, &ended);
     }
 }
 
@@ -433,9 +458,14 @@ impl JobBackend for NatsBackend {
         ctx.on_cancel(move || {
             let _ = cancel_tx.try_send(());
         });
-        let mut state = self.block_on(self.start(&key, run))?;
+        let mut state = self.block_on(self.start(&key, run, &waiter))?;
         waiter.note(&state);
         let mut shown = (None, None, 0);
+        if state.status == Status::Done {
+            // A run found finished shows its output alone, as a kept result does: no
+            // progress or attempt of a run this task never waited on.
+            shown = (state.fraction, state.message.clone(), state.attempt);
+        }
         loop {
             let progress = (state.fraction, state.message.clone(), state.attempt);
             if progress != shown {
