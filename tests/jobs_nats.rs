@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use streamtree::jobs::nats::{NatsBackend, NatsError, NatsOptions};
 use streamtree::jobs::{Jobs, job};
@@ -118,6 +119,7 @@ fn jobs() -> Jobs {
         .register::<WaitForCancel>()
         .register::<Counted>()
         .register::<SkewWorker>()
+        .register::<QueuedCancel>()
 }
 
 /// The handle's progress message, if any.
@@ -533,4 +535,126 @@ fn a_run_whose_workers_all_die_ends_in_error_after_max_deliver() {
         )
     );
     stop(other);
+}
+
+streamtree::job! {
+    /// Counts its runs; cancelled while queued, it must never run.
+    QueuedCancel("queued-cancel") = |_ctx, _n: &u32| -> Result<u32, String> {
+        QUEUED_CANCEL_RUNS.fetch_add(1, Ordering::SeqCst);
+        Ok(0)
+    }
+}
+
+/// Runs of `QueuedCancel`.
+static QUEUED_CANCEL_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[test]
+fn a_finished_run_is_shown_from_the_bucket_with_no_worker_left_to_run_it() {
+    let server = NatsServer::start();
+    let w = worker(&server, "fast1");
+    let first = web(&server);
+    let load = || job::<WaitForCancel>(&Gated { id: 70 }).submit();
+    let h = first.enter(load);
+    assert!(first.wait_idle(LONG), "the job ends within {LONG:?}");
+    assert_eq!(message(&h).as_deref(), Some("started on fast1"));
+    let done = h.result().expect("a result");
+    stop(w);
+    // No worker: only the run kept in the bucket can answer (the create finds the key
+    // taken, the read after it finds the run Done).
+    let second = web(&server);
+    let h = second.enter(load);
+    assert!(
+        second.wait_idle(LONG),
+        "the kept result shows within {LONG:?}"
+    );
+    assert_eq!(h.result(), Some(done));
+    // Shown as a kept result: no progress of a run it never waited on (a page would
+    // flash its loading arm with it).
+    assert_eq!(message(&h), None);
+    assert_eq!(h.attempt(), 1);
+}
+
+#[test]
+fn a_run_cancelled_while_queued_never_starts_on_the_worker_that_gets_it_later() {
+    let server = NatsServer::start();
+    let s = web(&server);
+    let (rt, client) = test_client(&server);
+    let mut runs = rt.block_on(async {
+        let runs = client
+            .subscribe("streamtree.runs")
+            .await
+            .expect("subscribe");
+        client.flush().await.expect("flush");
+        runs
+    });
+    // No worker yet: the run waits in the stream, its state queued.
+    let h = s.enter(|| job::<QueuedCancel>(&1).submit());
+    rt.block_on(async { tokio::time::timeout(LONG, runs.next()).await })
+        .expect("the run is published within LONG");
+    h.cancel();
+    assert!(s.wait_idle(LONG), "the cancel ends the run within {LONG:?}");
+    assert_eq!(h.status(), TaskStatus::Cancelled);
+    // One place: the worker handles the cancelled run's message before the next one.
+    let w = Worker::new(NatsOptions::new(server.url()), jobs())
+        .name("w1")
+        .concurrency(1)
+        .shutdown_grace(Duration::ZERO)
+        .spawn();
+    let next = s.enter(|| job::<Square>(&5).submit());
+    assert!(s.wait_idle(LONG), "the next job ends within {LONG:?}");
+    assert_eq!(next.result(), Some("25 by w1".to_owned()));
+    // Its claim's compare-and-set over the queued revision failed: it read the cancel.
+    assert_eq!(
+        QUEUED_CANCEL_RUNS.load(Ordering::SeqCst),
+        0,
+        "the job never ran"
+    );
+    assert_eq!(h.status(), TaskStatus::Cancelled);
+    stop(w);
+}
+
+#[test]
+fn a_run_whose_publish_fails_ends_in_error_on_the_handle_and_in_the_bucket() {
+    let server = NatsServer::start();
+    let s = web(&server);
+    // The runs stream gone: the publish finds no stream to take it, and says so in its
+    // acknowledgement, which the backend awaits beside the wait on the state.
+    let (rt, client) = test_client(&server);
+    // Inside the runtime: the context reads its handle.
+    let js = rt.block_on(async { async_nats::jetstream::new(client) });
+    rt.block_on(js.delete_stream("streamtree-runs"))
+        .expect("delete the runs stream");
+    let h = s.enter(|| job::<Square>(&3).submit());
+    assert!(
+        s.wait_idle(LONG),
+        "the failed publish ends the run within {LONG:?}"
+    );
+    let error = h.error().expect("an Error");
+    assert!(error.starts_with("job `square`: NATS publish"), "{error}");
+    // The bucket says so too (its last write), so no replica joins a run no worker gets.
+    let last = rt.block_on(async {
+        let mut stream = js
+            .get_stream("KV_streamtree-state")
+            .await
+            .expect("the bucket");
+        let seq = stream.info().await.expect("its info").state.last_sequence;
+        stream.get_raw_message(seq).await.expect("its last write")
+    });
+    let state = String::from_utf8_lossy(&last.payload).into_owned();
+    assert!(
+        state.contains(r#""status":"error""#) && state.contains("NATS publish"),
+        "{state}"
+    );
+}
+
+/// A runtime and a plain client of `server`: what the tests look at the server with.
+fn test_client(server: &NatsServer) -> (tokio::runtime::Runtime, async_nats::Client) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let client = rt
+        .block_on(async_nats::connect(server.url()))
+        .expect("connect");
+    (rt, client)
 }

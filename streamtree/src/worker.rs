@@ -206,9 +206,10 @@ impl Worker {
     }
 }
 
+/// The worker's runtime: one thread for all its network work (jobs run on blocking
+/// threads), so a run's steps hand nothing between I/O threads.
 fn runtime() -> Result<tokio::runtime::Runtime, NatsError> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    tokio::runtime::Builder::new_current_thread()
         .thread_name("streamtree-worker-io")
         .enable_all()
         .build()

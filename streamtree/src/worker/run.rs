@@ -5,8 +5,10 @@
 //! - a run's message is acknowledged (or Nak'd) only after its state is written, so a
 //!   crash in between redelivers a run whose state says it ended: the redelivery is
 //!   acknowledged without running again;
-//! - a run's `running` state is written by compare-and-set from the state read, so a
-//!   web process that cancelled it while queued wins, and the job never starts;
+//! - a run's `running` state is written by compare-and-set from the state read (on a
+//!   first delivery, from the `queued` revision its message carries, with no read: the
+//!   set fails unless the key still holds exactly that write), so a web process that
+//!   cancelled it while queued wins, and the job never starts;
 //! - `running` (the map) holds exactly the runs this worker is claiming or executing and
 //!   whose end is not written (listed before the claim, so every cancel written after
 //!   the claim finds it); the cancel watcher and the hand-back read it, never block in it.
@@ -351,26 +353,35 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
             msg: Arc::clone(&msg),
         },
     );
-    // Claim: queued/retrying/running (a redelivery) → running, by compare-and-set.
+    // Claim: queued/retrying/running (a redelivery) → running, by compare-and-set. A
+    // first delivery tries the `queued` state its web process wrote, unread: it holds
+    // exactly that at `rev` or the set fails, and then the claim reads what is there.
+    let mut unread = req.rev.filter(|_| delivered == 1);
     let claimed = loop {
-        let Ok(Some(entry)) = kv.entry(req.key.as_str()).await else {
-            break None; // expired or unreachable: nothing to report to
+        let (mut s, revision) = if let Some(rev) = unread.take() {
+            (RunState::queued(&req.job, req.run.clone()), rev)
+        } else {
+            let Ok(Some(entry)) = kv.entry(req.key.as_str()).await else {
+                break None; // expired or unreachable: nothing to report to
+            };
+            let Some(mut s) = RunState::decode(&entry.value) else {
+                break None;
+            };
+            if s.run != req.run || s.status.is_terminal() {
+                break None;
+            }
+            // A redelivery of a run cancelled while its dead worker had it. (A first
+            // claim needs no look: a queued run is cancelled in its state, which the CAS
+            // checks.)
+            if s.status == Status::Running && cancel_recorded(shared, &req.key, &req.run).await {
+                s.status = Status::Cancelled;
+                let _ = kv
+                    .update(req.key.as_str(), s.encode(), entry.revision)
+                    .await;
+                break None;
+            }
+            (s, entry.revision)
         };
-        let Some(mut s) = RunState::decode(&entry.value) else {
-            break None;
-        };
-        if s.run != req.run || s.status.is_terminal() {
-            break None;
-        }
-        // A redelivery of a run cancelled while its dead worker had it. (A first claim
-        // needs no look: a queued run is cancelled in its state, which the CAS checks.)
-        if s.status == Status::Running && cancel_recorded(shared, &req.key, &req.run).await {
-            s.status = Status::Cancelled;
-            let _ = kv
-                .update(req.key.as_str(), s.encode(), entry.revision)
-                .await;
-            break None;
-        }
         // A run some worker started before (a redelivery, a retry, a hand-back) is a new
         // attempt; the delivery count alone misses a hand-back now and then.
         let counted = if s.worker.is_some() {
@@ -382,10 +393,7 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
         s.attempt = counted.max(delivered);
         attempt = s.attempt;
         s.worker = Some(shared.name.to_string());
-        if let Ok(rev) = kv
-            .update(req.key.as_str(), s.encode(), entry.revision)
-            .await
-        {
+        if let Ok(rev) = kv.update(req.key.as_str(), s.encode(), revision).await {
             break Some((s, rev));
         }
     };

@@ -2,11 +2,18 @@
 //! replicas submitting the same run share it), publishes it to the workers, and waits
 //! for the bucket's updates, which the backend's one watcher routes to it.
 //!
+//! Round trips per new run: one (the create); the publish's acknowledgement is awaited
+//! beside the wait on the state (a failed publish still ends the run in Error), and a
+//! kept result is read only when the create finds the key taken, so `finished` asks
+//! nothing of the server.
+//!
 //! Invariants:
 //! - a waiter is registered before the run's state is read or written, so no update
 //!   after that read is lost (after a reconnection the watcher reads every waited key
 //!   again); an update written before that read may arrive after it, which at worst
 //!   shows older progress for a moment (an ended run is never followed by another write);
+//! - a waiter is woken only by an update it would show (see `View`): an ended run
+//!   always, a new run, attempt or progress; not a bare status step (queued → running);
 //! - user code never runs here: the watcher only decodes and forwards.
 
 use std::collections::HashMap;
@@ -62,26 +69,68 @@ impl Drop for NatsBackend {
     }
 }
 
-/// Where the watcher sends a key's updates.
-type Update = Sender<RunState>;
+/// What an execute shows of a run's state: an update with the same view changes nothing
+/// it does (it ignores the steps between queued, running and retrying), so it is not
+/// woken for it. An ended run's view never matches: its end is always delivered.
+#[derive(Clone, Debug, PartialEq)]
+struct View {
+    run: String,
+    attempt: u32,
+    fraction: Option<f64>,
+    message: Option<String>,
+    ended: bool,
+}
+
+impl View {
+    fn of(s: &RunState) -> View {
+        View {
+            run: s.run.clone(),
+            attempt: s.attempt,
+            fraction: s.fraction,
+            message: s.message.clone(),
+            ended: s.status.is_terminal(),
+        }
+    }
+
+    /// Whether a waiter that last saw `self` must see `next`.
+    fn wakes_for(&self, next: &View) -> bool {
+        next.ended || self != next
+    }
+}
+
+/// One execute's place in [`Waiters`].
+struct Entry {
+    id: u64,
+    tx: Sender<RunState>,
+    /// The view of the last state sent to it, or noted as its own (`None`: none yet):
+    /// an update with this view (unless ended) changes nothing the execute shows.
+    shown: Option<View>,
+    /// `shown` was noted by the execute (the state it is about to write, or holds), not
+    /// sent: a later note may replace it. A sent one stays until the next send, since
+    /// the execute shows it once it reads its channel.
+    own: bool,
+}
 
 /// Executes waiting for a key's updates.
 #[derive(Default)]
 struct Waiters {
     next: AtomicU64,
-    /// key → (waiter id, sender). Written by `execute` (register, and the guard's drop)
-    /// and read by the watcher; never held across a send that could block (unbounded).
-    by_key: Mutex<HashMap<String, Vec<(u64, Update)>>>,
+    /// key → the executes waiting on it. Written by `execute` (register, note, and the
+    /// guard's drop) and by the watcher (`shown`); never held across a send that could
+    /// block (unbounded channels).
+    by_key: Mutex<HashMap<String, Vec<Entry>>>,
 }
 
 impl Waiters {
     fn register(self: &Arc<Self>, key: &str) -> Waiter {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = crossbeam_channel::unbounded();
-        self.lock()
-            .entry(key.to_owned())
-            .or_default()
-            .push((id, tx));
+        self.lock().entry(key.to_owned()).or_default().push(Entry {
+            id,
+            tx,
+            shown: None,
+            own: false,
+        });
         Waiter {
             waiters: Arc::clone(self),
             key: key.to_owned(),
@@ -90,17 +139,27 @@ impl Waiters {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(u64, Update)>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Entry>>> {
         self.by_key.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Sends `value` (a state) to the waiters on `key` that would show it.
     fn route(&self, key: &str, value: &[u8]) {
         let Some(state) = RunState::decode(value) else {
             return;
         };
-        if let Some(list) = self.lock().get(key) {
-            for (_, tx) in list {
-                let _ = tx.send(state.clone());
+        self.send(key, &state);
+    }
+
+    fn send(&self, key: &str, state: &RunState) {
+        let view = View::of(state);
+        if let Some(list) = self.lock().get_mut(key) {
+            for e in list {
+                if e.shown.as_ref().is_none_or(|s| s.wakes_for(&view)) {
+                    e.shown = Some(view.clone());
+                    e.own = false;
+                    let _ = e.tx.send(state.clone());
+                }
             }
         }
     }
@@ -118,11 +177,30 @@ struct Waiter {
     rx: Receiver<RunState>,
 }
 
+impl Waiter {
+    /// Records `state` as what this execute shows, or will once its write lands: the
+    /// watcher sends it no update with the same view (the echo of its own write, which
+    /// reaches the watcher before the write's acknowledgement does; a claim's bare
+    /// `running`). Only while nothing was sent: that waits in the channel, to be shown.
+    fn note(&self, state: &RunState) {
+        if let Some(e) = self
+            .waiters
+            .lock()
+            .get_mut(&self.key)
+            .and_then(|list| list.iter_mut().find(|e| e.id == self.id))
+            && (e.own || e.shown.is_none())
+        {
+            e.shown = Some(View::of(state));
+            e.own = true;
+        }
+    }
+}
+
 impl Drop for Waiter {
     fn drop(&mut self) {
         let mut map = self.waiters.lock();
         if let Some(list) = map.get_mut(&self.key) {
-            list.retain(|(id, _)| *id != self.id);
+            list.retain(|e| e.id != self.id);
             if list.is_empty() {
                 map.remove(&self.key);
             }
@@ -178,20 +256,28 @@ impl NatsBackend {
             .block_on(f)
     }
 
-    /// Starts a run at `key` or joins the one there: its state.
-    async fn start(&self, key: &str, run: &JobRun<'_>) -> Result<RunState, String> {
+    /// Starts a run at `key` or joins the one there (a finished one too: its output is
+    /// kept): its state.
+    async fn start(
+        &self,
+        key: &str,
+        run: &JobRun<'_>,
+        waiter: &Waiter,
+    ) -> Result<RunState, String> {
         let kv = &self.conn.kv;
         let fail = |e: &dyn fmt::Display| format!("job `{}`: NATS: {e}", run.name);
         loop {
             let state = RunState::queued(run.name, new_run_id());
+            // Its run id is new: only this write (or its echo, landed or not) has its view.
+            waiter.note(&state);
             if run.fresh {
-                kv.put(key, state.encode()).await.map_err(|e| fail(&e))?;
-                self.publish_or_fail(key, run, &state).await?;
+                let rev = kv.put(key, state.encode()).await.map_err(|e| fail(&e))?;
+                self.publish_or_fail(key, run, &state, rev).await?;
                 return Ok(state);
             }
             match kv.create(key, state.encode()).await {
-                Ok(_) => {
-                    self.publish_or_fail(key, run, &state).await?;
+                Ok(rev) => {
+                    self.publish_or_fail(key, run, &state, rev).await?;
                     return Ok(state);
                 }
                 Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {}
@@ -211,8 +297,8 @@ impl NatsBackend {
                 _ => {
                     // An ended run (or one another version wrote): a new run replaces it,
                     // once, whichever replica wins the compare-and-set.
-                    if kv.update(key, state.encode(), entry.revision).await.is_ok() {
-                        self.publish_or_fail(key, run, &state).await?;
+                    if let Ok(rev) = kv.update(key, state.encode(), entry.revision).await {
+                        self.publish_or_fail(key, run, &state, rev).await?;
                         return Ok(state);
                     }
                 }
@@ -220,26 +306,44 @@ impl NatsBackend {
         }
     }
 
-    /// Publishes the run; when that fails, records the failure as the run's end, so
-    /// nobody joins a run that no worker will ever get.
+    /// Publishes the run whose `queued` state is revision `rev`; when that fails, records
+    /// the failure as the run's end, so nobody joins a run that no worker will ever get.
+    /// The server's acknowledgement is awaited on the backend's runtime, beside the wait
+    /// on the state: a failure there ends the run the same way, and its waiters hear it.
     async fn publish_or_fail(
         &self,
         key: &str,
         run: &JobRun<'_>,
         state: &RunState,
+        rev: u64,
     ) -> Result<(), String> {
-        let Err(e) = self.publish(key, run, state).await else {
-            return Ok(());
+        let ack = match self.publish(key, run, state, rev).await {
+            Ok(ack) => ack,
+            Err(e) => {
+                end_unpublished(&self.conn, &self.waiters, key, state, rev, e.clone()).await;
+                return Err(e);
+            }
         };
-        let mut ended = state.clone();
-        ended.status = Status::Error;
-        ended.error = Some(e.clone());
-        let _ = self.conn.kv.put(key, ended.encode()).await;
-        Err(e)
+        let (conn, waiters) = (Arc::clone(&self.conn), Arc::clone(&self.waiters));
+        let (key, state, job) = (key.to_owned(), state.clone(), run.name.to_owned());
+        tokio::spawn(async move {
+            if let Err(e) = ack.await {
+                let e = format!("job `{job}`: NATS publish: {e}");
+                end_unpublished(&conn, &waiters, &key, &state, rev, e).await;
+            }
+        });
+        Ok(())
     }
 
-    async fn publish(&self, key: &str, run: &JobRun<'_>, state: &RunState) -> Result<(), String> {
-        let msg = serde_json::to_vec(&RunMsg::new(key, &state.run, run))
+    /// Sends the run's message: the acknowledgement to await.
+    async fn publish(
+        &self,
+        key: &str,
+        run: &JobRun<'_>,
+        state: &RunState,
+        rev: u64,
+    ) -> Result<async_nats::jetstream::context::PublishAckFuture, String> {
+        let msg = serde_json::to_vec(&RunMsg::new(key, &state.run, rev, run))
             .expect("a run message always encodes");
         let max = self.conn.max_payload();
         if msg.len() > max {
@@ -250,15 +354,11 @@ impl NatsBackend {
                 msg.len()
             ));
         }
-        let ack = self
-            .conn
+        self.conn
             .js
             .publish(self.subject.clone(), msg.into())
             .await
-            .map_err(|e| format!("job `{}`: NATS publish: {e}", run.name))?;
-        ack.await
-            .map_err(|e| format!("job `{}`: NATS publish: {e}", run.name))?;
-        Ok(())
+            .map_err(|e| format!("job `{}`: NATS publish: {e}", run.name))
     }
 
     /// Asks for the run's cancel: a queued or retrying run is cancelled here; a running
@@ -296,6 +396,38 @@ impl NatsBackend {
     }
 }
 
+/// Ends in Error, with `error`, the run whose message never reached the stream: by
+/// compare-and-set over `rev`, its `queued` state (a worker's claim proves the message
+/// arrived; a cancel ended it already). When the server cannot say, its waiters are
+/// told here, since no update will come.
+async fn end_unpublished(
+    conn: &Conn,
+    waiters: &Waiters,
+    key: &str,
+    state: &RunState,
+    rev: u64,
+    error: String,
+) {
+    let mut ended = state.clone();
+    ended.status = Status::Error;
+    ended.error = Some(error);
+    // Read first: a set that fails still reaches the watchers' core subscriptions, so
+    // it is not tried over a run a worker took (its message arrived after all).
+    match conn.kv.entry(key).await {
+        Ok(Some(e)) if e.revision != rev => return, // written since: not ours to end
+        Ok(_) => {
+            if conn.kv.update(key, ended.encode(), rev).await.is_ok() {
+                return; // the watcher routes it
+            }
+        }
+        Err(_) => {}
+    }
+    if !matches!(conn.kv.entry(key).await, Ok(Some(e)) if e.revision != rev) {
+        // The server cannot say, or kept nothing: no update will come.
+        waiters.send(key, &ended);
+    }
+}
+
 /// The backend's one watcher: every update of `r.*` to the executes waiting on it; after
 /// a reconnection, each waited key read again.
 async fn watch(conn: Arc<Conn>, waiters: Arc<Waiters>) {
@@ -312,13 +444,11 @@ async fn watch(conn: Arc<Conn>, waiters: Arc<Waiters>) {
 }
 
 impl JobBackend for NatsBackend {
-    fn finished(&self, run: &JobRun<'_>) -> Option<Vec<u8>> {
-        let key = format!("r.{}", run_hash(run));
-        let entry = self.block_on(self.conn.kv.entry(key)).ok()??;
-        let s = RunState::decode(&entry.value)?;
-        (entry.operation == Operation::Put && s.status == Status::Done)
-            .then(|| s.output.map(String::into_bytes))
-            .flatten()
+    /// None, asking nothing: `execute` shows a finished run kept in the bucket at once
+    /// (its create finds the key taken, and the read that follows finds it Done), so a
+    /// new run costs no look-up first.
+    fn finished(&self, _run: &JobRun<'_>) -> Option<Vec<u8>> {
+        None
     }
 
     fn execute(&self, ctx: &TaskContext, run: &JobRun<'_>) -> Result<Vec<u8>, String> {
@@ -328,8 +458,14 @@ impl JobBackend for NatsBackend {
         ctx.on_cancel(move || {
             let _ = cancel_tx.try_send(());
         });
-        let mut state = self.block_on(self.start(&key, run))?;
+        let mut state = self.block_on(self.start(&key, run, &waiter))?;
+        waiter.note(&state);
         let mut shown = (None, None, 0);
+        if state.status == Status::Done {
+            // A run found finished shows its output alone, as a kept result does: no
+            // progress or attempt of a run this task never waited on.
+            shown = (state.fraction, state.message.clone(), state.attempt);
+        }
         loop {
             let progress = (state.fraction, state.message.clone(), state.attempt);
             if progress != shown {

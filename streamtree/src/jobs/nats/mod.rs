@@ -14,7 +14,8 @@
 //!
 //! The state machine of `r.<hash>` (who writes each step):
 //! `queued` (web: atomic create, or a compare-and-set over an ended run) → `running`
-//! (worker: compare-and-set from what it read, so a cancel of a queued run wins) →
+//! (worker: compare-and-set from the `queued` revision the run's message carries, or
+//! from what it read on a redelivery, so a cancel of a queued run wins) →
 //! `done` | `error` | `cancelled` (worker) or `retrying` (worker, then a delayed Nak)
 //! → `running` again on the redelivery. A web process cancels a queued or retrying run
 //! itself (compare-and-set to `cancelled`), a running one by writing `c.<hash>`, which
@@ -269,12 +270,18 @@ pub(crate) struct RunMsg {
     pub(crate) first_delay_ms: u64,
     #[serde(default)]
     pub(crate) max_delay_ms: u64,
+    /// The revision of the `queued` state written with this run: a first delivery's
+    /// claim is a compare-and-set over it, with no read first (absent: read, then claim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rev: Option<u64>,
 }
 
 impl RunMsg {
-    pub(crate) fn new(key: &str, run: &str, job: &JobRun<'_>) -> RunMsg {
+    /// The message of run `run` of `job` at `key`, whose `queued` state is revision `rev`.
+    pub(crate) fn new(key: &str, run: &str, rev: u64, job: &JobRun<'_>) -> RunMsg {
         let retry = job.retry;
         RunMsg {
+            rev: Some(rev),
             key: key.to_owned(),
             run: run.to_owned(),
             job: job.name.to_owned(),
