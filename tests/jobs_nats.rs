@@ -647,6 +647,53 @@ fn a_run_whose_publish_fails_ends_in_error_on_the_handle_and_in_the_bucket() {
     );
 }
 
+#[test]
+fn a_write_the_bucket_refuses_never_reaches_a_handle() {
+    let server = NatsServer::start();
+    let s = web(&server);
+    let (rt, client) = test_client(&server);
+    let mut runs = rt.block_on(async {
+        let runs = client
+            .subscribe("streamtree.runs")
+            .await
+            .expect("subscribe");
+        client.flush().await.expect("flush");
+        runs
+    });
+    // No worker yet: the run waits, queued.
+    let h = s.enter(|| job::<Square>(&4).submit());
+    let msg = rt
+        .block_on(async { tokio::time::timeout(LONG, runs.next()).await })
+        .expect("the run is published within LONG")
+        .expect("a message");
+    let run: serde_json::Value = serde_json::from_slice(&msg.payload).expect("a run message");
+    // A compare-and-set that loses (a replica's late create, say) claims the run is Done:
+    // JetStream refuses it, and no handle may show it.
+    let key = run["key"].as_str().expect("its key");
+    let fake = serde_json::json!({
+        "run": run["run"], "job": "square", "status": "done", "attempt": 1,
+        "output": "\"never written\"",
+    });
+    let js = rt.block_on(async { async_nats::jetstream::new(client.clone()) });
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Expected-Last-Subject-Sequence", "999999");
+    let refused = rt.block_on(async {
+        js.publish_with_headers(
+            format!("$KV.streamtree-state.{key}"),
+            headers,
+            fake.to_string().into(),
+        )
+        .await
+        .expect("sent")
+        .await
+    });
+    assert!(refused.is_err(), "the stream refuses the stale write");
+    let w = worker(&server, "w1");
+    assert!(s.wait_idle(LONG), "the run ends within {LONG:?}");
+    assert_eq!(h.result(), Some("16 by w1".to_owned()));
+    stop(w);
+}
+
 /// A runtime and a plain client of `server`: what the tests look at the server with.
 fn test_client(server: &NatsServer) -> (tokio::runtime::Runtime, async_nats::Client) {
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -21,9 +21,10 @@
 //! itself (compare-and-set to `cancelled`), a running one by writing `c.<hash>`, which
 //! the worker's one watcher turns into the job's cancel request at once.
 //!
-//! "Watch" here is a core subscription to the bucket's subjects (`$KV.P-state.r.>` in
-//! web processes, `.c.>` in workers), read again after each reconnection; see
-//! `follow_puts` for why not the client's key-value watch.
+//! "Watch" here is a core subscription to the stream's republish of each write it stored
+//! (`P.state.r.>` in web processes, `P.state.c.>` in workers), read again after each
+//! reconnection; see `follow_puts` for why neither the client's key-value watch nor the
+//! bucket's own subjects (those also carry the writes the stream refused).
 //!
 //! Worker failures: a dead worker's run comes back after `ack_wait` (its heartbeats
 //! stopped) as a new attempt; one delivered `max_deliver` times without an end is ended
@@ -51,6 +52,8 @@ pub(crate) struct Conn {
     pub(crate) kv: kv::Store,
     /// The bucket's name.
     pub(crate) bucket: String,
+    /// `P.state.`: where the bucket's stream republishes each write it stored.
+    pub(crate) stored: String,
     /// Counts (re)connections: a watcher reads what it missed when it changes.
     pub(crate) connected: tokio::sync::watch::Receiver<u64>,
 }
@@ -82,26 +85,41 @@ impl Conn {
         .await
         .map_err(|e| setup(format!("the stream `{p}-runs`"))(&e))?;
         let bucket = format!("{p}-state");
-        // The bucket's stream as `create_key_value` would make it (history 1).
-        ensure_stream(
-            &js,
-            stream::Config {
-                name: format!("KV_{bucket}"),
-                subjects: vec![format!("$KV.{bucket}.>")],
-                max_messages_per_subject: 1,
-                max_age: opts.state_ttl,
-                duplicate_window: opts.state_ttl.min(Duration::from_secs(120)),
-                storage: stream::StorageType::File,
-                num_replicas: 1,
-                discard: stream::DiscardPolicy::New,
-                allow_rollup: true,
-                deny_delete: true,
-                allow_direct: true,
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| setup(format!("the bucket `{bucket}`'s stream"))(&e))?;
+        // The bucket's stream as `create_key_value` would make it (history 1), plus a
+        // republish of every write it stored: what watchers follow (see `follow_puts`).
+        let stored = format!("{p}.state.");
+        let config = stream::Config {
+            name: format!("KV_{bucket}"),
+            subjects: vec![format!("$KV.{bucket}.>")],
+            max_messages_per_subject: 1,
+            max_age: opts.state_ttl,
+            duplicate_window: opts.state_ttl.min(Duration::from_secs(120)),
+            storage: stream::StorageType::File,
+            num_replicas: 1,
+            discard: stream::DiscardPolicy::New,
+            allow_rollup: true,
+            deny_delete: true,
+            allow_direct: true,
+            republish: Some(stream::Republish {
+                source: format!("$KV.{bucket}.>"),
+                destination: format!("{stored}>"),
+                headers_only: false,
+            }),
+            ..Default::default()
+        };
+        let mut kv_stream = ensure_stream(&js, config.clone())
+            .await
+            .map_err(|e| setup(format!("the bucket `{bucket}`'s stream"))(&e))?;
+        // A stream made before the republish existed gets it now.
+        if kv_stream.cached_info().config.republish.is_none() {
+            js.update_stream(&config)
+                .await
+                .map_err(|e| setup(format!("the bucket `{bucket}`'s republish"))(&e))?;
+            kv_stream
+                .info()
+                .await
+                .map_err(|e| setup(format!("the bucket `{bucket}`'s stream"))(&e))?;
+        }
         let kv = js
             .get_key_value(bucket.clone())
             .await
@@ -112,6 +130,7 @@ impl Conn {
             stream,
             kv,
             bucket,
+            stored,
             connected,
         })
     }
@@ -126,9 +145,12 @@ impl Conn {
 /// handing each (key, value) to `on_put`, and calling `resync` after every reconnection
 /// (puts made while away are not redelivered: `resync` reads what it needs).
 ///
-/// A core subscription to the bucket's subjects rather than `Store::watch`: on
-/// nats-server 2.9.10 a watch (ordered push consumer) made after the server restarted
-/// delivered nothing, while core subscriptions come back with the connection.
+/// A core subscription to the stream's republish of what it stored (`P.state.<key>`),
+/// rather than `Store::watch`: on nats-server 2.9.10 a watch (ordered push consumer) made
+/// after the server restarted delivered nothing, while core subscriptions come back with
+/// the connection. Not the bucket's own subjects (`$KV.P-state.<key>`): a subscriber
+/// there also gets the writes the stream refused (a compare-and-set that lost: the
+/// losing replica's create, a cancel that came after the claim), states that never were.
 pub(crate) async fn follow_puts<R, Fut>(
     conn: &Conn,
     pattern: &str,
@@ -139,7 +161,7 @@ pub(crate) async fn follow_puts<R, Fut>(
     Fut: Future<Output = ()>,
 {
     use futures_util::StreamExt;
-    let prefix = format!("$KV.{}.", conn.bucket);
+    let prefix = conn.stored.as_str();
     let mut connected = conn.connected.clone();
     connected.borrow_and_update();
     let Ok(mut puts) = conn.client.subscribe(format!("{prefix}{pattern}")).await else {
@@ -153,7 +175,7 @@ pub(crate) async fn follow_puts<R, Fut>(
                 if msg.headers.as_ref().is_some_and(|h| h.get("KV-Operation").is_some()) {
                     continue;
                 }
-                if let Some(key) = msg.subject.as_str().strip_prefix(prefix.as_str()) {
+                if let Some(key) = msg.subject.as_str().strip_prefix(prefix) {
                     on_put(key, &msg.payload);
                 }
             }
