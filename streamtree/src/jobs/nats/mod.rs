@@ -50,8 +50,6 @@ pub(crate) struct Conn {
     pub(crate) js: jetstream::Context,
     pub(crate) stream: stream::Stream,
     pub(crate) kv: kv::Store,
-    /// The bucket's name.
-    pub(crate) bucket: String,
     /// `P.state.`: where the bucket's stream republishes each write it stored.
     pub(crate) stored: String,
     /// Counts (re)connections: a watcher reads what it missed when it changes.
@@ -129,7 +127,6 @@ impl Conn {
             js,
             stream,
             kv,
-            bucket,
             stored,
             connected,
         })
