@@ -15,6 +15,7 @@ mod pool;
 mod retry;
 mod run;
 mod set;
+mod share;
 mod slot;
 mod status;
 mod subscription;
@@ -462,7 +463,7 @@ pub(crate) fn run_task(slot: Arc<Slot>) {
             // Before `changed`: once it counts the task out, `wait_idle` may return, and
             // the sweep is then already scheduled.
             if change == Change::Terminal
-                && let Some(idle) = life::gc_after(&slot)
+                && let Some(idle) = share::gc_after(&slot)
             {
                 set.schedule_sweep(std::time::Instant::now() + idle);
             }
