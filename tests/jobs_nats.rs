@@ -579,18 +579,8 @@ fn a_run_cancelled_while_queued_never_starts_on_the_worker_that_gets_it_later() 
     let server = NatsServer::start();
     let s = web(&server);
     let (rt, client) = test_client(&server);
-    let mut runs = rt.block_on(async {
-        let runs = client
-            .subscribe("streamtree.runs")
-            .await
-            .expect("subscribe");
-        client.flush().await.expect("flush");
-        runs
-    });
     // No worker yet: the run waits in the stream, its state queued.
-    let h = s.enter(|| job::<QueuedCancel>(&1).submit());
-    rt.block_on(async { tokio::time::timeout(LONG, runs.next()).await })
-        .expect("the run is published within LONG");
+    let (h, _) = submitted_queued(&rt, &client, &s, || job::<QueuedCancel>(&1).submit());
     h.cancel();
     assert!(s.wait_idle(LONG), "the cancel ends the run within {LONG:?}");
     assert_eq!(h.status(), TaskStatus::Cancelled);
@@ -652,21 +642,8 @@ fn a_write_the_bucket_refuses_never_reaches_a_handle() {
     let server = NatsServer::start();
     let s = web(&server);
     let (rt, client) = test_client(&server);
-    let mut runs = rt.block_on(async {
-        let runs = client
-            .subscribe("streamtree.runs")
-            .await
-            .expect("subscribe");
-        client.flush().await.expect("flush");
-        runs
-    });
     // No worker yet: the run waits, queued.
-    let h = s.enter(|| job::<Square>(&4).submit());
-    let msg = rt
-        .block_on(async { tokio::time::timeout(LONG, runs.next()).await })
-        .expect("the run is published within LONG")
-        .expect("a message");
-    let run: serde_json::Value = serde_json::from_slice(&msg.payload).expect("a run message");
+    let (h, run) = submitted_queued(&rt, &client, &s, || job::<Square>(&4).submit());
     // A compare-and-set that loses (a replica's late create, say) claims the run is Done:
     // JetStream refuses it, and no handle may show it.
     let key = run["key"].as_str().expect("its key");
@@ -692,6 +669,31 @@ fn a_write_the_bucket_refuses_never_reaches_a_handle() {
     assert!(s.wait_idle(LONG), "the run ends within {LONG:?}");
     assert_eq!(h.result(), Some("16 by w1".to_owned()));
     stop(w);
+}
+
+/// Submits (`submit` in `s`) with no worker listening, and returns the handle and the run's
+/// message as the runs stream got it (its `key` and `run` name the queued state).
+fn submitted_queued<T>(
+    rt: &tokio::runtime::Runtime,
+    client: &async_nats::Client,
+    s: &Session,
+    submit: impl FnOnce() -> TaskHandle<T>,
+) -> (TaskHandle<T>, serde_json::Value) {
+    let mut runs = rt.block_on(async {
+        let runs = client
+            .subscribe("streamtree.runs")
+            .await
+            .expect("subscribe");
+        client.flush().await.expect("flush");
+        runs
+    });
+    let h = s.enter(submit);
+    let msg = rt
+        .block_on(async { tokio::time::timeout(LONG, runs.next()).await })
+        .expect("the run is published within LONG")
+        .expect("a message");
+    let run = serde_json::from_slice(&msg.payload).expect("a run message");
+    (h, run)
 }
 
 /// A runtime and a plain client of `server`: what the tests look at the server with.
