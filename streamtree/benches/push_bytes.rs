@@ -16,13 +16,15 @@
 //! Run: `cargo bench -p streamtree --features serve --bench push_bytes` (part of
 //! `cargo xtask bench`).
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+#[path = "common/slot_gate.rs"]
+mod slot_gate;
+
+use slot_gate::{gate, release};
 use streamtree::prelude::*;
 use streamtree::{Runtime, serve};
 
@@ -36,33 +38,6 @@ const ROUNDS: u64 = 3;
 /// The budget per tick (issue 12) and the latency goal at 100 sessions.
 const BYTES_GOAL: usize = 2048;
 const P99_GOAL: Duration = Duration::from_millis(10);
-
-/// Released ticks per session slot: the slot's task reports tick `i`, then waits until
-/// `released > i`.
-struct SlotGate {
-    released: Mutex<u64>,
-    changed: Condvar,
-}
-
-fn gate(slot: usize) -> Arc<SlotGate> {
-    static GATES: OnceLock<Mutex<HashMap<usize, Arc<SlotGate>>>> = OnceLock::new();
-    let mut gates = GATES.get_or_init(Default::default).lock().unwrap();
-    gates
-        .entry(slot)
-        .or_insert_with(|| {
-            Arc::new(SlotGate {
-                released: Mutex::new(0),
-                changed: Condvar::new(),
-            })
-        })
-        .clone()
-}
-
-fn release(slot: usize, tick: u64) {
-    let g = gate(slot);
-    *g.released.lock().unwrap() = tick + 1;
-    g.changed.notify_all();
-}
 
 /// Ends the slot's task.
 const STOP: u64 = u64::MAX;

@@ -17,12 +17,15 @@
 //!
 //! Run: `cargo bench -p streamtree --features serve --bench serve`.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+#[path = "common/slot_gate.rs"]
+mod slot_gate;
+
+use slot_gate::{gate, release};
 use streamtree::prelude::*;
 use streamtree::{Runtime, serve};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -35,33 +38,6 @@ const SAMPLES: usize = 200;
 /// Over the server's push interval (1/60 s by default; kept at the 1/30 s pace the
 /// figures were first taken with, so they stay comparable).
 const PACE: Duration = Duration::from_millis(40);
-
-/// Released round per session slot: the slot's task of round `r` runs until `released > r`.
-struct SlotGate {
-    released: Mutex<u64>,
-    changed: Condvar,
-}
-
-fn gate(slot: usize) -> Arc<SlotGate> {
-    static GATES: OnceLock<Mutex<HashMap<usize, Arc<SlotGate>>>> = OnceLock::new();
-    let gates = GATES.get_or_init(Default::default);
-    let mut gates = gates.lock().unwrap();
-    gates
-        .entry(slot)
-        .or_insert_with(|| {
-            Arc::new(SlotGate {
-                released: Mutex::new(0),
-                changed: Condvar::new(),
-            })
-        })
-        .clone()
-}
-
-fn release(slot: usize, round: u64) {
-    let g = gate(slot);
-    *g.released.lock().unwrap() = round + 1;
-    g.changed.notify_all();
-}
 
 /// Counts tasks that started, so rounds begin with every task running.
 static STARTED: (Mutex<u64>, Condvar) = (Mutex::new(0), Condvar::new());
