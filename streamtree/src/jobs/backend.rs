@@ -10,11 +10,15 @@
 //! first run, so a backend with shared state (a key-value bucket) starts a new run
 //! rather than join a finished one; `TaskContext` tells it of a cancel by callback
 //! (crate-internal `on_cancel`) and shows the attempts it counts (`set_attempt`).
+//!
+//! A backend that waits on something else (a network) need not hold a runtime worker
+//! while it waits: [`JobBackend::start`] takes the run as a [`StartedRun`] and returns at
+//! once; whichever thread learns the run's end calls [`StartedRun::finish`].
 
 use std::fmt;
 
 use super::registry::{Jobs, unregistered};
-use crate::runtime::TaskContext;
+use crate::runtime::{Deferred, Progress, TaskContext, TaskValue};
 
 /// One run of a job, as a backend sees it: the job's name and its serialized input
 /// (serde_json). Equal (name, input) are the same run everywhere: in a store, on a
@@ -143,6 +147,189 @@ pub trait JobBackend: fmt::Debug + Send + Sync + 'static {
     /// ```
     fn owns_retries(&self) -> bool {
         false
+    }
+
+    /// Starts `run` without holding the runtime's worker while it runs: returns at once,
+    /// and the run ends when `started` is [finished](StartedRun::finish), from any thread
+    /// (dropping it unfinished ends the task in Error). Meanwhile `started` shows
+    /// progress and attempts and tells of cancel requests, as `ctx` does for
+    /// [`execute`](Self::execute); timeouts, cancel, sharing and retries (unless the
+    /// backend [owns them](Self::owns_retries)) stay with the runtime, as there.
+    ///
+    /// `Err(started)` declines: the runtime then calls `execute` on its worker. The
+    /// default declines, so a backend that runs jobs on the calling thread implements
+    /// `execute` alone.
+    ///
+    /// # Errors
+    /// `started` handed back: this backend runs `run` through `execute`.
+    ///
+    /// # Example
+    /// A backend that runs every job on a thread of its own:
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use streamtree::jobs::{Job, JobBackend, JobRun, StartedRun, job};
+    /// use streamtree::prelude::*;
+    /// #[derive(Debug)]
+    /// struct Threaded;
+    /// impl JobBackend for Threaded {
+    ///     fn finished(&self, _: &JobRun<'_>) -> Option<Vec<u8>> { None }
+    ///     fn execute(&self, _: &TaskContext, _: &JobRun<'_>) -> Result<Vec<u8>, String> {
+    ///         unreachable!("every run goes through start")
+    ///     }
+    ///     fn start(&self, run: &JobRun<'_>, started: StartedRun) -> Result<(), StartedRun> {
+    ///         let input = run.input.to_vec(); // the echo job: output = input
+    ///         std::thread::spawn(move || {
+    ///             started.set_progress("halfway");
+    ///             started.finish(Ok(input));
+    ///         });
+    ///         Ok(())
+    ///     }
+    /// }
+    /// struct Echo;
+    /// impl Job for Echo {
+    ///     const NAME: &'static str = "echo";
+    ///     type Input = u32;
+    ///     type Output = u32;
+    ///     type Error = String;
+    ///     fn run(_: &TaskContext, n: &u32) -> Result<u32, String> { Ok(*n) }
+    /// }
+    /// let rt = streamtree::Runtime::builder().backend(Arc::new(Threaded)).build();
+    /// let s = Session::builder().runtime(rt).build();
+    /// let h = s.enter(|| job::<Echo>(&7).submit());
+    /// assert!(s.wait_idle(Duration::from_secs(10)));
+    /// assert_eq!(h.result(), Some(7));
+    /// ```
+    fn start(&self, run: &JobRun<'_>, started: StartedRun) -> Result<(), StartedRun> {
+        let _ = run;
+        Err(started)
+    }
+}
+
+/// A run that [`JobBackend::start`] took: the task stays Running, holding no runtime
+/// worker, until [`finish`](Self::finish) is called, from any thread; dropped unfinished,
+/// the task ends in Error. Until then it shows progress and attempts on the task's
+/// handles and tells of cancel requests.
+///
+/// # Example
+/// See [`JobBackend::start`]; a `StartedRun` is made only by the runtime.
+/// ```
+/// fn _is_send(run: streamtree::jobs::StartedRun) -> impl Send { run }
+/// ```
+pub struct StartedRun {
+    deferred: Deferred,
+    job: &'static str,
+    /// The output's decoder: serde_json into the job's `Output` type.
+    decode: fn(&[u8]) -> Result<TaskValue, String>,
+}
+
+impl fmt::Debug for StartedRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StartedRun")
+            .field("job", &self.job)
+            .field("task", &self.deferred)
+            .finish()
+    }
+}
+
+impl StartedRun {
+    pub(crate) fn new(
+        deferred: Deferred,
+        job: &'static str,
+        decode: fn(&[u8]) -> Result<TaskValue, String>,
+    ) -> StartedRun {
+        StartedRun {
+            deferred,
+            job,
+            decode,
+        }
+    }
+
+    /// Hands the attempt back to the runtime's worker (a declined `start`).
+    pub(crate) fn decline(self) {
+        self.deferred.decline();
+    }
+
+    /// The job's name, [`Job::NAME`](super::Job::NAME).
+    ///
+    /// # Example
+    /// ```
+    /// fn name(run: &streamtree::jobs::StartedRun) -> &str { run.job() }
+    /// ```
+    pub fn job(&self) -> &'static str {
+        self.job
+    }
+
+    /// Shows `value` as the task's progress, as [`TaskContext::set_progress`] does.
+    ///
+    /// # Example
+    /// ```
+    /// fn step(run: &streamtree::jobs::StartedRun) { run.set_progress((0.5, "halfway")) }
+    /// ```
+    pub fn set_progress(&self, value: impl Into<Progress>) {
+        let slot = self.deferred.slot();
+        let change = slot.set_progress(value.into());
+        slot.publish(change);
+    }
+
+    /// Shows `attempt` as the task's attempt, when the backend
+    /// [owns retries](JobBackend::owns_retries) and counts them itself (a redelivery to
+    /// another worker). Ignored otherwise: the runtime counts its own retries.
+    ///
+    /// # Example
+    /// ```
+    /// fn redelivered(run: &streamtree::jobs::StartedRun) { run.set_attempt(2) }
+    /// ```
+    pub fn set_attempt(&self, attempt: u32) {
+        let slot = self.deferred.slot();
+        let change = slot.set_backend_attempt(attempt);
+        slot.publish(change);
+    }
+
+    /// Whether a cancel (or this attempt's timeout) was requested.
+    ///
+    /// # Example
+    /// ```
+    /// fn stop(run: &streamtree::jobs::StartedRun) -> bool { run.is_cancel_requested() }
+    /// ```
+    pub fn is_cancel_requested(&self) -> bool {
+        self.deferred.slot().is_cancel_requested()
+    }
+
+    /// Calls `f` once when a cancel (or this attempt's timeout) is requested, on the
+    /// requesting thread, at once if one already was: a backend learns of it with no
+    /// polling. A later call replaces an earlier `f`; `f` is dropped uncalled when the
+    /// run ends without a request.
+    ///
+    /// # Example
+    /// ```
+    /// fn watch(run: &streamtree::jobs::StartedRun, tx: std::sync::mpsc::Sender<()>) {
+    ///     run.on_cancel(move || { let _ = tx.send(()); });
+    /// }
+    /// ```
+    pub fn on_cancel(&self, f: impl FnOnce() + Send + 'static) {
+        self.deferred.slot().on_cancel(Box::new(f));
+    }
+
+    /// Ends the run: `Ok(output)` serialized with serde_json (decoded here into the job's
+    /// output type; one that does not decode ends the task in Error naming the type), or
+    /// `Err(message)`, which ends it Cancelled when a cancel was requested, else in Error.
+    /// Runs the task's end on this thread: values the task lets go of are dropped here.
+    ///
+    /// # Example
+    /// ```
+    /// fn answer(run: streamtree::jobs::StartedRun) { run.finish(Ok(b"42".to_vec())) }
+    /// ```
+    pub fn finish(self, result: Result<Vec<u8>, String>) {
+        let outcome = match result {
+            Ok(output) => (self.decode)(&output),
+            Err(message) => {
+                // As a closure's `Err` does: a requested cancel is honoured by it.
+                self.deferred.slot().honour_cancel();
+                Err(message)
+            }
+        };
+        self.deferred.finish(outcome);
     }
 }
 

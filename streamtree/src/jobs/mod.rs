@@ -82,9 +82,11 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub use self::backend::{InProcess, JobBackend, JobRun};
+pub use self::backend::{InProcess, JobBackend, JobRun, StartedRun};
 pub use self::registry::Jobs;
-use crate::runtime::{Retry, Runtime, Slot, TaskBuilder, TaskContext, TaskHandle, TaskSet};
+use crate::runtime::{
+    Deferred, Ran, Retry, Runtime, Slot, TaskBuilder, TaskContext, TaskHandle, TaskSet, TaskValue,
+};
 
 /// A named, typed job: what [`job`] submits and a [`Jobs`] registry runs.
 ///
@@ -378,8 +380,8 @@ fn start<J: Job>(
     } else {
         None
     };
-    set.run(key, fingerprint, opts, move |slot: &Slot| {
-        crate::asyncio::ended(slot, attempt::<J>(slot, backend.as_ref(), &input, retry))
+    set.run_deferring::<J::Output, _>(key, fingerprint, opts, move |slot: &Slot| {
+        attempt::<J>(slot, backend.as_ref(), &input, retry)
     })
 }
 
@@ -414,16 +416,23 @@ pub(crate) fn warn(message: &str) {
     eprintln!("streamtree: warning: {message}");
 }
 
-/// One attempt of a job's task: a kept result on a first run, else the backend runs it.
+/// One attempt of a job's task: a kept result on a first run, else the backend runs it,
+/// ending the attempt later when it [starts](JobBackend::start) the run.
 fn attempt<J: Job>(
     slot: &Slot,
     backend: Option<&Weak<dyn JobBackend>>,
     input: &Result<Vec<u8>, String>,
     retry: Option<Retry>,
-) -> Result<J::Output, String> {
-    let input = input.as_ref().map_err(Clone::clone)?;
+) -> Ran {
+    let ended = |outcome: Result<J::Output, String>| {
+        Ran::Ended(crate::asyncio::ended(slot, outcome).map(crate::runtime::value_of))
+    };
+    let input = match input {
+        Ok(input) => input,
+        Err(e) => return ended(Err(e.clone())),
+    };
     let Some(backend) = backend.and_then(Weak::upgrade) else {
-        return Err(format!("job `{}`: the runtime is gone", J::NAME));
+        return ended(Err(format!("job `{}`: the runtime is gone", J::NAME)));
     };
     let fresh = slot.is_rerun();
     let run = JobRun {
@@ -432,16 +441,37 @@ fn attempt<J: Job>(
         fresh,
         retry,
     };
-    let kept = if fresh { None } else { backend.finished(&run) };
-    let output = match kept {
-        Some(output) => output,
-        None => backend.execute(&TaskContext::new(slot), &run)?,
-    };
-    serde_json::from_slice(&output).map_err(|e| {
+    if !fresh && let Some(output) = backend.finished(&run) {
+        return ended(decode::<J>(&output));
+    }
+    if let Some(deferred) = Deferred::of_current(slot) {
+        let started = StartedRun::new(deferred, J::NAME, decode_value::<J>);
+        match crate::runtime::halt_unwinding(|| backend.start(&run, started)) {
+            Ok(Ok(())) => return Ran::Deferred,
+            Ok(Err(started)) => started.decline(),
+            // The run went down with the unwinding: its drop ended the attempt.
+            Err(_) => return Ran::Deferred,
+        }
+    }
+    ended(
+        backend
+            .execute(&TaskContext::new(slot), &run)
+            .and_then(|output| decode::<J>(&output)),
+    )
+}
+
+/// A job's serialized output as its `Output`, or an error naming the type.
+fn decode<J: Job>(output: &[u8]) -> Result<J::Output, String> {
+    serde_json::from_slice(output).map_err(|e| {
         format!(
             "job `{}`: its output does not decode as `{}`: {e}",
             J::NAME,
             std::any::type_name::<J::Output>()
         )
     })
+}
+
+/// [`decode`] into a task value (what a [`StartedRun`] ends with).
+fn decode_value<J: Job>(output: &[u8]) -> Result<TaskValue, String> {
+    decode::<J>(output).map(crate::runtime::value_of)
 }

@@ -117,3 +117,14 @@ pub(crate) fn is_own_task(slot: &Slot) -> bool {
             .is_some_and(|t| std::ptr::addr_eq(Arc::as_ptr(&t.slot), slot))
     })
 }
+
+/// `slot` itself, when this thread is the worker running its closure now (the closure
+/// holds a `&Slot`; a [`Deferred`](super::defer::Deferred) attempt keeps the `Arc`).
+pub(crate) fn own_slot(slot: &Slot) -> Option<Arc<Slot>> {
+    WORKER.with(|w| {
+        w.borrow()
+            .as_ref()
+            .filter(|t| std::ptr::addr_eq(Arc::as_ptr(&t.slot), slot))
+            .map(|t| t.slot.clone())
+    })
+}

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex as StdMutex, Weak};
 use std::time::{Duration, Instant};
 
 use super::TaskSet;
+use super::defer::Ran;
 use super::retry::Retry;
 use super::slot::{Cancel, Change, Outcome, Phase, Since, Slot, SlotState, TaskValue};
 use super::sync::{MutexGuardOf, Ordering};
@@ -41,8 +42,9 @@ pub(crate) struct Options {
 pub(crate) enum Work {
     /// A plain `submit` closure given to a refresh: runs once.
     Once(Box<dyn FnOnce(&Slot) -> Outcome + Send>),
-    /// A `task(..).run(f)` closure: runs once per attempt.
-    Many(Arc<dyn Fn(&Slot) -> Outcome + Send + Sync>),
+    /// A `task(..).run(f)` closure: runs once per attempt; a job's may defer its
+    /// attempt's end (`defer.rs`).
+    Many(Arc<dyn Fn(&Slot) -> Ran + Send + Sync>),
 }
 
 impl Work {
@@ -51,7 +53,17 @@ impl Work {
         T: Send + Sync + 'static,
         F: Fn(&Slot) -> Result<T, String> + Send + Sync + 'static,
     {
-        Work::Many(Arc::new(move |slot: &Slot| f(slot).map(value_of)))
+        Work::Many(Arc::new(move |slot: &Slot| {
+            Ran::Ended(f(slot).map(value_of))
+        }))
+    }
+
+    /// A closure that may end its attempt later ([`Ran::Deferred`]).
+    pub(crate) fn deferring<F>(f: F) -> Work
+    where
+        F: Fn(&Slot) -> Ran + Send + Sync + 'static,
+    {
+        Work::Many(Arc::new(f))
     }
 
     pub(crate) fn once<T, F>(f: F) -> Work
@@ -63,7 +75,7 @@ impl Work {
     }
 }
 
-fn value_of<T: Send + 'static>(v: T) -> TaskValue {
+pub(crate) fn value_of<T: Send + 'static>(v: T) -> TaskValue {
     Arc::new(StdMutex::new(v))
 }
 
@@ -379,7 +391,7 @@ impl Slot {
     }
 
     /// Runs the life-cycle work for one attempt, a panic becoming `Err(message)`.
-    pub(crate) fn run_work(&self) -> Option<Outcome> {
+    pub(crate) fn run_work(&self) -> Option<Ran> {
         let work = {
             let mut st = self.lock();
             let life = st.life.as_mut()?;
@@ -389,8 +401,8 @@ impl Slot {
             }
         };
         Some(match work {
-            Work::Many(f) => halt_unwinding(|| f(self)).unwrap_or_else(Err),
-            Work::Once(f) => halt_unwinding(|| f(self)).unwrap_or_else(Err),
+            Work::Many(f) => halt_unwinding(|| f(self)).unwrap_or_else(|e| Ran::Ended(Err(e))),
+            Work::Once(f) => Ran::Ended(halt_unwinding(|| f(self)).unwrap_or_else(Err)),
         })
     }
 

@@ -9,6 +9,7 @@ mod builder;
 mod cancelled;
 mod closure;
 mod current;
+mod defer;
 mod handle;
 pub(crate) mod life;
 mod pool;
@@ -42,12 +43,14 @@ pub use self::builder::TaskBuilder;
 pub use self::cancelled::Cancelled;
 use self::current::WorkerScope;
 pub(crate) use self::current::{current_set, enter, find_current, is_own_task};
+pub(crate) use self::defer::{Deferred, Ran};
 pub use self::handle::{TaskContext, TaskHandle};
+pub(crate) use self::life::value_of;
 use self::pool::{Job, Lane, Pool, Queue};
 pub use self::retry::Retry;
 pub(crate) use self::set::TaskSet;
 pub(crate) use self::slot::Change;
-pub(crate) use self::slot::{MAX_SLOT_BYTES, Slot, TaskValue};
+pub(crate) use self::slot::{MAX_SLOT_BYTES, Outcome, Slot, TaskValue};
 pub use self::status::{Progress, TaskStatus};
 pub use self::subscription::Subscription;
 pub use self::summary::TaskSummary;
@@ -450,27 +453,39 @@ pub(crate) fn run_task(slot: Arc<Slot>) {
     life::arm_timeout(&slot);
     let scope = WorkerScope::enter(set, slot.clone());
     let mut unfinished = Unfinished(Some(&slot));
-    let outcome = slot
+    let ran = slot
         .run_fn()
-        .unwrap_or_else(|| Err("the task's closure was already taken".to_owned()));
+        .unwrap_or_else(|| Ran::Ended(Err("the task's closure was already taken".to_owned())));
     unfinished.0 = None;
-    let (change, discarded, next, trash) = slot.finish_attempt(outcome);
     // The set goes out of the thread-local before it is told (as for `Started`): its
     // hooks then run outside the task, and it is the last reference that drops here.
-    match scope.leave() {
+    let set = scope.leave();
+    match ran {
+        Ran::Ended(outcome) => end_attempt(&slot, set, outcome),
+        // Whoever holds the `Deferred` ends it (perhaps already, on another thread): the
+        // slot is not touched here again (see `defer.rs`).
+        Ran::Deferred => drop(set),
+    }
+}
+
+/// Ends the running attempt of `slot` with `outcome` and tells `set` (the slot's set, if
+/// it still lives): the end of `run_task`, or of a [`Deferred`](defer::Deferred) attempt.
+pub(crate) fn end_attempt(slot: &Arc<Slot>, set: Option<Arc<TaskSet>>, outcome: Outcome) {
+    let (change, discarded, next, trash) = slot.finish_attempt(outcome);
+    match set {
         Some(set) => {
-            life::follow(&slot, next);
+            life::follow(slot, next);
             // Before `changed`: once it counts the task out, `wait_idle` may return, and
             // the sweep is then already scheduled.
             if change == Change::Terminal
-                && let Some(idle) = share::gc_after(&slot)
+                && let Some(idle) = share::gc_after(slot)
             {
                 set.schedule_sweep(std::time::Instant::now() + idle);
             }
-            changed(&set, &slot, change);
+            changed(&set, slot, change);
         }
         None => {
-            life::follow(&slot, next);
+            life::follow(slot, next);
             slot.publish(change);
         }
     }

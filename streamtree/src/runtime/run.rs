@@ -9,6 +9,7 @@ use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use super::TaskSet;
+use super::defer::Ran;
 use super::handle::TaskHandle;
 use super::life::{Life, OnRun, Options, Work};
 use super::slot::Slot;
@@ -32,6 +33,34 @@ impl TaskSet {
         T: Send + Sync + 'static,
         F: Fn(&Slot) -> Result<T, String> + Send + Sync + 'static,
     {
+        self.run_work::<T>(key, input, opts, Work::many(f))
+    }
+
+    /// [`run`](Self::run) with a closure that may defer its attempt's end (a job waiting
+    /// on its backend, see `defer.rs`); its value, when it ends, is a `T`.
+    #[track_caller]
+    pub(crate) fn run_deferring<T, F>(
+        self: &Arc<Self>,
+        key: &str,
+        input: Option<u64>,
+        opts: Options,
+        f: F,
+    ) -> TaskHandle<T>
+    where
+        T: Send + Sync + 'static,
+        F: Fn(&Slot) -> Ran + Send + Sync + 'static,
+    {
+        self.run_work::<T>(key, input, opts, Work::deferring(f))
+    }
+
+    #[track_caller]
+    fn run_work<T: Send + Sync + 'static>(
+        self: &Arc<Self>,
+        key: &str,
+        input: Option<u64>,
+        opts: Options,
+        work: Work,
+    ) -> TaskHandle<T> {
         let shared = if opts.shared {
             self.runtime().map(|rt| {
                 self.uses_shared.store(true, StdOrdering::Release);
@@ -41,7 +70,7 @@ impl TaskSet {
             None
         };
         let home = shared.as_ref().unwrap_or(self);
-        let (slot, is_latest) = home.find_or_start(key, input, opts, f, self);
+        let (slot, is_latest) = home.find_or_start::<T>(key, input, opts, work, self);
         if home.is_shared() {
             slot.add_user(self);
         }
@@ -55,25 +84,21 @@ impl TaskSet {
     /// whether it already is its key's latest in `session` (checked under the same lock
     /// when `session` is this set, the every-rerun path).
     #[track_caller]
-    fn find_or_start<T, F>(
+    fn find_or_start<T: Send + Sync + 'static>(
         self: &Arc<Self>,
         key: &str,
         input: Option<u64>,
         opts: Options,
-        f: F,
+        work: Work,
         session: &Arc<TaskSet>,
-    ) -> (Arc<Slot>, bool)
-    where
-        T: Send + Sync + 'static,
-        F: Fn(&Slot) -> Result<T, String> + Send + Sync + 'static,
-    {
+    ) -> (Arc<Slot>, bool) {
         let tasks = self.lock_tasks();
         match tasks.find_as(key, input) {
             Ok(existing) => {
                 let slot = existing.clone();
                 if !slot.is_of::<T>() {
                     drop(tasks);
-                    drop(f);
+                    drop(work);
                     slot.check_type::<T>();
                     unreachable!("check_type panics on another type");
                 }
@@ -84,11 +109,10 @@ impl TaskSet {
                 match on_run {
                     OnRun::Keep => {
                         drop(tasks);
-                        drop(f);
+                        drop(work);
                     }
                     OnRun::Restart => {
-                        let h: TaskHandle<T> =
-                            self.restart(tasks, slot.clone(), Work::many(f), Some(opts));
+                        let h: TaskHandle<T> = self.restart(tasks, slot.clone(), work, Some(opts));
                         drop(h);
                     }
                 }
@@ -98,7 +122,7 @@ impl TaskSet {
                 let now = Instant::now();
                 let mut tasks = tasks;
                 let closed = self.closed.load(Ordering::Acquire);
-                let life = Life::new(opts, (!closed).then(|| Work::many(f)), now);
+                let life = Life::new(opts, (!closed).then_some(work), now);
                 let slot = Slot::with_life::<T>(key, input, self.link.clone(), life);
                 if closed {
                     let change = slot.cancel();

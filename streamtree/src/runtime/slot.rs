@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::TaskSet;
 use super::closure::{BoxedFn, FnCell, InlineCaptures, NoFn, TaskFn};
+use super::defer::Ran;
 use super::life::{Life, Next, Trash};
 use super::status::{Progress, TaskStatus};
 use super::sync::{AtomicBool, Condvar, Mutex, MutexGuardOf, Ordering};
@@ -210,8 +211,11 @@ impl Slot {
 
     /// Runs the task's closure for this attempt: the inline one of a first plain run
     /// (taken), else the life-cycle work (see `Life::work`); `None` when there is none.
-    pub(crate) fn run_fn(&self) -> Option<Outcome> {
-        self.job.run(self).or_else(|| self.run_work())
+    pub(crate) fn run_fn(&self) -> Option<Ran> {
+        self.job
+            .run(self)
+            .map(Ran::Ended)
+            .or_else(|| self.run_work())
     }
 
     /// Takes the inline closure and drops it unrun (life-cycle work is dropped by the
