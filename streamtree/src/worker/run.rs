@@ -310,7 +310,7 @@ async fn watch_cancels(shared: Arc<Shared>) {
             }
         }
     };
-    let on_put = |key: &str, value: &[u8]| cancel(&format!("r.{}", &key[2..]), value);
+    let on_put = |key: &str, value: &[u8], _rev: u64| cancel(&format!("r.{}", &key[2..]), value);
     crate::jobs::nats::follow_puts(&shared.conn, "c.>", on_put, resync).await;
 }
 

@@ -1,39 +1,37 @@
-//! [`NatsBackend`]: the web side. `execute` puts a run in the bucket (atomic create, so
-//! replicas submitting the same run share it), publishes it to the workers, and waits
-//! for the bucket's updates, which the backend's one watcher routes to it.
+//! [`NatsBackend`]: the web side. `start` lists the run's follow (`follow.rs`), then, on
+//! the backend's network runtime, puts the run in the bucket (atomic create, so replicas
+//! submitting the same run share it) and publishes it to the workers; it returns at once,
+//! so no runtime worker waits on the network. The one watcher routes the bucket's stored
+//! writes to the follows; the delivery thread ends each task.
 //!
 //! Round trips per new run: one (the create); the publish's acknowledgement is awaited
-//! beside the wait on the state (a failed publish still ends the run in Error), and a
-//! kept result is read only when the create finds the key taken, so `finished` asks
-//! nothing of the server.
+//! beside the run (a failed publish still ends the run in Error), and a kept result is
+//! read only when the create finds the key taken, so `finished` asks nothing of the
+//! server.
 //!
-//! Invariants:
-//! - a waiter is registered before the run's state is read or written, so no update
-//!   after that read is lost (after a reconnection the watcher reads every waited key
-//!   again); an update written before that read may arrive after it, which at worst
-//!   shows older progress for a moment (an ended run is never followed by another write);
-//! - a waiter is woken only by an update it would show (see `View`): an ended run
-//!   always, a new run, attempt or progress; not a bare status step (queued → running);
-//! - user code never runs here: the watcher only decodes and forwards.
+//! Invariants: those of `follow.rs` (a follow is listed before its run's state is read or
+//! written; only later writes apply; each task ends once; task code runs on the delivery
+//! thread only); user code never runs on the network runtime.
 
-use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_nats::jetstream::kv::{CreateErrorKind, Operation};
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 
+use super::follow::{self, Canceller, Event, Id, Rev, Routes, SYNTHETIC, Shown, Sink};
 use super::{Conn, NatsError, NatsOptions, RunMsg, RunState, Status, new_run_id, run_hash};
-use crate::jobs::{JobBackend, JobRun};
-use crate::runtime::{Progress, TaskContext};
+use crate::jobs::{JobBackend, JobRun, StartedRun};
+use crate::runtime::{Retry, TaskContext};
 
 /// Runs jobs on [`Worker`](crate::worker::Worker) processes through a NATS JetStream
 /// server: give it to [`RuntimeBuilder::backend`](crate::RuntimeBuilder::backend). Its
 /// handles show the workers' progress and attempts as they happen; a cancel reaches the
 /// job at once; two replicas submitting the same shared job get one run; a finished run
-/// still in the bucket is shown without running again.
+/// still in the bucket is shown without running again. A run in flight holds no runtime
+/// worker ([`JobBackend::start`]).
 ///
 /// # Example
 /// ```no_run
@@ -45,18 +43,27 @@ use crate::runtime::{Progress, TaskContext};
 /// # Ok::<(), streamtree::jobs::nats::NatsError>(())
 /// ```
 pub struct NatsBackend {
+    inner: Arc<Inner>,
+    /// Dropped without waiting (`shutdown_background`): the backend may be dropped on
+    /// any thread, even one inside another tokio runtime, or the delivery thread.
+    rt: Option<tokio::runtime::Runtime>,
+}
+
+/// What the backend's tasks share.
+struct Inner {
     conn: Arc<Conn>,
     subject: String,
-    waiters: Arc<Waiters>,
-    /// Dropped without waiting (`shutdown_background`): the backend may be dropped on
-    /// any thread, even one inside another tokio runtime.
-    rt: Option<tokio::runtime::Runtime>,
+    routes: Arc<Routes>,
+    /// To the delivery thread.
+    deliver: Sender<Event>,
+    next: AtomicU64,
+    handle: tokio::runtime::Handle,
 }
 
 impl fmt::Debug for NatsBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("NatsBackend")
-            .field("subject", &self.subject)
+            .field("subject", &self.inner.subject)
             .finish_non_exhaustive()
     }
 }
@@ -66,145 +73,48 @@ impl Drop for NatsBackend {
         if let Some(rt) = self.rt.take() {
             rt.shutdown_background();
         }
+        // Every task still followed ends (in Error: the backend stopped).
+        let _ = self.inner.deliver.send(Event::Stop);
     }
 }
 
-/// What an execute shows of a run's state: an update with the same view changes nothing
-/// it does (it ignores the steps between queued, running and retrying), so it is not
-/// woken for it. An ended run's view never matches: its end is always delivered.
-#[derive(Clone, Debug, PartialEq)]
-struct View {
-    run: String,
-    attempt: u32,
-    fraction: Option<f64>,
-    message: Option<String>,
-    ended: bool,
+/// Sends cancels for the delivery thread, on the network runtime.
+struct Cancels {
+    conn: Arc<Conn>,
+    handle: tokio::runtime::Handle,
 }
 
-impl View {
-    fn of(s: &RunState) -> View {
-        View {
-            run: s.run.clone(),
-            attempt: s.attempt,
-            fraction: s.fraction,
-            message: s.message.clone(),
-            ended: s.status.is_terminal(),
+impl Canceller for Cancels {
+    fn cancel(&self, key: &str, run: &str) {
+        let (conn, key, run) = (Arc::clone(&self.conn), key.to_owned(), run.to_owned());
+        self.handle
+            .spawn(async move { cancel(&conn, &key, &run).await });
+    }
+}
+
+/// A [`JobRun`] that the start task owns.
+struct OwnedRun {
+    name: String,
+    input: Vec<u8>,
+    fresh: bool,
+    retry: Option<Retry>,
+}
+
+impl OwnedRun {
+    fn of(run: &JobRun<'_>) -> OwnedRun {
+        OwnedRun {
+            name: run.name.to_owned(),
+            input: run.input.to_vec(),
+            fresh: run.fresh,
+            retry: run.retry,
         }
     }
 
-    /// Whether a waiter that last saw `self` must see `next`.
-    fn wakes_for(&self, next: &View) -> bool {
-        next.ended || self != next
-    }
-}
-
-/// One execute's place in [`Waiters`].
-struct Entry {
-    id: u64,
-    tx: Sender<RunState>,
-    /// The view of the last state sent to it, or noted as its own (`None`: none yet):
-    /// an update with this view (unless ended) changes nothing the execute shows.
-    shown: Option<View>,
-    /// `shown` was noted by the execute (the state it is about to write, or holds), not
-    /// sent: a later note may replace it. A sent one stays until the next send, since
-    /// the execute shows it once it reads its channel.
-    own: bool,
-}
-
-/// Executes waiting for a key's updates.
-#[derive(Default)]
-struct Waiters {
-    next: AtomicU64,
-    /// key → the executes waiting on it. Written by `execute` (register, note, and the
-    /// guard's drop) and by the watcher (`shown`); never held across a send that could
-    /// block (unbounded channels).
-    by_key: Mutex<HashMap<String, Vec<Entry>>>,
-}
-
-impl Waiters {
-    fn register(self: &Arc<Self>, key: &str) -> Waiter {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = crossbeam_channel::unbounded();
-        self.lock().entry(key.to_owned()).or_default().push(Entry {
-            id,
-            tx,
-            shown: None,
-            own: false,
-        });
-        Waiter {
-            waiters: Arc::clone(self),
-            key: key.to_owned(),
-            id,
-            rx,
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<Entry>>> {
-        self.by_key.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Sends `value` (a state) to the waiters on `key` that would show it.
-    fn route(&self, key: &str, value: &[u8]) {
-        let Some(state) = RunState::decode(value) else {
-            return;
-        };
-        self.send(key, &state);
-    }
-
-    fn send(&self, key: &str, state: &RunState) {
-        let view = View::of(state);
-        if let Some(list) = self.lock().get_mut(key) {
-            for e in list {
-                if e.shown.as_ref().is_none_or(|s| s.wakes_for(&view)) {
-                    e.shown = Some(view.clone());
-                    e.own = false;
-                    let _ = e.tx.send(state.clone());
-                }
-            }
-        }
-    }
-
-    fn keys(&self) -> Vec<String> {
-        self.lock().keys().cloned().collect()
-    }
-}
-
-/// One execute's registration; removes itself when dropped.
-struct Waiter {
-    waiters: Arc<Waiters>,
-    key: String,
-    id: u64,
-    rx: Receiver<RunState>,
-}
-
-impl Waiter {
-    /// Records `state` as what this execute shows, or will once its write lands: the
-    /// watcher sends it no update with the same view (the echo of its own write, which
-    /// reaches the watcher before the write's acknowledgement does; a claim's bare
-    /// `running`). Only while nothing was sent: that waits in the channel, to be shown.
-    fn note(&self, state: &RunState) {
-        if let Some(e) = self
-            .waiters
-            .lock()
-            .get_mut(&self.key)
-            .and_then(|list| list.iter_mut().find(|e| e.id == self.id))
-            && (e.own || e.shown.is_none())
-        {
-            e.shown = Some(View::of(state));
-            e.own = true;
-        }
-    }
-}
-
-impl Drop for Waiter {
-    fn drop(&mut self) {
-        let mut map = self.waiters.lock();
-        if let Some(list) = map.get_mut(&self.key) {
-            list.retain(|e| e.id != self.id);
-            if list.is_empty() {
-                map.remove(&self.key);
-            }
-        }
+    fn as_run(&self) -> JobRun<'_> {
+        let mut run = JobRun::new(&self.name, &self.input);
+        run.fresh = self.fresh;
+        run.retry = self.retry;
+        run
     }
 }
 
@@ -237,48 +147,70 @@ impl NatsBackend {
             .enable_all()
             .build()
             .map_err(|e| NatsError::Runtime(e.to_string()))?;
-        let conn = rt.block_on(Conn::open(&opts, "streamtree-web"))?;
-        let waiters = Arc::new(Waiters::default());
-        let conn = Arc::new(conn);
-        rt.spawn(watch(Arc::clone(&conn), Arc::clone(&waiters)));
-        Ok(NatsBackend {
+        let conn = Arc::new(rt.block_on(Conn::open(&opts, "streamtree-web"))?);
+        let routes = Arc::new(Routes::default());
+        let cancels = Arc::new(Cancels {
+            conn: Arc::clone(&conn),
+            handle: rt.handle().clone(),
+        });
+        let deliver = follow::start(Arc::clone(&routes), cancels)
+            .map_err(|e| NatsError::Runtime(format!("the delivery thread: {e}")))?;
+        let inner = Arc::new(Inner {
             subject: super::runs_subject(opts.prefix_str()),
             conn,
-            waiters,
+            routes,
+            deliver,
+            next: AtomicU64::new(0),
+            handle: rt.handle().clone(),
+        });
+        rt.spawn(watch(Arc::clone(&inner)));
+        Ok(NatsBackend {
+            inner,
             rt: Some(rt),
         })
     }
 
-    fn block_on<F: Future>(&self, f: F) -> F::Output {
-        self.rt
-            .as_ref()
-            .expect("the runtime lives until the backend is dropped")
-            .block_on(f)
+    /// Follows run `run` (at `key`) for `sink` as follow `id`, and starts it on the
+    /// network runtime.
+    fn begin(&self, id: Id, key: String, run: &JobRun<'_>, sink: Sink) {
+        let inner = &self.inner;
+        // Listed before the run's state is read or written (see `follow.rs`); the
+        // follow reaches the delivery thread before any update routed to it.
+        let _ = inner.deliver.send(Event::Follow {
+            id,
+            key: key.clone(),
+            sink,
+        });
+        inner.routes.add(&key, id);
+        let owned = OwnedRun::of(run);
+        let task = Arc::clone(inner);
+        inner.handle.spawn(async move {
+            let event = match task.start(&key, &owned.as_run()).await {
+                Ok((state, rev)) => Event::Started { id, state, rev },
+                Err(error) => Event::Failed { id, error },
+            };
+            let _ = task.deliver.send(event);
+        });
     }
+}
 
+impl Inner {
     /// Starts a run at `key` or joins the one there (a finished one too: its output is
-    /// kept): its state.
-    async fn start(
-        &self,
-        key: &str,
-        run: &JobRun<'_>,
-        waiter: &Waiter,
-    ) -> Result<RunState, String> {
+    /// kept): its state and that state's revision.
+    async fn start(&self, key: &str, run: &JobRun<'_>) -> Result<(RunState, Rev), String> {
         let kv = &self.conn.kv;
         let fail = |e: &dyn fmt::Display| format!("job `{}`: NATS: {e}", run.name);
         loop {
             let state = RunState::queued(run.name, new_run_id());
-            // Its run id is new: only this write (or its echo, landed or not) has its view.
-            waiter.note(&state);
             if run.fresh {
                 let rev = kv.put(key, state.encode()).await.map_err(|e| fail(&e))?;
                 self.publish_or_fail(key, run, &state, rev).await?;
-                return Ok(state);
+                return Ok((state, rev));
             }
             match kv.create(key, state.encode()).await {
                 Ok(rev) => {
                     self.publish_or_fail(key, run, &state, rev).await?;
-                    return Ok(state);
+                    return Ok((state, rev));
                 }
                 Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {}
                 Err(e) => return Err(fail(&e)),
@@ -286,20 +218,19 @@ impl NatsBackend {
             let Some(entry) = kv.entry(key).await.map_err(|e| fail(&e))? else {
                 continue; // expired meanwhile: create again
             };
-            let found = RunState::decode(&entry.value);
-            match found {
+            match RunState::decode(&entry.value) {
                 Some(s)
                     if entry.operation == Operation::Put
                         && !matches!(s.status, Status::Error | Status::Cancelled) =>
                 {
-                    return Ok(s);
+                    return Ok((s, entry.revision));
                 }
                 _ => {
                     // An ended run (or one another version wrote): a new run replaces it,
                     // once, whichever replica wins the compare-and-set.
                     if let Ok(rev) = kv.update(key, state.encode(), entry.revision).await {
                         self.publish_or_fail(key, run, &state, rev).await?;
-                        return Ok(state);
+                        return Ok((state, rev));
                     }
                 }
             }
@@ -308,28 +239,41 @@ impl NatsBackend {
 
     /// Publishes the run whose `queued` state is revision `rev`; when that fails, records
     /// the failure as the run's end, so nobody joins a run that no worker will ever get.
-    /// The server's acknowledgement is awaited on the backend's runtime, beside the wait
-    /// on the state: a failure there ends the run the same way, and its waiters hear it.
+    /// The server's acknowledgement is awaited beside the run: a failure there ends the
+    /// run the same way, and its follows hear it.
     async fn publish_or_fail(
-        &self,
+        self: &Inner,
         key: &str,
         run: &JobRun<'_>,
         state: &RunState,
-        rev: u64,
+        rev: Rev,
     ) -> Result<(), String> {
         let ack = match self.publish(key, run, state, rev).await {
             Ok(ack) => ack,
             Err(e) => {
-                end_unpublished(&self.conn, &self.waiters, key, state, rev, e.clone()).await;
+                end_unpublished(
+                    &self.conn,
+                    &self.routes,
+                    &self.deliver,
+                    key,
+                    state,
+                    rev,
+                    e.clone(),
+                )
+                .await;
                 return Err(e);
             }
         };
-        let (conn, waiters) = (Arc::clone(&self.conn), Arc::clone(&self.waiters));
+        let (conn, routes, deliver) = (
+            Arc::clone(&self.conn),
+            Arc::clone(&self.routes),
+            self.deliver.clone(),
+        );
         let (key, state, job) = (key.to_owned(), state.clone(), run.name.to_owned());
-        tokio::spawn(async move {
+        self.handle.spawn(async move {
             if let Err(e) = ack.await {
                 let e = format!("job `{job}`: NATS publish: {e}");
-                end_unpublished(&conn, &waiters, &key, &state, rev, e).await;
+                end_unpublished(&conn, &routes, &deliver, &key, &state, rev, e).await;
             }
         });
         Ok(())
@@ -341,7 +285,7 @@ impl NatsBackend {
         key: &str,
         run: &JobRun<'_>,
         state: &RunState,
-        rev: u64,
+        rev: Rev,
     ) -> Result<async_nats::jetstream::context::PublishAckFuture, String> {
         let msg = serde_json::to_vec(&RunMsg::new(key, &state.run, rev, run))
             .expect("a run message always encodes");
@@ -360,59 +304,60 @@ impl NatsBackend {
             .await
             .map_err(|e| format!("job `{}`: NATS publish: {e}", run.name))
     }
+}
 
-    /// Asks for the run's cancel: a queued or retrying run is cancelled here; a running
-    /// one through `c.<hash>`, which its worker watches. Tries again while the server is
-    /// out of reach (a reconnect), for up to a minute.
-    async fn cancel(&self, key: &str, run_id: &str) {
-        let kv = &self.conn.kv;
-        let cancel_key = format!("c.{}", &key[2..]);
-        for _ in 0..600 {
-            let entry = match kv.entry(key).await {
-                Ok(Some(entry)) => entry,
-                Ok(None) => return,
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            };
-            let Some(mut s) = RunState::decode(&entry.value) else {
-                return;
-            };
-            if s.run != run_id || s.status.is_terminal() {
-                return;
+/// Asks for the cancel of run `run_id` at `key`: a queued or retrying run is cancelled
+/// here; a running one through `c.<hash>`, which its worker watches. Tries again while the
+/// server is out of reach (a reconnect), for up to a minute.
+async fn cancel(conn: &Conn, key: &str, run_id: &str) {
+    let kv = &conn.kv;
+    let cancel_key = format!("c.{}", &key[2..]);
+    for _ in 0..600 {
+        let entry = match kv.entry(key).await {
+            Ok(Some(entry)) => entry,
+            Ok(None) => return,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
             }
-            let written = if s.status == Status::Running {
-                kv.put(&cancel_key, run_id.to_owned().into()).await.is_ok()
-            } else {
-                s.status = Status::Cancelled;
-                kv.update(key, s.encode(), entry.revision).await.is_ok()
-            };
-            if written {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let Some(mut s) = RunState::decode(&entry.value) else {
+            return;
+        };
+        if s.run != run_id || s.status.is_terminal() {
+            return;
         }
+        let written = if s.status == Status::Running {
+            kv.put(&cancel_key, run_id.to_owned().into()).await.is_ok()
+        } else {
+            s.status = Status::Cancelled;
+            kv.update(key, s.encode(), entry.revision).await.is_ok()
+        };
+        if written {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
 /// Ends in Error, with `error`, the run whose message never reached the stream: by
 /// compare-and-set over `rev`, its `queued` state (a worker's claim proves the message
-/// arrived; a cancel ended it already). When the server cannot say, its waiters are
-/// told here, since no update will come.
+/// arrived; a cancel ended it already). When the server cannot say, its follows are
+/// told here, since no write will come.
 async fn end_unpublished(
     conn: &Conn,
-    waiters: &Waiters,
+    routes: &Routes,
+    deliver: &Sender<Event>,
     key: &str,
     state: &RunState,
-    rev: u64,
+    rev: Rev,
     error: String,
 ) {
     let mut ended = state.clone();
     ended.status = Status::Error;
     ended.error = Some(error);
-    // Read first: a set that fails still reaches the watchers' core subscriptions, so
-    // it is not tried over a run a worker took (its message arrived after all).
+    // Read first: a set that fails still reaches core subscribers of the bucket's own
+    // subjects, so it is not tried over a run a worker took (its message arrived after all).
     match conn.kv.entry(key).await {
         Ok(Some(e)) if e.revision != rev => return, // written since: not ours to end
         Ok(_) => {
@@ -423,89 +368,71 @@ async fn end_unpublished(
         Err(_) => {}
     }
     if !matches!(conn.kv.entry(key).await, Ok(Some(e)) if e.revision != rev) {
-        // The server cannot say, or kept nothing: no update will come.
-        waiters.send(key, &ended);
+        // The server cannot say, or kept nothing: no write will come.
+        routes.route(key, &ended, SYNTHETIC, deliver);
     }
 }
 
-/// The backend's one watcher: every update of `r.*` to the executes waiting on it; after
-/// a reconnection, each waited key read again.
-async fn watch(conn: Arc<Conn>, waiters: Arc<Waiters>) {
+/// The backend's one watcher: every stored write of `r.*` to the follows of its key;
+/// after a reconnection, each followed key read again.
+async fn watch(inner: Arc<Inner>) {
+    let route = |key: &str, value: &[u8], rev: Rev| {
+        if let Some(state) = RunState::decode(value) {
+            inner.routes.route(key, &state, rev, &inner.deliver);
+        }
+    };
     let resync = || async {
-        for key in waiters.keys() {
-            if let Ok(Some(entry)) = conn.kv.entry(key.as_str()).await
+        for key in inner.routes.keys() {
+            if let Ok(Some(entry)) = inner.conn.kv.entry(key.as_str()).await
                 && entry.operation == Operation::Put
             {
-                waiters.route(&key, &entry.value);
+                route(&key, &entry.value, entry.revision);
             }
         }
     };
-    super::follow_puts(&conn, "r.>", |key, value| waiters.route(key, value), resync).await;
+    super::follow_puts(&inner.conn, "r.>", route, resync).await;
 }
 
 impl JobBackend for NatsBackend {
-    /// None, asking nothing: `execute` shows a finished run kept in the bucket at once
-    /// (its create finds the key taken, and the read that follows finds it Done), so a
+    /// None, asking nothing: a finished run kept in the bucket shows at once anyway (the
+    /// start's create finds the key taken, and the read that follows finds it Done), so a
     /// new run costs no look-up first.
     fn finished(&self, _run: &JobRun<'_>) -> Option<Vec<u8>> {
         None
     }
 
+    /// Runs `run` as [`start`](Self::start) does, blocking this thread until it ends
+    /// (the runtime itself calls `start`).
     fn execute(&self, ctx: &TaskContext, run: &JobRun<'_>) -> Result<Vec<u8>, String> {
         let key = format!("r.{}", run_hash(run));
-        let waiter = self.waiters.register(&key);
-        let (cancel_tx, mut cancelled) = crossbeam_channel::bounded(1);
+        let id = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        self.begin(id, key, run, Sink::Caller(tx));
+        // After the follow was sent: its cancel event comes after it.
+        let deliver = self.inner.deliver.clone();
         ctx.on_cancel(move || {
-            let _ = cancel_tx.try_send(());
+            let _ = deliver.send(Event::Cancel { id });
         });
-        let mut state = self.block_on(self.start(&key, run, &waiter))?;
-        waiter.note(&state);
-        let mut shown = (None, None, 0);
-        if state.status == Status::Done {
-            // A run found finished shows its output alone, as a kept result does: no
-            // progress or attempt of a run this task never waited on.
-            shown = (state.fraction, state.message.clone(), state.attempt);
-        }
         loop {
-            let progress = (state.fraction, state.message.clone(), state.attempt);
-            if progress != shown {
-                if (state.fraction, &state.message) != (shown.0, &shown.1)
-                    && (state.fraction.is_some() || state.message.is_some())
-                {
-                    ctx.set_progress(Progress::new(state.fraction, state.message.clone()));
-                }
-                ctx.set_attempt(state.attempt);
-                shown = progress;
-            }
-            match state.status {
-                Status::Done => {
-                    return state.output.map(String::into_bytes).ok_or_else(|| {
-                        format!("job `{}`: the worker recorded no output", run.name)
-                    });
-                }
-                Status::Error => {
-                    return Err(state.error.unwrap_or_else(|| "failed".to_owned()));
-                }
-                Status::Cancelled => {
-                    ctx.cancelled();
-                    return Err(format!("job `{}`: cancelled", run.name));
-                }
-                _ => {}
-            }
-            crossbeam_channel::select! {
-                recv(waiter.rx) -> update => {
-                    // Another replica's refresh may replace the run: follow the newest.
-                    state = update.expect("the waiter holds its sender");
-                }
-                recv(cancelled) -> asked => {
-                    // Once: the callback is spent (a disconnected channel is always ready).
-                    cancelled = crossbeam_channel::never();
-                    if asked.is_ok() {
-                        self.block_on(self.cancel(&key, &state.run));
-                    }
+            match rx.recv() {
+                Ok(Shown::Progress(p)) => ctx.set_progress(p),
+                Ok(Shown::Attempt(n)) => ctx.set_attempt(n),
+                Ok(Shown::End(result)) => return result,
+                Err(_) => {
+                    return Err(format!(
+                        "job `{}`: the NATS backend stopped before the run ended",
+                        run.name
+                    ));
                 }
             }
         }
+    }
+
+    fn start(&self, run: &JobRun<'_>, started: StartedRun) -> Result<(), StartedRun> {
+        let key = format!("r.{}", run_hash(run));
+        let id = self.inner.next.fetch_add(1, Ordering::Relaxed);
+        self.begin(id, key, run, Sink::Task(started));
+        Ok(())
     }
 
     fn owns_retries(&self) -> bool {

@@ -32,6 +32,7 @@
 //! over the server's `max_payload` end the run in Error saying so (no object store).
 
 mod backend;
+mod follow;
 mod options;
 
 use std::time::Duration;
@@ -139,7 +140,7 @@ impl Conn {
 }
 
 /// Follows the puts of the bucket's keys matching `pattern` (`r.>`, `c.>`) for ever,
-/// handing each (key, value) to `on_put`, and calling `resync` after every reconnection
+/// handing each (key, value, revision) to `on_put`, and calling `resync` after every reconnection
 /// (puts made while away are not redelivered: `resync` reads what it needs).
 ///
 /// A core subscription to the stream's republish of what it stored (`P.state.<key>`),
@@ -151,7 +152,7 @@ impl Conn {
 pub(crate) async fn follow_puts<R, Fut>(
     conn: &Conn,
     pattern: &str,
-    on_put: impl Fn(&str, &[u8]),
+    on_put: impl Fn(&str, &[u8], u64),
     resync: R,
 ) where
     R: Fn() -> Fut,
@@ -173,7 +174,14 @@ pub(crate) async fn follow_puts<R, Fut>(
                     continue;
                 }
                 if let Some(key) = msg.subject.as_str().strip_prefix(prefix) {
-                    on_put(key, &msg.payload);
+                    // The stored write's stream sequence: the entry's revision.
+                    let rev = msg
+                        .headers
+                        .as_ref()
+                        .and_then(|h| h.get("Nats-Sequence"))
+                        .and_then(|v| v.as_str().parse().ok());
+                    debug_assert!(rev.is_some(), "a republished write carries Nats-Sequence");
+                    on_put(key, &msg.payload, rev.unwrap_or(u64::MAX));
                 }
             }
             changed = connected.changed() => {
