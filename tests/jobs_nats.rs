@@ -128,10 +128,12 @@ fn message<T: Clone + Send + 'static>(h: &TaskHandle<T>) -> Option<String> {
 }
 
 fn web(server: &NatsServer) -> Session {
+    web_with(server, streamtree::Runtime::builder())
+}
+
+fn web_with(server: &NatsServer, rt: streamtree::RuntimeBuilder) -> Session {
     let backend = NatsBackend::connect(NatsOptions::new(server.url())).expect("connect");
-    let rt = streamtree::Runtime::builder()
-        .backend(Arc::new(backend))
-        .build();
+    let rt = rt.backend(Arc::new(backend)).build();
     Session::builder().runtime(rt).build()
 }
 
@@ -188,6 +190,36 @@ fn a_job_runs_on_a_worker_and_its_result_reaches_the_handle() {
     assert!(s.wait_idle(LONG), "the job ends within {LONG:?}");
     assert_eq!(h.result().as_deref(), Some("49 by w1"));
     assert_eq!(h.attempt(), 1);
+    stop(w);
+}
+
+/// On the old blocking seam the one web worker waited in the first job's `execute`: the
+/// second job never reached the worker, nor the plain task a thread.
+#[test]
+fn runs_in_flight_hold_no_web_worker() {
+    let server = NatsServer::start();
+    let w = worker(&server, "w1"); // concurrency 2
+    let s = web_with(&server, streamtree::Runtime::builder().max_workers(1));
+    let sub = s.subscribe();
+    // Shared: a session's second input under one job would supersede the first.
+    let [first, second] =
+        [21, 22].map(|id| s.enter(|| job::<WaitForCancel>(&Gated { id }).shared().submit()));
+    let plain = s.enter(|| submit("plain", || 5));
+    let on_w1 = |h: &TaskHandle<String>| message(h).as_deref() == Some("started on w1");
+    wait_until(&sub, || {
+        on_w1(&first) && on_w1(&second) && plain.result() == Some(5)
+    });
+    assert_eq!(
+        (first.status(), second.status()),
+        (TaskStatus::Running, TaskStatus::Running)
+    );
+    first.cancel();
+    second.cancel();
+    assert!(s.wait_idle(LONG), "both cancels end within {LONG:?}");
+    assert_eq!(
+        (first.status(), second.status()),
+        (TaskStatus::Cancelled, TaskStatus::Cancelled)
+    );
     stop(w);
 }
 

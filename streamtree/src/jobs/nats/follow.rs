@@ -296,7 +296,9 @@ fn show(
             f.sink
                 .progress(Progress::new(state.fraction, state.message.clone()));
         }
-        f.sink.attempt(state.attempt);
+        if now.2 != f.shown.2 {
+            f.sink.attempt(state.attempt);
+        }
         f.shown = now;
     }
     let result = match state.status {
@@ -329,4 +331,228 @@ pub(super) fn start(
         .name("streamtree-nats-deliver".to_owned())
         .spawn(move || deliver(&own, &rx, &routes, &*canceller))?;
     Ok(tx)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Records the cancels asked.
+    #[derive(Default)]
+    struct Recorded(Mutex<Vec<(String, String)>>);
+
+    impl Canceller for Recorded {
+        fn cancel(&self, key: &str, run: &str) {
+            self.0
+                .lock()
+                .unwrap()
+                .push((key.to_owned(), run.to_owned()));
+        }
+    }
+
+    struct Fixture {
+        follows: HashMap<Id, Follow>,
+        routes: Routes,
+        cancels: Recorded,
+        shown: Receiver<Shown>,
+    }
+
+    impl Fixture {
+        /// Follow 1 on key `r.k`, shown to a caller sink.
+        fn new() -> Fixture {
+            let (tx, shown) = crossbeam_channel::unbounded();
+            let mut f = Fixture {
+                follows: HashMap::new(),
+                routes: Routes::default(),
+                cancels: Recorded::default(),
+                shown,
+            };
+            f.routes.add("r.k", 1);
+            f.send(Event::Follow {
+                id: 1,
+                key: "r.k".to_owned(),
+                sink: Sink::Caller(tx),
+            });
+            f
+        }
+
+        fn send(&mut self, event: Event) {
+            apply(&mut self.follows, event, &self.routes, &self.cancels);
+        }
+
+        fn drain(&self) -> Vec<String> {
+            self.shown
+                .try_iter()
+                .map(|s| match s {
+                    Shown::Progress(p) => format!("progress {p}"),
+                    Shown::Attempt(n) => format!("attempt {n}"),
+                    Shown::End(r) => format!("end {r:?}"),
+                })
+                .collect()
+        }
+    }
+
+    fn state(run: &str, status: Status) -> RunState {
+        let mut s = RunState::queued("j", run.to_owned());
+        s.status = status;
+        s
+    }
+
+    fn done(run: &str, output: &str) -> RunState {
+        let mut s = state(run, Status::Done);
+        s.output = Some(output.to_owned());
+        s
+    }
+
+    #[test]
+    fn a_write_older_than_the_starts_never_shows() {
+        let mut f = Fixture::new();
+        // The ended run this start replaced, its write still in flight (revision 5).
+        let mut old = state("old", Status::Error);
+        old.error = Some("old failure".to_owned());
+        f.send(Event::Update {
+            id: 1,
+            state: old.clone(),
+            rev: 5,
+        });
+        f.send(Event::Started {
+            id: 1,
+            state: state("new", Status::Queued),
+            rev: 6,
+        });
+        f.send(Event::Update {
+            id: 1,
+            state: old,
+            rev: 5,
+        });
+        assert_eq!(f.drain(), ["attempt 1"]);
+        f.send(Event::Update {
+            id: 1,
+            state: done("new", "42"),
+            rev: 8,
+        });
+        assert_eq!(
+            f.drain(),
+            [format!("end {:?}", Ok::<_, String>(b"42".to_vec()))]
+        );
+        assert!(f.follows.is_empty() && f.routes.keys().is_empty());
+    }
+
+    #[test]
+    fn writes_before_the_start_reports_apply_after_it_in_revision_order() {
+        let mut f = Fixture::new();
+        let mut running = state("r1", Status::Running);
+        running.message = Some("half".to_owned());
+        f.send(Event::Update {
+            id: 1,
+            state: done("r1", "7"),
+            rev: 9,
+        });
+        f.send(Event::Update {
+            id: 1,
+            state: running,
+            rev: 8,
+        });
+        assert_eq!(f.drain(), Vec::<String>::new(), "nothing before the start");
+        f.send(Event::Started {
+            id: 1,
+            state: state("r1", Status::Queued),
+            rev: 7,
+        });
+        assert_eq!(
+            f.drain(),
+            [
+                "attempt 1".to_owned(),
+                "progress half".to_owned(),
+                format!("end {:?}", Ok::<_, String>(b"7".to_vec()))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_run_found_finished_shows_its_output_alone() {
+        let mut f = Fixture::new();
+        let mut found = done("r1", "1");
+        found.message = Some("last step".to_owned());
+        found.attempt = 3;
+        f.send(Event::Started {
+            id: 1,
+            state: found,
+            rev: 4,
+        });
+        assert_eq!(
+            f.drain(),
+            [format!("end {:?}", Ok::<_, String>(b"1".to_vec()))]
+        );
+    }
+
+    #[test]
+    fn a_cancel_asked_before_the_run_is_known_is_sent_once_it_is() {
+        let mut f = Fixture::new();
+        f.send(Event::Cancel { id: 1 });
+        assert!(f.cancels.0.lock().unwrap().is_empty());
+        f.send(Event::Started {
+            id: 1,
+            state: state("r1", Status::Queued),
+            rev: 2,
+        });
+        f.send(Event::Cancel { id: 1 });
+        assert_eq!(
+            *f.cancels.0.lock().unwrap(),
+            [
+                ("r.k".to_owned(), "r1".to_owned()),
+                ("r.k".to_owned(), "r1".to_owned())
+            ]
+        );
+        let mut cancelled = state("r1", Status::Cancelled);
+        cancelled.attempt = 1;
+        f.send(Event::Update {
+            id: 1,
+            state: cancelled,
+            rev: 3,
+        });
+        assert_eq!(
+            f.drain(),
+            [
+                "attempt 1".to_owned(),
+                format!("end {:?}", Err::<Vec<u8>, _>("job `j`: cancelled"))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_synthetic_end_always_applies_and_a_failed_start_ends_the_follow() {
+        let mut f = Fixture::new();
+        f.send(Event::Started {
+            id: 1,
+            state: state("r1", Status::Queued),
+            rev: 2,
+        });
+        let mut ended = state("r1", Status::Error);
+        ended.error = Some("publish failed".to_owned());
+        f.send(Event::Update {
+            id: 1,
+            state: ended,
+            rev: SYNTHETIC,
+        });
+        assert_eq!(
+            f.drain(),
+            [
+                "attempt 1".to_owned(),
+                format!("end {:?}", Err::<Vec<u8>, _>("publish failed"))
+            ]
+        );
+        let mut g = Fixture::new();
+        g.send(Event::Failed {
+            id: 1,
+            error: "NATS: timed out".to_owned(),
+        });
+        assert_eq!(
+            g.drain(),
+            [format!("end {:?}", Err::<Vec<u8>, _>("NATS: timed out"))]
+        );
+        assert!(g.routes.keys().is_empty());
+    }
 }
