@@ -24,7 +24,10 @@
 //! "Watch" here is a core subscription to the stream's republish of each write it stored
 //! (`P.state.r.>` in web processes, `P.state.c.>` in workers), read again after each
 //! reconnection; see `follow_puts` for why neither the client's key-value watch nor the
-//! bucket's own subjects (those also carry the writes the stream refused).
+//! bucket's own subjects (those also carry the writes the stream refused). In a web
+//! process the watcher routes each write, with its revision, to the runs followed there
+//! (`follow.rs`); one delivery thread applies them to the tasks, which hold no runtime
+//! worker while their runs are away (`JobBackend::start`).
 //!
 //! Worker failures: a dead worker's run comes back after `ack_wait` (its heartbeats
 //! stopped) as a new attempt; one delivered `max_deliver` times without an end is ended
