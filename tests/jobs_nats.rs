@@ -109,8 +109,27 @@ streamtree::job! {
     }
 }
 
+/// Runs of `Twice` started, and the gate they wait at.
+static TWICE_RUNS: AtomicU32 = AtomicU32::new(0);
+static TWICE_GATE: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+
+streamtree::job! {
+    /// Counts its runs, reports "waiting", and waits (at most LONG) for its gate.
+    Twice("twice") = |ctx, n: &u32| -> Result<u32, String> {
+        TWICE_RUNS.fetch_add(1, Ordering::SeqCst);
+        ctx.set_progress("waiting");
+        let (open, cv) = &TWICE_GATE;
+        let open = cv
+            .wait_timeout_while(open.lock().unwrap(), 2 * LONG, |open| !*open)
+            .unwrap()
+            .0;
+        if *open { Ok(*n) } else { Err("the gate never opened".to_owned()) }
+    }
+}
+
 fn jobs() -> Jobs {
     Jobs::new()
+        .register::<Twice>()
         .register::<AlwaysFails>()
         .register::<Numbered>()
         .register::<FailsOnce>()
@@ -701,6 +720,104 @@ fn a_write_the_bucket_refuses_never_reaches_a_handle() {
     assert!(s.wait_idle(LONG), "the run ends within {LONG:?}");
     assert_eq!(h.result(), Some("16 by w1".to_owned()));
     stop(w);
+}
+
+/// The web process that made a run died between the bucket's create and the publish: the
+/// run stays queued with no message. A replica joining it sends the message again (on the
+/// old code it waited with it, for ever).
+#[test]
+fn a_queued_run_whose_message_was_lost_runs_once_another_replica_joins_it() {
+    let server = NatsServer::start();
+    let (rt, client) = test_client(&server);
+    let a = web(&server);
+    let (_, run) = submitted_queued(&rt, &client, &a, || job::<Square>(&6).submit());
+    drop(a);
+    // Another web process's run of the same job, created but never published: its state
+    // (a new run id) written over the key, and no message in the stream.
+    let js = rt.block_on(async { async_nats::jetstream::new(client.clone()) });
+    let mut runs = rt
+        .block_on(js.get_stream("streamtree-runs"))
+        .expect("the runs stream");
+    poll(|| rt.block_on(runs.info()).expect("its info").state.messages == 1);
+    rt.block_on(async { runs.purge().await }).expect("purged");
+    let kv = rt
+        .block_on(js.get_key_value("streamtree-state"))
+        .expect("the bucket");
+    let orphan = serde_json::json!({
+        "run": "orphan-1", "job": "square", "status": "queued", "attempt": 1,
+    });
+    let key = run["key"].as_str().expect("its key");
+    rt.block_on(kv.put(key, orphan.to_string().into()))
+        .expect("written");
+    let w = worker(&server, "w1");
+    let b = web(&server);
+    let h = b.enter(|| job::<Square>(&6).submit());
+    assert!(b.wait_idle(LONG), "the joined run ends within {LONG:?}");
+    assert_eq!(h.result().as_deref(), Some("36 by w1"));
+    assert_eq!(h.error(), None, "{run}");
+    stop(w);
+}
+
+/// Two messages of one run (a replica sent it again after the stream's duplicate window):
+/// one claims it, the other is dropped; on the old worker the second claimed the running
+/// run too, and the job ran twice.
+#[test]
+fn a_run_whose_message_came_twice_runs_once() {
+    let server = NatsServer::start();
+    let (rt, client) = test_client(&server);
+    let s = web(&server);
+    let sub = s.subscribe();
+    let (h, run) = submitted_queued(&rt, &client, &s, || job::<Twice>(&3).submit());
+    // Sent again with no message id: the stream keeps both.
+    let js = rt.block_on(async { async_nats::jetstream::new(client.clone()) });
+    rt.block_on(async {
+        js.publish("streamtree.runs", run.to_string().into())
+            .await
+            .expect("sent")
+            .await
+    })
+    .expect("stored");
+    let mut runs = rt
+        .block_on(js.get_stream("streamtree-runs"))
+        .expect("the runs stream");
+    assert_eq!(
+        rt.block_on(runs.info()).expect("its info").state.messages,
+        2
+    );
+    // One place each: each worker gets one of the two messages.
+    let [w1, w2] = ["w1", "w2"].map(|name| {
+        Worker::new(NatsOptions::new(server.url()), jobs())
+            .name(name)
+            .concurrency(1)
+            .shutdown_grace(Duration::ZERO)
+            .spawn()
+    });
+    wait_until(&sub, || message(&h).as_deref() == Some("waiting"));
+    // The copy is settled: dropped (acknowledged, so gone from the stream), or run.
+    poll(|| {
+        TWICE_RUNS.load(Ordering::SeqCst) > 1
+            || rt.block_on(runs.info()).expect("its info").state.messages == 1
+    });
+    *TWICE_GATE.0.lock().unwrap() = true;
+    TWICE_GATE.1.notify_all();
+    assert!(s.wait_idle(LONG), "the run ends within {LONG:?}");
+    assert_eq!(h.result(), Some(3));
+    assert_eq!(TWICE_RUNS.load(Ordering::SeqCst), 1, "one run of the job");
+    stop(w1);
+    stop(w2);
+}
+
+/// Polls `cond` (a server's state, which sends no notification) until it holds, at most
+/// [`LONG`].
+fn poll(mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + LONG;
+    while !cond() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the condition did not hold within {LONG:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// Submits (`submit` in `s`) with no worker listening, and returns the handle and the run's

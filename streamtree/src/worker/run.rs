@@ -8,7 +8,9 @@
 //! - a run's `running` state is written by compare-and-set from the state read (on a
 //!   first delivery, from the `queued` revision its message carries, with no read: the
 //!   set fails unless the key still holds exactly that write), so a web process that
-//!   cancelled it while queued wins, and the job never starts;
+//!   cancelled it while queued wins, and the job never starts; a first delivery never
+//!   claims from any other revision, so of several messages of one run (a replica sends
+//!   a never-claimed run's message again) exactly one claims it;
 //! - `running` (the map) holds exactly the runs this worker is claiming or executing and
 //!   whose end is not written (listed before the claim, so every cancel written after
 //!   the claim finds it); the cancel watcher and the hand-back read it, never block in it.
@@ -333,12 +335,17 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
     // A redelivery of a run still executing here (heartbeats lost to a reconnect): the
     // running copy ends it and acknowledges; a second copy would run the job twice.
     let here = running_key(&req.key, &req.run);
-    if shared.running().contains_key(&here) {
-        return;
-    }
     let delivered = msg
         .info()
         .map_or(1, |i| u32::try_from(i.delivered).unwrap_or(u32::MAX));
+    if shared.running().contains_key(&here) {
+        if delivered == 1 && req.rev.is_some() {
+            // Not a redelivery but a copy of the message (a replica sent the run again):
+            // the running copy holds the run's own message.
+            let _ = msg.ack().await;
+        }
+        return;
+    }
     let mut attempt = delivered;
     // Listed before the claim: a cancel is written only after the web side reads the
     // claim's Running, so the watcher finds this run for every cancel of it but those
@@ -368,6 +375,12 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
                 break None;
             };
             if s.run != req.run || s.status.is_terminal() {
+                break None;
+            }
+            // A first delivery claims only the `queued` write its message names: once the
+            // state moved on, another message of this run (a copy a replica sent again,
+            // see `NatsBackend`) claimed it, and running it here would run it twice.
+            if delivered == 1 && req.rev.is_some_and(|rev| rev != entry.revision) {
                 break None;
             }
             // A redelivery of a run cancelled while its dead worker had it. (A first

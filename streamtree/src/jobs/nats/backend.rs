@@ -223,6 +223,16 @@ impl Inner {
                     if entry.operation == Operation::Put
                         && !matches!(s.status, Status::Error | Status::Cancelled) =>
                 {
+                    if s.status == Status::Queued && s.worker.is_none() {
+                        // Never claimed: its message may be lost (its web process died
+                        // between the create and the publish). Sent again under the same
+                        // id, which the stream drops as a duplicate if the first arrived
+                        // (and a worker drops one that comes later: its claim finds the
+                        // state moved on). Best effort: the run is not ours to fail.
+                        if let Ok(ack) = self.publish(key, run, &s, entry.revision).await {
+                            drop(ack);
+                        }
+                    }
                     return Ok((s, entry.revision));
                 }
                 _ => {
@@ -298,9 +308,13 @@ impl Inner {
                 msg.len()
             ));
         }
+        // The run's id as the message's: the stream keeps one message per run (within
+        // its duplicate window), however many replicas send it.
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert(async_nats::header::NATS_MESSAGE_ID, state.run.as_str());
         self.conn
             .js
-            .publish(self.subject.clone(), msg.into())
+            .publish_with_headers(self.subject.clone(), headers, msg.into())
             .await
             .map_err(|e| format!("job `{}`: NATS publish: {e}", run.name))
     }
