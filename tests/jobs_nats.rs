@@ -127,8 +127,29 @@ streamtree::job! {
     }
 }
 
+/// `Stalls`' gate, and whether it saw a cancel after it resumed (once it has ended).
+static STALL_GATE: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+static STALL_SAW_CANCEL: (Mutex<Option<bool>>, Condvar) = (Mutex::new(None), Condvar::new());
+
+streamtree::job! {
+    /// Reports "claimed", waits (at most LONG) for its gate as a stalled worker would,
+    /// reports "resumed", then waits (at most LONG) for a cancel and records whether one
+    /// came.
+    Stalls("stalls") = |ctx, n: &u32| -> Result<u32, String> {
+        ctx.set_progress("claimed");
+        let (open, cv) = &STALL_GATE;
+        drop(cv.wait_timeout_while(open.lock().unwrap(), 2 * LONG, |open| !*open).unwrap());
+        ctx.set_progress("resumed");
+        let seen = ctx.wait_cancelled(LONG);
+        *STALL_SAW_CANCEL.0.lock().unwrap() = Some(seen);
+        STALL_SAW_CANCEL.1.notify_all();
+        if seen { Err("stopped: the run is another's".to_owned()) } else { Ok(*n) }
+    }
+}
+
 fn jobs() -> Jobs {
     Jobs::new()
+        .register::<Stalls>()
         .register::<Twice>()
         .register::<AlwaysFails>()
         .register::<Numbered>()
@@ -805,6 +826,59 @@ fn a_run_whose_message_came_twice_runs_once() {
     assert_eq!(TWICE_RUNS.load(Ordering::SeqCst), 1, "one run of the job");
     stop(w1);
     stop(w2);
+}
+
+/// A worker that stalled past `ack_wait` while another worker claimed its run again (the
+/// redelivery): when it wakes it writes nothing over the new claim's state and its job is
+/// asked to stop. On the old worker it wrote its own state back over the new claim's.
+#[test]
+fn a_stalled_worker_whose_run_was_claimed_again_stops_and_writes_nothing() {
+    let server = NatsServer::start();
+    let (rt, client) = test_client(&server);
+    let s = web(&server);
+    let sub = s.subscribe();
+    let (h, run) = submitted_queued(&rt, &client, &s, || job::<Stalls>(&1).submit());
+    let w = worker(&server, "w1");
+    wait_until(&sub, || message(&h).as_deref() == Some("claimed"));
+    // What the other worker's claim of the redelivery writes: attempt 2, on "w2".
+    let js = rt.block_on(async { async_nats::jetstream::new(client.clone()) });
+    let kv = rt
+        .block_on(js.get_key_value("streamtree-state"))
+        .expect("the bucket");
+    let key = run["key"].as_str().expect("its key");
+    let entry = rt
+        .block_on(kv.entry(key))
+        .expect("read")
+        .expect("the run's state");
+    let mut state: serde_json::Value = serde_json::from_slice(&entry.value).expect("a state");
+    state["worker"] = "w2".into();
+    state["attempt"] = 2.into();
+    rt.block_on(kv.update(key, state.to_string().into(), entry.revision))
+        .expect("the other claim is written");
+    // The stalled worker wakes up.
+    *STALL_GATE.0.lock().unwrap() = true;
+    STALL_GATE.1.notify_all();
+    let (seen, cv) = &STALL_SAW_CANCEL;
+    let seen = cv
+        .wait_timeout_while(seen.lock().unwrap(), 2 * LONG, |s| s.is_none())
+        .unwrap()
+        .0;
+    assert_eq!(
+        *seen,
+        Some(true),
+        "the stalled worker's job is asked to stop"
+    );
+    let last = rt
+        .block_on(kv.entry(key))
+        .expect("read")
+        .expect("the run's state");
+    let last: serde_json::Value = serde_json::from_slice(&last.value).expect("a state");
+    assert_eq!(
+        (&last["worker"], &last["attempt"], &last["message"]),
+        (&"w2".into(), &2.into(), &"claimed".into()),
+        "the new claim's state, untouched: {last}"
+    );
+    stop(w);
 }
 
 /// Polls `cond` (a server's state, which sends no notification) until it holds, at most

@@ -69,14 +69,20 @@ enum Wrote {
     Written,
     /// The key holds another run now (a refresh) or expired: this run's writes stop.
     Superseded,
+    /// Another claim of this very run owns the state now (a redelivery, taken by another
+    /// worker while this one stalled past `ack_wait`): this worker writes no more, its
+    /// job is asked to stop, and the run's message, which the new claim holds, is left
+    /// alone.
+    Lost,
     /// The server stayed out of reach.
     Failed,
 }
 
 /// Writes `state` over `rev`, the revision this worker last wrote; when another write
-/// came between (none should while the run is ours: cancels go to `c.<hash>`), writes
-/// again over it if the key still holds this run. Retries for a few seconds while the
-/// server is out of reach.
+/// came between, writes again over it only if it is this claim's own (same run, worker
+/// and attempt: a write whose acknowledgement was lost). Nobody else writes a running
+/// run's state (cancels go to `c.<hash>`), so any other write means the run was
+/// replaced or claimed again. Retries for a few seconds while the server is out of reach.
 async fn write_own(kv: &kv::Store, key: &str, state: &RunState, rev: &mut u64) -> Wrote {
     for _ in 0..50 {
         match kv.update(key, state.encode(), *rev).await {
@@ -85,14 +91,24 @@ async fn write_own(kv: &kv::Store, key: &str, state: &RunState, rev: &mut u64) -
                 return Wrote::Written;
             }
             Err(_) => match kv.entry(key).await {
-                Ok(Some(e)) if RunState::decode(&e.value).is_some_and(|s| s.run == state.run) => {
-                    if e.revision == *rev {
-                        // Our revision is current: the update failed on the way.
-                        tokio::time::sleep(Duration::from_millis(100)).await;
+                Ok(Some(e)) => match RunState::decode(&e.value) {
+                    // Still this claim's (our own write, whose acknowledgement was lost):
+                    // write again over it.
+                    Some(s)
+                        if s.run == state.run
+                            && s.worker == state.worker
+                            && s.attempt == state.attempt =>
+                    {
+                        if e.revision == *rev {
+                            // Our revision is current: the update failed on the way.
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        *rev = e.revision;
                     }
-                    *rev = e.revision;
-                }
-                Ok(_) => return Wrote::Superseded,
+                    Some(s) if s.run == state.run => return Wrote::Lost,
+                    _ => return Wrote::Superseded,
+                },
+                Ok(None) => return Wrote::Superseded,
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             },
         }
@@ -433,6 +449,7 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
     let forward = tokio::spawn(forward_progress(
         Arc::clone(shared),
         req.key.clone(),
+        Arc::clone(&slot),
         (state.clone(), rev),
         progress_rx,
     ));
@@ -463,10 +480,10 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
     };
     heartbeat.abort();
     // The last progress is written before the end (the sender dropped with the job).
-    let mut superseded = false;
+    let mut gone = None;
     if let Ok((last, last_rev, wrote)) = forward.await {
         (state, rev) = (last, last_rev);
-        superseded = wrote == Wrote::Superseded;
+        gone = matches!(wrote, Wrote::Superseded | Wrote::Lost).then_some(wrote);
     }
     if shared.running().remove(&here).is_none() {
         return; // handed back by a shutdown meanwhile
@@ -516,14 +533,15 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
             }
         },
     }
-    let wrote = if superseded {
-        Wrote::Superseded
-    } else {
-        write_own(kv, &req.key, &state, &mut rev).await
+    let wrote = match gone {
+        Some(wrote) => wrote,
+        None => write_own(kv, &req.key, &state, &mut rev).await,
     };
     let _ = match (wrote, nak) {
         // Not written: a redelivery after ack_wait runs it again (at least once).
         (Wrote::Failed, _) => return,
+        // Another claim holds the message: its acknowledgement is that claim's.
+        (Wrote::Lost, _) => return,
         // A refresh replaced this run: its end is nobody's.
         (Wrote::Superseded, _) => msg.ack().await,
         (Wrote::Written, Some(delay)) => msg.ack_with(AckKind::Nak(Some(delay))).await,
@@ -533,10 +551,12 @@ async fn handle(shared: &Arc<Shared>, msg: Arc<Message>) {
 
 /// Writes the job's progress into its state as it comes, the latest first when several
 /// wait (the last one is never skipped); returns the state and revision as last written,
-/// and how the last write went (once superseded, it writes no more).
+/// and how the last write went. Once the run is superseded or lost it writes no more and
+/// asks the job (`slot`) to stop: its end is nobody's.
 async fn forward_progress(
     shared: Arc<Shared>,
     key: String,
+    slot: Arc<Slot>,
     (mut state, mut rev): (RunState, u64),
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Progress>,
 ) -> (RunState, u64, Wrote) {
@@ -545,12 +565,15 @@ async fn forward_progress(
         while let Ok(newer) = rx.try_recv() {
             p = newer;
         }
-        if wrote == Wrote::Superseded {
+        if matches!(wrote, Wrote::Superseded | Wrote::Lost) {
             continue;
         }
         state.fraction = p.fraction();
         state.message = p.message().map(str::to_owned);
         wrote = write_own(&shared.conn.kv, &key, &state, &mut rev).await;
+        if matches!(wrote, Wrote::Superseded | Wrote::Lost) {
+            let _ = slot.cancel(); // a detached slot has no set to tell
+        }
     }
     (state, rev, wrote)
 }
