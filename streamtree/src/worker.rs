@@ -11,6 +11,12 @@
 //! jobs finish within [`Worker::shutdown_grace`], and hands the others back at once
 //! (Nak: another worker takes them as their next attempt).
 //!
+//! Delivery is at least once: a worker that stalls past `ack_wait` (not dead: a long
+//! pause) loses its run to the redelivery, which another worker claims as the next
+//! attempt. The stalled worker learns it at its next write (progress or end), which then
+//! fails: it writes nothing more, asks its job to stop, and leaves the run's message to
+//! the new claim. Its job may still have done some of its work twice.
+//!
 //! # Example
 //! ```no_run
 //! use streamtree::jobs::Jobs;
