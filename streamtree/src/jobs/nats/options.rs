@@ -32,6 +32,8 @@ pub struct NatsOptions {
     token: Option<String>,
     user_password: Option<(String, String)>,
     tls_required: bool,
+    root_certificates: Option<PathBuf>,
+    client_certificate: Option<(PathBuf, PathBuf)>,
     pub(crate) state_ttl: Duration,
     pub(crate) ack_wait: Duration,
     pub(crate) max_deliver: i64,
@@ -48,6 +50,11 @@ impl fmt::Debug for NatsOptions {
             .field("token", &self.token.as_ref().map(|_| "…"))
             .field("user", &self.user_password.as_ref().map(|(u, _)| u))
             .field("tls_required", &self.tls_required)
+            .field("root_certificates", &self.root_certificates)
+            .field(
+                "client_certificate",
+                &self.client_certificate.as_ref().map(|(cert, _)| cert),
+            )
             .field("state_ttl", &self.state_ttl)
             .field("ack_wait", &self.ack_wait)
             .field("max_deliver", &self.max_deliver)
@@ -71,6 +78,8 @@ impl NatsOptions {
             token: None,
             user_password: None,
             tls_required: false,
+            root_certificates: None,
+            client_certificate: None,
             state_ttl: Duration::from_secs(24 * 3600),
             ack_wait: Duration::from_secs(10),
             max_deliver: 20,
@@ -141,6 +150,32 @@ impl NatsOptions {
     /// ```
     pub fn tls_required(mut self, required: bool) -> Self {
         self.tls_required = required;
+        self
+    }
+
+    /// Trusts the certificate authorities in the PEM file at `path` for the server's
+    /// certificate (a private CA), instead of the system's.
+    ///
+    /// # Example
+    /// ```
+    /// let _ = streamtree::jobs::nats::NatsOptions::new("tls://nats.internal:4222")
+    ///     .root_certificates("/etc/nats/ca.pem");
+    /// ```
+    pub fn root_certificates(mut self, path: impl Into<PathBuf>) -> Self {
+        self.root_certificates = Some(path.into());
+        self
+    }
+
+    /// Presents the certificate in the PEM file `cert`, with its private key in `key`, to
+    /// a server that verifies its clients (`tls { verify: true }`).
+    ///
+    /// # Example
+    /// ```
+    /// let _ = streamtree::jobs::nats::NatsOptions::new("tls://nats.internal:4222")
+    ///     .client_certificate("/etc/nats/web.pem", "/etc/nats/web-key.pem");
+    /// ```
+    pub fn client_certificate(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.client_certificate = Some((cert.into(), key.into()));
         self
     }
 
@@ -224,6 +259,24 @@ impl NatsOptions {
         if let Some(token) = &self.token {
             o = o.token(token.clone());
         }
+        // Checked here: the client reads them only as it connects, and says less.
+        let readable = |path: &PathBuf| {
+            std::fs::File::open(path)
+                .map(drop)
+                .map_err(|e| NatsError::Tls {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })
+        };
+        if let Some(path) = &self.root_certificates {
+            readable(path)?;
+            o = o.add_root_certificates(path.clone());
+        }
+        if let Some((cert, key)) = &self.client_certificate {
+            readable(cert)?;
+            readable(key)?;
+            o = o.add_client_certificate(cert.clone(), key.clone());
+        }
         if let Some((user, password)) = &self.user_password {
             o = o.user_and_password(user.clone(), password.clone());
         }
@@ -265,6 +318,13 @@ pub enum NatsError {
         /// Why.
         message: String,
     },
+    /// A TLS file (root certificates, client certificate or key) could not be read.
+    Tls {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
     /// The stream, bucket or consumer could not be made or found (JetStream off: start
     /// the server with `-js`).
     Setup {
@@ -288,6 +348,11 @@ impl fmt::Display for NatsError {
             NatsError::Credentials { path, message } => write!(
                 f,
                 "cannot read the NATS credentials file {}: {message}",
+                path.display()
+            ),
+            NatsError::Tls { path, message } => write!(
+                f,
+                "cannot read the NATS TLS file {}: {message}",
                 path.display()
             ),
             NatsError::Setup { what, message } => write!(
