@@ -322,6 +322,33 @@ fn two_replicas_submitting_the_same_shared_job_get_one_run() {
     stop(w);
 }
 
+/// One replica's cancel of a shared run ends it for every replica, each showing Cancelled
+/// as the handles of one shared task in a process do (the other replica showed an error).
+#[test]
+fn a_shared_run_cancelled_from_one_replica_shows_cancelled_on_both() {
+    let server = NatsServer::start();
+    let w = worker(&server, "w1");
+    let (a, b) = (web(&server), web(&server));
+    let (sub_a, sub_b) = (a.subscribe(), b.subscribe());
+    let started = |h: &TaskHandle<String>| message(h).as_deref() == Some("started on w1");
+    let ha = a.enter(|| job::<WaitForCancel>(&Gated { id: 31 }).shared().submit());
+    wait_until(&sub_a, || started(&ha));
+    let hb = b.enter(|| job::<WaitForCancel>(&Gated { id: 31 }).shared().submit());
+    wait_until(&sub_b, || started(&hb));
+    ha.cancel();
+    assert!(
+        a.wait_idle(LONG) && b.wait_idle(LONG),
+        "the cancel ends both within {LONG:?}"
+    );
+    assert_eq!(
+        (ha.status(), hb.status()),
+        (TaskStatus::Cancelled, TaskStatus::Cancelled),
+        "{:?}",
+        hb.error()
+    );
+    stop(w);
+}
+
 #[test]
 fn a_worker_shut_down_hands_its_run_back_and_another_finishes_it_as_attempt_2() {
     let server = NatsServer::start();

@@ -311,6 +311,25 @@ impl StartedRun {
         self.deferred.slot().on_cancel(Box::new(f));
     }
 
+    /// Ends the run Cancelled whether or not this task asked for it: the run was
+    /// cancelled elsewhere (another replica's handle of a shared job), and every task
+    /// following it shows Cancelled, as the handles of one shared task in a process do.
+    /// `message` is the attempt's error text.
+    ///
+    /// # Example
+    /// ```
+    /// fn elsewhere(run: streamtree::jobs::StartedRun) { run.finish_cancelled("cancelled") }
+    /// ```
+    pub fn finish_cancelled(self, message: impl Into<String>) {
+        let slot = self.deferred.slot();
+        // Asked and honoured here, as the task's own cancel would be: its handles show
+        // Cancelled, not an error.
+        let change = slot.cancel();
+        slot.publish(change);
+        slot.honour_cancel();
+        self.deferred.finish(Err(message.into()));
+    }
+
     /// Ends the run: `Ok(output)` serialized with serde_json (decoded here into the job's
     /// output type; one that does not decode ends the task in Error naming the type), or
     /// `Err(message)`, which ends it Cancelled when a cancel was requested, else in Error.

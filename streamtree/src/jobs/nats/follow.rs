@@ -80,12 +80,14 @@ impl Sink {
         }
     }
 
-    /// An `Err` ends the task Cancelled when its own cancel was asked (else Error, as
-    /// when another replica cancelled a shared run).
-    fn end(self, result: Result<Vec<u8>, String>) {
-        match self {
-            Sink::Task(run) => run.finish(result),
-            Sink::Caller(tx) => drop(tx.send(Shown::End(result))),
+    /// Ends the run with `result`; `cancelled`: the run ended Cancelled (asked here or
+    /// by another replica), which a task shows as Cancelled (a blocked caller gets the
+    /// error, which its task honours only if it asked).
+    fn end(self, result: Result<Vec<u8>, String>, cancelled: bool) {
+        match (self, result) {
+            (Sink::Task(run), Err(message)) if cancelled => run.finish_cancelled(message),
+            (Sink::Task(run), result) => run.finish(result),
+            (Sink::Caller(tx), result) => drop(tx.send(Shown::End(result))),
         }
     }
 }
@@ -227,7 +229,7 @@ fn apply(follows: &mut HashMap<Id, Follow>, event: Event, routes: &Routes, c: &d
         Event::Failed { id, error } => {
             if let Some(f) = follows.remove(&id) {
                 routes.remove(&f.key, id);
-                f.sink.end(Err(error));
+                f.sink.end(Err(error), false);
             }
         }
         Event::Update { id, state, rev } => {
@@ -301,6 +303,7 @@ fn show(
         }
         f.shown = now;
     }
+    let cancelled = state.status == Status::Cancelled;
     let result = match state.status {
         Status::Done => state
             .output
@@ -312,7 +315,7 @@ fn show(
     };
     let f = follows.remove(&id).expect("found above");
     routes.remove(&f.key, id);
-    f.sink.end(result);
+    f.sink.end(result, cancelled);
     true
 }
 
