@@ -136,6 +136,7 @@ fn a_finished_run_is_done_and_no_worker_is_held_while_runs_are_out() {
         (h1.status(), h2.status()),
         (TaskStatus::Running, TaskStatus::Running)
     );
+    assert!(!s.wait_idle(Duration::ZERO), "a run out is not idle");
     // Finished from this thread, in the other order.
     second.run.finish(Ok(b"20".to_vec()));
     first.run.finish(Ok(b"10".to_vec()));
@@ -466,4 +467,51 @@ fn closing_the_session_asks_the_run_to_stop_and_a_finish_after_the_runtime_is_go
     );
     taken.run.finish(Err("stopped".to_owned()));
     assert_eq!(h.status(), TaskStatus::Cancelled);
+}
+
+/// A backend's usual cancel path: its `on_cancel` stops the run and finishes it there, on
+/// the requesting thread (the handle's `cancel`, or the timer's timeout).
+#[test]
+fn a_run_finished_from_its_on_cancel_callback_ends_at_the_request() {
+    let (b, rx) = handing(false);
+    let s = session(&runtime(&b));
+    let (tx, finished) = channel();
+    // Finishes the run once, whoever comes first: the callback, or (when the request
+    // came before the run was stored) this closure, as a backend would.
+    let finish_on_cancel = |taken: Taken| {
+        let run = Arc::new(Mutex::new(None::<StartedRun>));
+        let finish = {
+            let (run, tx) = (run.clone(), tx.clone());
+            move || {
+                let taken = run.lock().unwrap().take();
+                if let Some(run) = taken {
+                    run.finish(Err("stopped".to_owned()));
+                    tx.send(()).expect("the test listens");
+                }
+            }
+        };
+        taken.run.on_cancel(finish.clone());
+        *run.lock().unwrap() = Some(taken.run);
+        // A request before the store found no run in the callback.
+        let requested = run
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_some_and(StartedRun::is_cancel_requested);
+        if requested {
+            finish();
+        }
+    };
+    let h = s.enter(|| job::<Echo>(&1).submit());
+    finish_on_cancel(recv(&rx, "the run is started"));
+    h.cancel();
+    recv(&finished, "the callback finished the run");
+    assert_eq!(h.status(), TaskStatus::Cancelled, "ended inside `cancel`");
+    assert!(s.wait_idle(Duration::ZERO));
+    let h = s.enter(|| job::<Echo>(&2).timeout(Duration::from_millis(20)).submit());
+    finish_on_cancel(recv(&rx, "the second run is started"));
+    // The timer thread times the attempt out and, in the callback, finishes the run.
+    recv(&finished, "the timeout's callback finished the run");
+    idle(&s);
+    assert_eq!(h.error().as_deref(), Some("timed out after 20ms"));
 }
