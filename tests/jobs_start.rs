@@ -5,110 +5,18 @@
 //! wait has a timeout and says what it waited for, and nothing sleeps.
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::sync::mpsc::{TryRecvError, channel};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::Duration;
 
 use streamtree::Runtime;
-use streamtree::jobs::{Job, JobBackend, JobRun, StartedRun, job};
+use streamtree::jobs::{StartedRun, job};
 use streamtree::prelude::*;
-use streamtree_tests::{LONG, idle};
+use streamtree_tests::idle;
 
-/// The echo job: its output is its input. Never run here (the backend decides).
-struct Echo;
-impl Job for Echo {
-    const NAME: &'static str = "echo";
-    type Input = u32;
-    type Output = u32;
-    type Error = String;
-    fn run(_: &TaskContext, n: &u32) -> Result<u32, String> {
-        Ok(*n)
-    }
-}
-
-/// A run the backend took, as the test receives it.
-struct Taken {
-    run: StartedRun,
-    input: Vec<u8>,
-    fresh: bool,
-}
-
-type StartFn = dyn Fn(&JobRun<'_>, StartedRun) -> Result<(), StartedRun> + Send + Sync;
-
-/// A backend whose `start` is the test's closure; `execute` answers `b"100"` and counts.
-struct Backend {
-    start: Box<StartFn>,
-    owns_retries: bool,
-    executed: AtomicU32,
-}
-
-impl std::fmt::Debug for Backend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Backend").finish_non_exhaustive()
-    }
-}
-
-impl JobBackend for Backend {
-    fn finished(&self, _: &JobRun<'_>) -> Option<Vec<u8>> {
-        None
-    }
-    fn execute(&self, _: &TaskContext, _: &JobRun<'_>) -> Result<Vec<u8>, String> {
-        self.executed.fetch_add(1, Ordering::SeqCst);
-        Ok(b"100".to_vec())
-    }
-    fn owns_retries(&self) -> bool {
-        self.owns_retries
-    }
-    fn start(&self, run: &JobRun<'_>, started: StartedRun) -> Result<(), StartedRun> {
-        (self.start)(run, started)
-    }
-}
-
-fn backend(
-    owns_retries: bool,
-    start: impl Fn(&JobRun<'_>, StartedRun) -> Result<(), StartedRun> + Send + Sync + 'static,
-) -> Arc<Backend> {
-    Arc::new(Backend {
-        start: Box::new(start),
-        owns_retries,
-        executed: AtomicU32::new(0),
-    })
-}
-
-/// A backend that hands every run to the test, and the receiving end.
-fn handing(owns_retries: bool) -> (Arc<Backend>, Receiver<Taken>) {
-    let (tx, rx) = channel();
-    let tx = Mutex::new(tx);
-    let b = backend(owns_retries, move |run, started| {
-        let taken = Taken {
-            run: started,
-            input: run.input.to_vec(),
-            fresh: run.fresh,
-        };
-        tx.lock().unwrap().send(taken).expect("the test listens");
-        Ok(())
-    });
-    (b, rx)
-}
-
-fn runtime(b: &Arc<Backend>) -> Runtime {
-    Runtime::builder().backend(b.clone()).build()
-}
-
-fn session(rt: &Runtime) -> Session {
-    Session::builder().runtime(rt.clone()).build()
-}
-
-fn recv<T>(rx: &Receiver<T>, what: &str) -> T {
-    rx.recv_timeout(LONG)
-        .unwrap_or_else(|e| panic!("{what} within {LONG:?}: {e}"))
-}
-
-/// A callback for `on_cancel` that reports on `tx`.
-fn report(tx: &Sender<&'static str>, what: &'static str) -> impl FnOnce() + Send + 'static {
-    let tx = tx.clone();
-    move || tx.send(what).expect("the test listens")
-}
+#[path = "jobs_start/backend.rs"]
+mod backend;
+use backend::*;
 
 // Checked by breaking the runtime: with `run_task` ending the attempt on its worker after
 // `Ran::Deferred` (`end_attempt(.., Err(..))` instead of `drop(set)`), the jobs end in
@@ -280,38 +188,6 @@ fn a_run_finished_ok_despite_a_cancel_is_done_and_an_unused_callback_is_dropped(
         Err(TryRecvError::Disconnected),
         "the uncancelled run's callback was dropped uncalled at its end"
     );
-}
-
-#[test]
-fn a_timeout_ends_the_run_in_error_tells_the_backend_and_discards_the_late_finish() {
-    let (b, rx) = handing(false);
-    let s = session(&runtime(&b));
-    let h = s.enter(|| job::<Echo>(&1).timeout(Duration::from_millis(20)).submit());
-    let taken = recv(&rx, "the run is started");
-    let (tx, calls) = channel();
-    // Before or after the deadline: either way it is called (at once, if after).
-    taken.run.on_cancel(report(&tx, "timed out"));
-    assert_eq!(recv(&calls, "the timeout calls on_cancel"), "timed out");
-    idle(&s);
-    assert_eq!(
-        (h.status(), h.error().as_deref()),
-        (TaskStatus::Error, Some("timed out after 20ms"))
-    );
-    assert!(taken.run.is_cancel_requested(), "the run is asked to stop");
-    taken.run.finish(Ok(b"1".to_vec()));
-    assert_eq!(
-        (h.status(), h.result(), h.error().as_deref()),
-        (TaskStatus::Error, None, Some("timed out after 20ms")),
-        "the late finish is discarded"
-    );
-    // The task is whole again: a refresh starts a new run.
-    h.refresh();
-    let h = s.enter(|| job::<Echo>(&1).timeout(LONG).submit());
-    let again = recv(&rx, "the refresh starts a new run");
-    assert!(again.fresh);
-    again.run.finish(Ok(b"2".to_vec()));
-    idle(&s);
-    assert_eq!(h.result(), Some(2));
 }
 
 // Checked by breaking `Deferred`'s drop (ending nothing): this test and the panicking
