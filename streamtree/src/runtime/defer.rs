@@ -9,6 +9,9 @@
 //!   machine has no new state;
 //! - it ends exactly once: `finish` consumes the `Deferred`, and dropping one unfinished
 //!   ends the attempt in Error (a backend that stopped cannot leave a task Running);
+//!   [loom, `loom_defer.rs`: `deferred_err_races_cancel`, `deferred_ok_races_cancel`,
+//!   `deferred_drop_races_cancel`, `deferred_finish_races_timeout`,
+//!   `deferred_err_races_cancel_and_timeout`]
 //! - the worker that ran the closure touches the slot no more once the closure returned
 //!   [`Ran::Deferred`], so the end may come before that worker has left the job;
 //! - the end runs on the thread that calls `finish`, outside every lock, as a worker's

@@ -247,13 +247,13 @@ fn wait_cancelled_wakes_on_a_request() {
 }
 
 /// A set on a runtime whose pool never starts a thread: the models play the workers.
-fn set() -> Arc<TaskSet> {
+pub(super) fn set() -> Arc<TaskSet> {
     TaskSet::new(Runtime::builder().max_workers(1).build())
 }
 
 /// Two-thread set models take a bounded number of preemptions (loom's advice for models
 /// this size); every interleaving within the bound is explored.
-fn model(f: impl Fn() + Sync + Send + 'static) {
+pub(super) fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(3);
     builder.check(f);

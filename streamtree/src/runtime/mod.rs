@@ -30,6 +30,8 @@ mod unwind;
 #[cfg(all(test, streamtree_loom))]
 mod loom;
 #[cfg(all(test, streamtree_loom))]
+mod loom_defer;
+#[cfg(all(test, streamtree_loom))]
 mod loom_pool;
 #[cfg(all(test, not(streamtree_loom)))]
 mod tests;
@@ -54,7 +56,6 @@ pub(crate) use self::slot::{MAX_SLOT_BYTES, Outcome, Slot, TaskValue};
 pub use self::status::{Progress, TaskStatus};
 pub use self::subscription::Subscription;
 pub use self::summary::TaskSummary;
-#[cfg(feature = "nats")]
 pub(crate) use self::unwind::halt_unwinding;
 pub(crate) use self::unwind::panic_message;
 

@@ -327,3 +327,62 @@ fn a_backend_attempt_shows_on_the_handle() {
     assert!(set.wait_idle(LONG), "the task ends within {LONG:?}");
     assert_eq!(h.attempt(), 3);
 }
+
+/// Only the closure running an attempt may defer it: `Deferred::of_current` is `None`
+/// for any other slot and off the worker; the closure may end the attempt itself before
+/// it returns `Ran::Deferred`. (Checked: with `current::own_slot` matching any slot,
+/// this fails.)
+#[test]
+fn only_the_running_closure_defers_its_attempt() {
+    let rt = Runtime::builder().max_workers(2).build();
+    let set = set_on(&rt);
+    let other = detached_running();
+    assert!(Deferred::of_current(&other).is_none(), "not on a worker");
+    let h = set.run_deferring::<u8, _>("a", Some(1), life::Options::default(), {
+        let other = other.clone();
+        move |slot: &Slot| {
+            assert!(
+                Deferred::of_current(&other).is_none(),
+                "another task's slot"
+            );
+            let deferred = Deferred::of_current(slot).expect("its own slot, on its worker");
+            deferred.finish(Ok(value_of(7u8)));
+            Ran::Deferred
+        }
+    });
+    assert!(set.wait_idle(LONG), "the task ends within {LONG:?}");
+    assert_eq!((h.status(), h.result()), (TaskStatus::Done, Some(7)));
+}
+
+/// A deferred attempt ended after its session's set and runtime are gone: the slot ends
+/// as usual (its handles see it), with nobody left to notify. The close asked it to
+/// stop; an `Ok` end still wins (I4).
+#[test]
+fn a_deferred_attempt_ends_after_its_set_is_gone() {
+    let rt = Runtime::builder().max_workers(1).build();
+    let set = set_on(&rt);
+    let (tx, rx) = channel();
+    let tx = std::sync::Mutex::new(tx);
+    let h = set.run_deferring::<u8, _>("a", Some(1), life::Options::default(), move |slot| {
+        let deferred = Deferred::of_current(slot).expect("on its worker");
+        tx.lock().unwrap().send(deferred).expect("the test listens");
+        Ran::Deferred
+    });
+    let deferred = rx.recv_timeout(LONG).expect("the attempt is deferred");
+    close(set);
+    drop(rt);
+    assert!(
+        h.is_cancel_requested(),
+        "the close asked the attempt to stop"
+    );
+    assert_eq!(h.status(), TaskStatus::Running);
+    deferred.finish(Ok(value_of(3u8)));
+    assert_eq!((h.status(), h.result()), (TaskStatus::Done, Some(3)));
+}
+
+/// A running slot outside any set.
+fn detached_running() -> Arc<Slot> {
+    let slot = Slot::new::<u8>("other", SetLink::detached(), false);
+    assert!(slot.start());
+    slot
+}
