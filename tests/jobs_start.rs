@@ -125,6 +125,22 @@ fn progress_and_the_backends_attempt_show_on_the_handle() {
     );
 }
 
+#[test]
+fn a_backend_that_does_not_own_retries_shows_no_attempt_of_its_own() {
+    let (b, rx) = handing(false);
+    let s = session(&runtime(&b));
+    let h = s.enter(|| job::<Echo>(&1).submit());
+    let taken = recv(&rx, "the run is started");
+    taken.run.set_attempt(3);
+    taken.run.finish(Ok(b"1".to_vec()));
+    idle(&s);
+    assert_eq!(
+        (h.result(), h.attempt()),
+        (Some(1), 1),
+        "the runtime counts"
+    );
+}
+
 // Checked by breaking `StartedRun::finish` (no `honour_cancel` before an `Err`): the task
 // ends in Error and this test fails on its status.
 #[test]
@@ -254,8 +270,13 @@ fn a_start_that_panics_ends_in_error_and_the_runtime_keeps_working() {
     let s = session(&rt);
     let h = s.enter(|| job::<Echo>(&13).submit());
     idle(&s);
-    assert_eq!(h.status(), TaskStatus::Error);
-    assert!(h.error().is_some());
+    assert_eq!(
+        (h.status(), h.error().as_deref()),
+        (
+            TaskStatus::Error,
+            Some("job `echo`: its backend's start panicked: the backend broke")
+        )
+    );
     let next = s.enter(|| job::<Echo>(&14).submit());
     idle(&s);
     assert_eq!(next.result(), Some(14), "the one worker survived the panic");

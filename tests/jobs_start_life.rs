@@ -103,6 +103,13 @@ fn a_refresh_while_a_timed_out_run_is_out_starts_once_it_ends() {
         matches!(rx.try_recv(), Err(TryRecvError::Empty)),
         "no second run beside the one out"
     );
+    // The timed-out run's last words land nowhere: not on the restarted run.
+    first.run.set_progress("late");
+    assert_eq!(
+        h.progress(),
+        None,
+        "a timed-out run's progress shows on the next run"
+    );
     first.run.finish(Ok(b"1".to_vec()));
     let second = recv(&rx, "the restart starts once the old run ended");
     assert!(second.fresh);

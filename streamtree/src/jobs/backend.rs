@@ -221,6 +221,8 @@ pub struct StartedRun {
     job: &'static str,
     /// The output's decoder: serde_json into the job's `Output` type.
     decode: fn(&[u8]) -> Result<TaskValue, String>,
+    /// The backend owns retries: only then does `set_attempt` show its count.
+    owns_retries: bool,
 }
 
 impl fmt::Debug for StartedRun {
@@ -237,11 +239,13 @@ impl StartedRun {
         deferred: Deferred,
         job: &'static str,
         decode: fn(&[u8]) -> Result<TaskValue, String>,
+        owns_retries: bool,
     ) -> StartedRun {
         StartedRun {
             deferred,
             job,
             decode,
+            owns_retries,
         }
     }
 
@@ -281,6 +285,9 @@ impl StartedRun {
     /// fn redelivered(run: &streamtree::jobs::StartedRun) { run.set_attempt(2) }
     /// ```
     pub fn set_attempt(&self, attempt: u32) {
+        if !self.owns_retries {
+            return;
+        }
         let slot = self.deferred.slot();
         let change = slot.set_backend_attempt(attempt);
         slot.publish(change);

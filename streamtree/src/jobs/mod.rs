@@ -445,11 +445,19 @@ fn attempt<J: Job>(
         return ended(decode::<J>(&output));
     }
     if let Some(deferred) = Deferred::of_current(slot) {
-        let started = StartedRun::new(deferred, J::NAME, decode_value::<J>);
+        let owns_retries = backend.owns_retries();
+        let started = StartedRun::new(deferred, J::NAME, decode_value::<J>, owns_retries);
         match crate::runtime::halt_unwinding(|| backend.start(&run, started)) {
             Ok(Ok(())) => return Ran::Deferred,
             Ok(Err(started)) => started.decline(),
-            // The run went down with the unwinding: its drop ended the attempt.
+            // The run went down with the unwinding here: this closure ends it.
+            Err(panic) if Deferred::take_unwound(slot) => {
+                return ended(Err(format!(
+                    "job `{}`: its backend's start panicked: {panic}",
+                    J::NAME
+                )));
+            }
+            // It was handed on before the panic: its holder ends it.
             Err(_) => return Ran::Deferred,
         }
     }

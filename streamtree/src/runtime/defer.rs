@@ -66,9 +66,42 @@ impl Deferred {
     }
 }
 
+thread_local! {
+    /// The slot whose `Deferred` this thread's unwinding dropped in its own worker's
+    /// closure (a backend's `start` that panicked): the closure ends the attempt with the
+    /// panic's message instead ([`Deferred::take_unwound`]).
+    static UNWOUND: std::cell::RefCell<Option<Arc<Slot>>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Deferred {
+    /// Whether this thread's unwinding dropped `slot`'s `Deferred` unfinished in the
+    /// closure now running (see `UNWOUND`): then the caller ends the attempt, by
+    /// returning [`Ran::Ended`]; else whoever holds the `Deferred` does.
+    pub(crate) fn take_unwound(slot: &Slot) -> bool {
+        UNWOUND.with(|u| {
+            let mut u = u.borrow_mut();
+            let mine = u
+                .as_ref()
+                .is_some_and(|s| std::ptr::addr_eq(Arc::as_ptr(s), slot));
+            let taken = u.take();
+            drop(u);
+            // A stale one (not this closure's) is let go of too, outside the borrow.
+            drop(taken);
+            mine
+        })
+    }
+}
+
 impl Drop for Deferred {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
+            if std::thread::panicking() && super::current::own_slot(&slot).is_some() {
+                // The closure that made it catches this unwinding and ends the attempt
+                // with the panic's message.
+                let old = UNWOUND.with(|u| u.borrow_mut().replace(slot));
+                drop(old);
+                return;
+            }
             let set = slot.set_upgrade();
             super::end_attempt(
                 &slot,

@@ -569,7 +569,8 @@ impl Slot {
     pub(crate) fn set_backend_attempt(&self, attempt: u32) -> Change {
         let mut st = self.lock();
         match st.life.as_mut() {
-            Some(life) if life.backend_attempt != attempt => {
+            // A timed-out closure's count would land on the next run.
+            Some(life) if life.backend_attempt != attempt && !life.timed_out => {
                 life.backend_attempt = attempt;
                 Change::Changed
             }

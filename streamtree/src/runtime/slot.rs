@@ -449,10 +449,11 @@ impl Slot {
         }
     }
 
-    /// Records progress while Pending or Running; ignored once terminal.
+    /// Records progress while Pending or Running; ignored once terminal, and while a
+    /// timed-out closure still runs (its progress would land on the next attempt or run).
     pub(crate) fn set_progress(&self, progress: Progress) -> Change {
         let mut st = self.lock();
-        if st.phase.is_terminal() {
+        if st.phase.is_terminal() || st.life.as_ref().is_some_and(|l| l.timed_out) {
             return Change::None;
         }
         st.progress = Some(Box::new(progress));
