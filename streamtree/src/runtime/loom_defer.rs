@@ -61,7 +61,7 @@ fn deferring(end: End) -> Deferring {
         let (calls, backend, weak) = (calls.clone(), backend.clone(), Arc::downgrade(&slot));
         Work::deferring(move |s: &Slot| {
             let deferred = Deferred::of_current(s).expect("the closure runs on its worker");
-            let run = StartedRun::new(deferred, "job", decode);
+            let run = StartedRun::new(deferred, "job", decode, false);
             let (calls, weak) = (calls.clone(), weak.clone());
             run.on_cancel(move || {
                 // Takes the slot's lock: called under it, this would deadlock the model.
