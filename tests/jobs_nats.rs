@@ -47,19 +47,37 @@ streamtree::job! {
 
 /// Runs of `Counted` started, and the gate they wait at.
 static COUNTED_RUNS: AtomicU32 = AtomicU32::new(0);
-static GATE: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+static GATE: Gate = Gate::new();
+
+/// A gate jobs wait at (at most `2 * LONG`) until the test opens it.
+struct Gate(Mutex<bool>, Condvar);
+
+impl Gate {
+    const fn new() -> Gate {
+        Gate(Mutex::new(false), Condvar::new())
+    }
+
+    /// Waits until open (true) or `2 * LONG` passed (false).
+    fn pass(&self) -> bool {
+        *self
+            .1
+            .wait_timeout_while(self.0.lock().unwrap(), 2 * LONG, |open| !*open)
+            .unwrap()
+            .0
+    }
+
+    fn open(&self) {
+        *self.0.lock().unwrap() = true;
+        self.1.notify_all();
+    }
+}
 
 streamtree::job! {
     /// Counts its runs, reports "waiting", and waits (at most LONG) for the gate.
     Counted("counted") = |ctx, n: &u32| -> Result<u32, String> {
         COUNTED_RUNS.fetch_add(1, Ordering::SeqCst);
         ctx.set_progress("waiting");
-        let (open, cv) = &GATE;
-        let open = cv
-            .wait_timeout_while(open.lock().unwrap(), 2 * LONG, |open| !*open)
-            .unwrap()
-            .0;
-        if *open { Ok(n + 1) } else { Err("the gate never opened".to_owned()) }
+        if GATE.pass() { Ok(n + 1) } else { Err("the gate never opened".to_owned()) }
     }
 }
 
@@ -111,24 +129,19 @@ streamtree::job! {
 
 /// Runs of `Twice` started, and the gate they wait at.
 static TWICE_RUNS: AtomicU32 = AtomicU32::new(0);
-static TWICE_GATE: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+static TWICE_GATE: Gate = Gate::new();
 
 streamtree::job! {
     /// Counts its runs, reports "waiting", and waits (at most LONG) for its gate.
     Twice("twice") = |ctx, n: &u32| -> Result<u32, String> {
         TWICE_RUNS.fetch_add(1, Ordering::SeqCst);
         ctx.set_progress("waiting");
-        let (open, cv) = &TWICE_GATE;
-        let open = cv
-            .wait_timeout_while(open.lock().unwrap(), 2 * LONG, |open| !*open)
-            .unwrap()
-            .0;
-        if *open { Ok(*n) } else { Err("the gate never opened".to_owned()) }
+        if TWICE_GATE.pass() { Ok(*n) } else { Err("the gate never opened".to_owned()) }
     }
 }
 
 /// `Stalls`' gate, and whether it saw a cancel after it resumed (once it has ended).
-static STALL_GATE: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+static STALL_GATE: Gate = Gate::new();
 static STALL_SAW_CANCEL: (Mutex<Option<bool>>, Condvar) = (Mutex::new(None), Condvar::new());
 
 streamtree::job! {
@@ -137,8 +150,7 @@ streamtree::job! {
     /// came.
     Stalls("stalls") = |ctx, n: &u32| -> Result<u32, String> {
         ctx.set_progress("claimed");
-        let (open, cv) = &STALL_GATE;
-        drop(cv.wait_timeout_while(open.lock().unwrap(), 2 * LONG, |open| !*open).unwrap());
+        STALL_GATE.pass();
         ctx.set_progress("resumed");
         let seen = ctx.wait_cancelled(LONG);
         *STALL_SAW_CANCEL.0.lock().unwrap() = Some(seen);
@@ -307,8 +319,7 @@ fn two_replicas_submitting_the_same_shared_job_get_one_run() {
     // The run is under way on the worker: the second replica joins it.
     let hb = b.enter(|| job::<Counted>(&41).shared().submit());
     wait_until(&sub_b, || message(&hb).as_deref() == Some("waiting"));
-    *GATE.0.lock().unwrap() = true;
-    GATE.1.notify_all();
+    GATE.open();
     assert!(
         a.wait_idle(LONG) && b.wait_idle(LONG),
         "both end within {LONG:?}"
@@ -846,8 +857,7 @@ fn a_run_whose_message_came_twice_runs_once() {
         TWICE_RUNS.load(Ordering::SeqCst) > 1
             || rt.block_on(runs.info()).expect("its info").state.messages == 1
     });
-    *TWICE_GATE.0.lock().unwrap() = true;
-    TWICE_GATE.1.notify_all();
+    TWICE_GATE.open();
     assert!(s.wait_idle(LONG), "the run ends within {LONG:?}");
     assert_eq!(h.result(), Some(3));
     assert_eq!(TWICE_RUNS.load(Ordering::SeqCst), 1, "one run of the job");
@@ -883,8 +893,7 @@ fn a_stalled_worker_whose_run_was_claimed_again_stops_and_writes_nothing() {
     rt.block_on(kv.update(key, state.to_string().into(), entry.revision))
         .expect("the other claim is written");
     // The stalled worker wakes up.
-    *STALL_GATE.0.lock().unwrap() = true;
-    STALL_GATE.1.notify_all();
+    STALL_GATE.open();
     let (seen, cv) = &STALL_SAW_CANCEL;
     let seen = cv
         .wait_timeout_while(seen.lock().unwrap(), 2 * LONG, |s| s.is_none())

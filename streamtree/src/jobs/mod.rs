@@ -84,6 +84,7 @@ use serde::de::DeserializeOwned;
 
 pub use self::backend::{InProcess, JobBackend, JobRun, StartedRun};
 pub use self::registry::Jobs;
+use crate::runtime::life::Work;
 use crate::runtime::{
     Deferred, Ran, Retry, Runtime, Slot, TaskBuilder, TaskContext, TaskHandle, TaskSet, TaskValue,
 };
@@ -380,9 +381,9 @@ fn start<J: Job>(
     } else {
         None
     };
-    set.run_deferring::<J::Output, _>(key, fingerprint, opts, move |slot: &Slot| {
-        attempt::<J>(slot, backend.as_ref(), &input, retry)
-    })
+    let work =
+        Work::deferring(move |slot: &Slot| attempt::<J>(slot, backend.as_ref(), &input, retry));
+    set.run_work::<J::Output>(key, fingerprint, opts, work)
 }
 
 /// Starts again a run of `J` on `input` that the process died in, as the shared task a

@@ -9,7 +9,6 @@ use std::sync::{Arc, PoisonError};
 use std::time::Instant;
 
 use super::TaskSet;
-use super::defer::Ran;
 use super::handle::TaskHandle;
 use super::life::{Life, OnRun, Options, Work};
 use super::slot::Slot;
@@ -36,25 +35,11 @@ impl TaskSet {
         self.run_work::<T>(key, input, opts, Work::many(f))
     }
 
-    /// [`run`](Self::run) with a closure that may defer its attempt's end (a job waiting
-    /// on its backend, see `defer.rs`); its value, when it ends, is a `T`.
+    /// [`run`](Self::run) with its closure as [`Work`]: one that may defer its attempt's
+    /// end (a job waiting on its backend, `Work::deferring`); its value, when it ends, is
+    /// a `T`.
     #[track_caller]
-    pub(crate) fn run_deferring<T, F>(
-        self: &Arc<Self>,
-        key: &str,
-        input: Option<u64>,
-        opts: Options,
-        f: F,
-    ) -> TaskHandle<T>
-    where
-        T: Send + Sync + 'static,
-        F: Fn(&Slot) -> Ran + Send + Sync + 'static,
-    {
-        self.run_work::<T>(key, input, opts, Work::deferring(f))
-    }
-
-    #[track_caller]
-    fn run_work<T: Send + Sync + 'static>(
+    pub(crate) fn run_work<T: Send + Sync + 'static>(
         self: &Arc<Self>,
         key: &str,
         input: Option<u64>,

@@ -338,7 +338,7 @@ fn only_the_running_closure_defers_its_attempt() {
     let set = set_on(&rt);
     let other = detached_running();
     assert!(Deferred::of_current(&other).is_none(), "not on a worker");
-    let h = set.run_deferring::<u8, _>("a", Some(1), life::Options::default(), {
+    let work = life::Work::deferring({
         let other = other.clone();
         move |slot: &Slot| {
             assert!(
@@ -350,6 +350,7 @@ fn only_the_running_closure_defers_its_attempt() {
             Ran::Deferred
         }
     });
+    let h = set.run_work::<u8>("a", Some(1), life::Options::default(), work);
     assert!(set.wait_idle(LONG), "the task ends within {LONG:?}");
     assert_eq!((h.status(), h.result()), (TaskStatus::Done, Some(7)));
 }
@@ -363,11 +364,12 @@ fn a_deferred_attempt_ends_after_its_set_is_gone() {
     let set = set_on(&rt);
     let (tx, rx) = channel();
     let tx = std::sync::Mutex::new(tx);
-    let h = set.run_deferring::<u8, _>("a", Some(1), life::Options::default(), move |slot| {
+    let work = life::Work::deferring(move |slot: &Slot| {
         let deferred = Deferred::of_current(slot).expect("on its worker");
         tx.lock().unwrap().send(deferred).expect("the test listens");
         Ran::Deferred
     });
+    let h = set.run_work::<u8>("a", Some(1), life::Options::default(), work);
     let deferred = rx.recv_timeout(LONG).expect("the attempt is deferred");
     close(set);
     drop(rt);
