@@ -249,6 +249,11 @@ impl StartedRun {
         }
     }
 
+    /// The task's context, as its closure would have it: what the methods above act on.
+    fn ctx(&self) -> TaskContext<'_> {
+        TaskContext::new(self.deferred.slot())
+    }
+
     /// Hands the attempt back to the runtime's worker (a declined `start`).
     pub(crate) fn decline(self) {
         self.deferred.decline();
@@ -271,9 +276,7 @@ impl StartedRun {
     /// fn step(run: &streamtree::jobs::StartedRun) { run.set_progress((0.5, "halfway")) }
     /// ```
     pub fn set_progress(&self, value: impl Into<Progress>) {
-        let slot = self.deferred.slot();
-        let change = slot.set_progress(value.into());
-        slot.publish(change);
+        self.ctx().set_progress(value);
     }
 
     /// Shows `attempt` as the task's attempt, when the backend
@@ -285,12 +288,9 @@ impl StartedRun {
     /// fn redelivered(run: &streamtree::jobs::StartedRun) { run.set_attempt(2) }
     /// ```
     pub fn set_attempt(&self, attempt: u32) {
-        if !self.owns_retries {
-            return;
+        if self.owns_retries {
+            self.ctx().set_attempt(attempt);
         }
-        let slot = self.deferred.slot();
-        let change = slot.set_backend_attempt(attempt);
-        slot.publish(change);
     }
 
     /// Whether a cancel (or this attempt's timeout) was requested.
@@ -300,7 +300,7 @@ impl StartedRun {
     /// fn stop(run: &streamtree::jobs::StartedRun) -> bool { run.is_cancel_requested() }
     /// ```
     pub fn is_cancel_requested(&self) -> bool {
-        self.deferred.slot().is_cancel_requested()
+        self.ctx().is_cancel_requested()
     }
 
     /// Calls `f` once when a cancel (or this attempt's timeout) is requested, on the
@@ -315,7 +315,7 @@ impl StartedRun {
     /// }
     /// ```
     pub fn on_cancel(&self, f: impl FnOnce() + Send + 'static) {
-        self.deferred.slot().on_cancel(Box::new(f));
+        self.ctx().on_cancel(f);
     }
 
     /// Ends the run Cancelled whether or not this task asked for it: the run was

@@ -381,8 +381,9 @@ fn start<J: Job>(
     } else {
         None
     };
-    let work =
-        Work::deferring(move |slot: &Slot| attempt::<J>(slot, backend.as_ref(), &input, retry));
+    let work = Work::deferring(move |slot: &Slot| {
+        attempt::<J>(slot, backend.as_ref(), &input, retry, owns_retries)
+    });
     set.run_work::<J::Output>(key, fingerprint, opts, work)
 }
 
@@ -424,6 +425,7 @@ fn attempt<J: Job>(
     backend: Option<&Weak<dyn JobBackend>>,
     input: &Result<Vec<u8>, String>,
     retry: Option<Retry>,
+    owns_retries: bool,
 ) -> Ran {
     let ended = |outcome: Result<J::Output, String>| {
         Ran::Ended(crate::asyncio::ended(slot, outcome).map(crate::runtime::value_of))
@@ -446,7 +448,6 @@ fn attempt<J: Job>(
         return ended(decode::<J>(&output));
     }
     if let Some(deferred) = Deferred::of_current(slot) {
-        let owns_retries = backend.owns_retries();
         let started = StartedRun::new(deferred, J::NAME, decode_value::<J>, owns_retries);
         match crate::runtime::halt_unwinding(|| backend.start(&run, started)) {
             Ok(Ok(())) => return Ran::Deferred,

@@ -381,19 +381,11 @@ impl<'a> TaskContext<'a> {
 
     /// Calls `f` once when a cancel is requested of this attempt (see `Slot::on_cancel`):
     /// a backend that waits on something else than the slot learns of it with no polling.
-    #[cfg_attr(
-        not(feature = "nats"),
-        allow(dead_code, reason = "used by the NATS backend")
-    )]
     pub(crate) fn on_cancel(&self, f: impl FnOnce() + Send + 'static) {
         self.slot.on_cancel(Box::new(f));
     }
 
     /// Shows `attempt` on the task's handles: the count of a backend that owns retries.
-    #[cfg_attr(
-        not(feature = "nats"),
-        allow(dead_code, reason = "used by the NATS backend")
-    )]
     pub(crate) fn set_attempt(&self, attempt: u32) {
         let change = self.slot.set_backend_attempt(attempt);
         self.slot.publish(change);

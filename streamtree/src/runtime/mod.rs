@@ -473,9 +473,9 @@ pub(crate) fn run_task(slot: Arc<Slot>) {
 /// it still lives): the end of `run_task`, or of a [`Deferred`](defer::Deferred) attempt.
 pub(crate) fn end_attempt(slot: &Arc<Slot>, set: Option<Arc<TaskSet>>, outcome: Outcome) {
     let (change, discarded, next, trash) = slot.finish_attempt(outcome);
+    life::follow(slot, next);
     match set {
         Some(set) => {
-            life::follow(slot, next);
             // Before `changed`: once it counts the task out, `wait_idle` may return, and
             // the sweep is then already scheduled.
             if change == Change::Terminal
@@ -485,10 +485,7 @@ pub(crate) fn end_attempt(slot: &Arc<Slot>, set: Option<Arc<TaskSet>>, outcome: 
             }
             changed(&set, slot, change);
         }
-        None => {
-            life::follow(slot, next);
-            slot.publish(change);
-        }
+        None => slot.publish(change),
     }
     // A value discarded because the task honoured a cancel (or timed out), and what the
     // finish let go of: dropped here, outside every lock; a `Drop` may panic, which the

@@ -391,6 +391,9 @@ async fn end_unpublished(
 /// after a reconnection, each followed key read again.
 async fn watch(inner: Arc<Inner>) {
     let route = |key: &str, value: &[u8], rev: Rev| {
+        if !inner.routes.follows(key) {
+            return;
+        }
         if let Some(state) = RunState::decode(value) {
             inner.routes.route(key, &state, rev, &inner.deliver);
         }

@@ -129,6 +129,12 @@ impl Routes {
         }
     }
 
+    /// Whether `key` is followed here (the other replicas' runs are not: their writes
+    /// need no decoding).
+    pub(super) fn follows(&self, key: &str) -> bool {
+        self.lock().contains_key(key)
+    }
+
     /// The followed keys (read again after a reconnection).
     pub(super) fn keys(&self) -> Vec<String> {
         self.lock().keys().cloned().collect()
